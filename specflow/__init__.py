@@ -1,0 +1,3 @@
+"""specflow: spec-driven development with LLM coding agents."""
+
+__version__ = "0.1.0"

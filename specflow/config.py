@@ -1,0 +1,223 @@
+"""Config: .specflow/config.toml, then SPECFLOW_* environment variables, then flags.
+
+Every key is validated (pydantic, extra="forbid"); a bad file is reported with the
+file, the key or line, and the problem, and an unknown key gets the nearest known one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from specflow.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+ProviderName = Literal["auto", "anthropic", "openai", "handoff"]
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+Thinking = Literal["off", "adaptive"]
+Severity = Literal["BLOCKER", "MAJOR", "MINOR", "NIT"]
+STAGE_NAMES = ("scope", "spec", "implement", "review")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StageConfig(_Strict):
+    """A stage's decoding profile, reply budget and re-ask count."""
+
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    top_k: int | None = Field(default=None, ge=1)
+    effort: Effort | None = None
+    # "off", "adaptive", or a budget of thinking tokens (>= 1024).
+    thinking: Thinking | int = "off"
+    max_tokens: int = Field(default=16000, ge=256)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    test_command: str = ""
+
+
+def _stage(**kw: Any) -> StageConfig:
+    return StageConfig(**kw)
+
+
+class StagesConfig(_Strict):
+    scope: StageConfig = Field(default_factory=lambda: _stage(temperature=0.8, effort="high"))
+    spec: StageConfig = Field(default_factory=lambda: _stage(temperature=0.3, effort="high"))
+    implement: StageConfig = Field(
+        default_factory=lambda: _stage(temperature=0.1, effort="medium", max_tokens=32000)
+    )
+    review: StageConfig = Field(default_factory=lambda: _stage(temperature=0.0, effort="high"))
+
+    def get(self, name: str) -> StageConfig:
+        result: StageConfig = getattr(self, name)
+        return result
+
+
+class AnthropicConfig(_Strict):
+    base_url: str = ""
+    timeout_s: float = Field(default=600.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    retry_after_cap_s: float = Field(default=60.0, ge=0)
+    prompt_caching: bool = True
+
+
+class OpenAIConfig(_Strict):
+    base_url: str = "http://localhost:11434/v1"
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = Field(default=600.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    retry_after_cap_s: float = Field(default=60.0, ge=0)
+
+
+class ContextConfig(_Strict):
+    max_file_bytes: int = Field(default=200_000, ge=1)
+
+
+class AnchoringConfig(_Strict):
+    enabled: bool = True
+    remind_after_tokens: int = Field(default=8000, ge=0)
+    min_system_share: float = Field(default=0.35, ge=0.0, le=1.0)
+    reset_at_share: float = Field(default=0.6, gt=0.0, le=1.0)
+
+
+class ReviewConfig(_Strict):
+    threshold: Severity = "MAJOR"
+    exclude: list[str] = Field(
+        default_factory=lambda: [
+            "*.lock",
+            "package-lock.json",
+            "pnpm-lock.yaml",
+            "yarn.lock",
+            "poetry.lock",
+            "uv.lock",
+            "Cargo.lock",
+            "go.sum",
+            "vendor/**",
+            "third_party/**",
+            "node_modules/**",
+            "dist/**",
+            "build/**",
+            "*.min.js",
+            "*_pb2.py",
+            "*.generated.*",
+        ]
+    )
+    max_diff_lines: int = Field(default=20_000, ge=1)
+    chunk_tokens: int = Field(default=60_000, ge=1000)
+    timeout_s: float = Field(default=120.0, gt=0)
+    fail_open_locally: bool = True
+    fail_closed_in_ci: bool = True
+    cache: bool = True
+
+
+class CapabilityEntry(_Strict):
+    """One row of the capability table (see specflow/data/capabilities.toml)."""
+
+    provider: Literal["anthropic", "openai"]
+    match: str  # fnmatch pattern over the model id
+    honours: list[Literal["temperature", "top_p", "top_k", "effort", "thinking"]] = Field(
+        default_factory=list
+    )
+    exclusive: list[list[str]] = Field(default_factory=list)
+    context_window: int = Field(default=200_000, ge=1)
+    price_input: float = Field(default=0.0, ge=0)
+    price_output: float = Field(default=0.0, ge=0)
+    price_cache_write: float = Field(default=0.0, ge=0)
+    price_cache_read: float = Field(default=0.0, ge=0)
+
+
+class Config(_Strict):
+    provider: ProviderName = "auto"
+    model: str = "claude-sonnet-5-5"
+    anthropic: AnthropicConfig = Field(default_factory=AnthropicConfig)
+    openai: OpenAIConfig = Field(default_factory=OpenAIConfig)
+    context: ContextConfig = Field(default_factory=ContextConfig)
+    stages: StagesConfig = Field(default_factory=StagesConfig)
+    anchoring: AnchoringConfig = Field(default_factory=AnchoringConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    capabilities: list[CapabilityEntry] = Field(default_factory=list)
+
+
+def load_config(
+    path: Path | None,
+    env: Mapping[str, str] | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+) -> Config:
+    """Read *path* (absent file: defaults), then apply env overrides, then flags."""
+    data = _read_toml(path) if path is not None and path.exists() else {}
+    env = os.environ if env is None else env
+    overrides = {
+        "provider": provider or env.get("SPECFLOW_PROVIDER") or None,
+        "model": model or env.get("SPECFLOW_MODEL") or None,
+    }
+    for key, value in overrides.items():
+        if value:
+            data[key] = value
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not valid TOML: {exc}. Fix the line, or run `specflow init --force` "
+            "to write a fresh config (the old one is kept as a backup)."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config: {exc.strerror}") from None
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    where = str(path) if path is not None else "configuration"
+    lines = [f"{where}: invalid configuration"]
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        key = ".".join(loc) or "(top level)"
+        if loc and loc[0] in ("provider", "model"):
+            key += " (set in the file, SPECFLOW_PROVIDER/SPECFLOW_MODEL, or a flag)"
+        if err["type"] == "extra_forbidden":
+            hint = _nearest(loc)
+            msg = f"unknown key `{key}`" + (f"; did you mean `{hint}`?" if hint else "")
+        else:
+            got = err.get("input")
+            shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+            msg = f"`{key}`: {err['msg']}{shown}"
+        lines.append(f"  - {msg}")
+    return "\n".join(lines)
+
+
+def _nearest(loc: list[str]) -> str | None:
+    """The known key closest to an unknown one, spelled in full ("stages.scope.temperature")."""
+    model: type[BaseModel] = Config
+    prefix: list[str] = []
+    for part in loc[:-1]:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field is not None else None
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+            prefix.append(part)
+        elif part.isdigit():
+            prefix.append(part)
+            if model is Config:
+                model = CapabilityEntry
+        else:
+            break
+    match = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.5)
+    return ".".join([*prefix, match[0]]) if match else None
