@@ -87,7 +87,7 @@ class ContextConfig(_Strict):
 class AnchoringConfig(_Strict):
     enabled: bool = True
     remind_after_tokens: int = Field(default=8000, ge=0)
-    min_system_share: float = Field(default=0.35, ge=0.0, le=1.0)
+    min_system_share: float = Field(default=0.25, ge=0.0, le=1.0)
     reset_at_share: float = Field(default=0.6, gt=0.0, le=1.0)
 
 

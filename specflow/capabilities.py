@@ -1,0 +1,165 @@
+"""The capability table: which decoding knobs a model honours, its window and its prices.
+
+The table is data (specflow/data/capabilities.toml, extended by `capabilities` rows in the
+project's config). Providers send a stage's setting only when the model's row honours it, and
+every setting left out comes with the reason, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from specflow.config import STAGE_NAMES, CapabilityEntry, Config
+from specflow.providers.base import Decoding, Usage
+from specflow.resources import data_file
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+KNOBS = ("temperature", "top_p", "top_k", "effort", "thinking")
+SAMPLING_KNOBS = ("temperature", "top_p", "top_k")
+
+# The match of the row lookup() returns when no row fits: it can never match a model id.
+FALLBACK_MATCH = "(not in the capability table)"
+
+
+def load_table(user_entries: list[CapabilityEntry]) -> list[CapabilityEntry]:
+    """The user's rows (from config) first, then the packaged ones: the first match wins."""
+    return [*user_entries, *_packaged_rows()]
+
+
+@functools.lru_cache(maxsize=1)
+def _packaged_rows() -> tuple[CapabilityEntry, ...]:
+    path = data_file("capabilities.toml")
+    with path.open("rb") as f:
+        data = tomllib.load(f)
+    return tuple(CapabilityEntry.model_validate(row) for row in data["capabilities"])
+
+
+def lookup(provider: str, model: str, table: list[CapabilityEntry]) -> CapabilityEntry:
+    """The first row for *provider* whose pattern matches *model*, else a cautious fallback.
+
+    The fallback honours no knob (sending a parameter a model rejects fails the request),
+    and its prices are zero, so cost estimates for an unknown model read as unknown.
+    """
+    for entry in table:
+        if entry.provider == provider and fnmatch.fnmatchcase(model, entry.match):
+            return entry
+    kind = "anthropic" if provider == "anthropic" else "openai"
+    return CapabilityEntry(provider=kind, match=FALLBACK_MATCH)
+
+
+def is_fallback(cap: CapabilityEntry) -> bool:
+    """True for the row lookup() made up because no row of the table matched."""
+    return cap.match == FALLBACK_MATCH
+
+
+def plan_decoding(
+    decoding: Decoding, cap: CapabilityEntry, stage: str, *, model: str = ""
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Split a stage's configured knobs into (settings to send, knob -> why it is not sent).
+
+    For a pair the model refuses together, the knob that comes first in the profile
+    (temperature, top_p, top_k, effort, thinking) is kept and the other is withheld.
+    """
+    who = model or f"models matching `{cap.match}`"
+    send: dict[str, Any] = {}
+    withheld: dict[str, str] = {}
+    for knob, value in decoding.configured().items():
+        if knob in cap.honours:
+            send[knob] = value
+        else:
+            withheld[knob] = _not_honoured_reason(knob, cap, who)
+    for pair in cap.exclusive:
+        present = [knob for knob in KNOBS if knob in pair and knob in send]
+        for dropped in present[1:]:
+            del send[dropped]
+            withheld[dropped] = (
+                f"{who} refuses {' and '.join(present)} together; "
+                f"{present[0]} was kept (it comes first in [stages.{stage}])"
+            )
+    return send, withheld
+
+
+def _not_honoured_reason(knob: str, cap: CapabilityEntry, who: str) -> str:
+    if is_fallback(cap):
+        return (
+            f"{who} is not in the capability table, so no decoding setting is sent; "
+            "add a [[capabilities]] row for it to .specflow/config.toml"
+        )
+    if knob in SAMPLING_KNOBS and "effort" in cap.honours:
+        return f"{who} does not use {knob}; effort is its knob"
+    if cap.honours:
+        return f"{who} does not use {knob}; it honours {', '.join(cap.honours)}"
+    return f"{who} does not use {knob}; its row honours no decoding setting"
+
+
+def estimate_cost(usage: Usage, cap: CapabilityEntry) -> float:
+    """The USD cost of one reply at the row's list prices (per million tokens)."""
+    total = (
+        usage.input_tokens * cap.price_input
+        + usage.output_tokens * cap.price_output
+        + usage.cache_write_tokens * cap.price_cache_write
+        + usage.cache_read_tokens * cap.price_cache_read
+    )
+    return total / 1_000_000
+
+
+def stage_decoding(config: Config, stage: str) -> Decoding:
+    """The decoding profile `[stages.<stage>]` configures."""
+    sc = config.stages.get(stage)
+    return Decoding(
+        temperature=sc.temperature,
+        top_p=sc.top_p,
+        top_k=sc.top_k,
+        effort=sc.effort,
+        thinking=sc.thinking,
+    )
+
+
+def stage_report(config: Config, env: Mapping[str, str]) -> dict[str, Any]:
+    """What `specflow models --json` prints: the resolved provider and model, its row, what
+    each stage will send and withhold (with reasons), and the whole table."""
+    from specflow.providers.factory import resolve_provider_name
+
+    provider = resolve_provider_name(config, env)
+    table = load_table(config.capabilities)
+    cap = None if provider == "handoff" else lookup(provider, config.model, table)
+    stages = {name: _stage_plan(config, name, cap) for name in STAGE_NAMES}
+    return {
+        "provider": provider,
+        "provider_setting": config.provider,
+        "model": config.model,
+        "capability": None if cap is None else _row(cap),
+        "stages": stages,
+        "table": [_row(entry) for entry in table],
+    }
+
+
+def _stage_plan(config: Config, stage: str, cap: CapabilityEntry | None) -> dict[str, Any]:
+    decoding = stage_decoding(config, stage)
+    configured = decoding.configured()
+    if cap is None:
+        # The handoff provider sends nothing itself: it writes every setting into the prompt
+        # file as a recommendation for whatever chat or agent the user pastes it into.
+        send, withheld = dict(configured), {}
+    else:
+        send, withheld = plan_decoding(decoding, cap, stage, model=config.model)
+    return {
+        "configured": configured,
+        "send": send,
+        "withheld": withheld,
+        "max_tokens": config.stages.get(stage).max_tokens,
+    }
+
+
+def _row(entry: CapabilityEntry) -> dict[str, Any]:
+    row = entry.model_dump()
+    row["fallback"] = is_fallback(entry)
+    return row

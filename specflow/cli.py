@@ -1,0 +1,503 @@
+"""The command line: parse, call the library, print. No logic lives here.
+
+Only click is imported at module level so that `specflow --help` starts instantly; each
+command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from specflow import __version__
+
+if TYPE_CHECKING:
+    from specflow.stages import Handoff, Session
+    from specflow.workspace import Workspace
+
+EXIT_BUG = 70
+STAGES = ("scope", "spec", "implement", "review")
+
+
+class SpecflowGroup(click.Group):
+    """Turns SpecflowError into its message and exit code, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from specflow.errors import EXIT_INTERRUPTED, SpecflowError
+
+        try:
+            return super().invoke(ctx)
+        except SpecflowError as exc:
+            click.echo(f"specflow: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("specflow: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception:
+            click.echo(traceback.format_exc(), err=True)
+            click.echo(
+                f"specflow {__version__}: unexpected error (a bug). Please report it with the "
+                "traceback above.",
+                err=True,
+            )
+            ctx.exit(EXIT_BUG)
+
+
+def run() -> int:
+    """Console-script entry point; returns the exit code."""
+    try:
+        cli.main(prog_name="specflow", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("specflow: interrupted", err=True)
+        return 130
+    return 0
+
+
+@click.group(cls=SpecflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="specflow", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Spec-driven development with LLM coding agents.
+
+    describe → scope → spec → implement, then a review gate at `git commit`.
+
+    \b
+    Example:
+        specflow init
+        specflow new "Prometheus exporter for the job table" --context docs/schema.sql
+        specflow scope
+    """
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _workspace() -> Workspace:
+    from specflow.workspace import Workspace
+
+    return Workspace.find()
+
+
+def _session(provider: str | None = None, model: str | None = None) -> Session:
+    from specflow.config import load_config
+    from specflow.stages import Session
+
+    ws = _workspace()
+    config = load_config(ws.config_path, os.environ, provider, model)
+    return Session(ws, config, dict(os.environ))
+
+
+def _print_handoff(handoff: Handoff, session: Session) -> None:
+    click.echo(f"Wrote the prompt to {session.ws.rel(handoff.path)}", err=True)
+    click.echo(
+        "Paste it into any chat or agent, save the answer, then continue with:", err=True
+    )
+    click.echo(f"  {handoff.command}", err=True)
+
+
+task_option = click.option("--task", "task_slug", metavar="SLUG", help="Task to use (default: current).")
+reply_option = click.option(
+    "--reply", metavar="FILE", help="Check and ingest a reply from FILE ('-' for stdin) instead of calling a model."
+)
+provider_option = click.option(
+    "--provider", type=click.Choice(["auto", "anthropic", "openai", "handoff"]), help="Override the configured provider."
+)
+model_option = click.option("--model", metavar="ID", help="Override the configured model.")
+
+
+# -- set-up and tasks -----------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--eject", is_flag=True, help="Copy the packaged templates and rules into .specflow/ to customise.")
+@click.option("--force", is_flag=True, help="Rewrite an existing config (the old one is kept as a backup).")
+def init(eject: bool, force: bool) -> None:
+    """Set up specflow in this git repository.
+
+    Writes .specflow/config.toml (every setting, documented) and ignores .specflow/cache/.
+
+    \b
+    Example:
+        specflow init --eject
+    """
+    from specflow.resources import data_file
+
+    ws = _workspace()
+    text = data_file("config.toml").read_text(encoding="utf-8")
+    for line in ws.init(text, force=force, eject=eject):
+        click.echo(line)
+
+
+@cli.command("new")
+@click.argument("description", required=False, default="")
+@click.option("--name", metavar="SLUG", help="Name the task folder instead of deriving it.")
+@click.option("--context", "context", multiple=True, metavar="PATH", help="A file to attach (repeatable).")
+def new(description: str, name: str | None, context: tuple[str, ...]) -> None:
+    """Describe a new task (the describe stage) and make it current.
+
+    \b
+    Example:
+        specflow new "Add retry with backoff to the uploader" --context src/upload.py
+    """
+    from specflow.config import load_config
+    from specflow.describe import read_context, render_describe
+    from specflow.errors import UsageError
+
+    if not description.strip():
+        raise UsageError('the description is empty; say what the task is: specflow new "..."')
+    ws = _workspace()
+    config = load_config(ws.config_path)
+    files = [read_context(ws.root, raw, config.context.max_file_bytes) for raw in context]
+    title = description.strip().splitlines()[0]
+    task = ws.create_task(title, render_describe(description, files), [f.path for f in files], name)
+    click.echo(f"Created task {task.slug} ({ws.rel(ws.task_dir(task.slug))}/describe.md)")
+    if not ws.config_path.exists():
+        click.echo("Tip: `specflow init` writes a config you can tune.", err=True)
+    click.echo("Next: specflow scope")
+
+
+cli.add_command(new, "describe")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(as_json: bool) -> None:
+    """Show every task, its state and artifacts, and which is current.
+
+    \b
+    Example:
+        specflow status --json
+    """
+    ws = _workspace()
+    current = ws.current_slug()
+    rows = []
+    for slug in ws.slugs():
+        task = ws.load(slug)
+        rows.append(
+            {"slug": slug, "state": task.state, "created": task.created,
+             "artifacts": ws.artifacts(task), "current": slug == current}
+        )
+    if as_json:
+        click.echo(json.dumps({"tasks": rows}, indent=2))
+        return
+    if not rows:
+        click.echo('No tasks yet. Start one with: specflow new "DESCRIPTION"')
+        return
+    width = max(len(r["slug"]) for r in rows)
+    for r in rows:
+        mark = "*" if r["current"] else " "
+        click.echo(f"{mark} {r['slug']:<{width}}  {r['state']:<12}  {', '.join(r['artifacts'])}")
+
+
+@cli.command()
+@click.argument("slug")
+def use(slug: str) -> None:
+    """Make another task the current one.
+
+    \b
+    Example:
+        specflow use prometheus-exporter
+    """
+    ws = _workspace()
+    ws.set_current(slug)
+    click.echo(f"Current task: {slug}")
+
+
+DEFAULT_ARTIFACT = {
+    "described": "describe", "scoped": "scope", "answered": "answers", "blocked": "scope",
+    "specced": "spec", "implementing": "spec",
+}
+
+
+@cli.command()
+@click.argument("artifact", required=False)
+@task_option
+def show(artifact: str | None, task_slug: str | None) -> None:
+    """Print an artifact of the task: describe, scope, answers, spec, ...
+
+    Without ARTIFACT, prints the newest one for the task's state.
+
+    \b
+    Example:
+        specflow show spec --task prometheus-exporter
+    """
+    ws = _workspace()
+    task = ws.resolve(task_slug)
+    name = artifact or DEFAULT_ARTIFACT[task.state]
+    click.echo(ws.read_artifact(task, name), nl=False)
+
+
+# -- stages ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@task_option
+@reply_option
+@provider_option
+@model_option
+def scope(task_slug: str | None, reply: str | None, provider: str | None, model: str | None) -> None:
+    """Ask the model for 5–8 pointed questions, the risks, and a simplification.
+
+    A blocker reply (missing credentials, payloads, confirmed behaviour) marks the task
+    blocked and says what is needed.
+
+    \b
+    Example:
+        specflow scope
+        specflow scope --reply answer.md
+    """
+    from specflow.scoping import run_scope
+    from specflow.stages import Handoff
+
+    session = _session(provider, model)
+    task = session.ws.resolve(task_slug)
+    result = run_scope(session, task, reply)
+    if isinstance(result, Handoff):
+        _print_handoff(result, session)
+        return
+    rel = session.ws.rel(result.path)
+    if result.kind == "blocker":
+        click.echo(f"The task is blocked; see {rel}. What is needed:")
+        click.echo(result.needs)
+        click.echo("Add it to describe.md, then run `specflow scope` again.")
+        return
+    click.echo(f"Wrote {rel} (round {result.round}, {len(result.questions)} questions):")
+    for n, question in enumerate(result.questions, 1):
+        click.echo(f"  {n}. {question}")
+    answers = session.ws.rel(session.ws.artifact_path(task, "answers"))
+    click.echo(f"Next: `specflow answer`, or edit {answers}; then `specflow spec`.")
+
+
+@cli.command()
+@click.argument("number", type=int, required=False)
+@click.argument("text", required=False)
+@task_option
+def answer(number: int | None, text: str | None, task_slug: str | None) -> None:
+    """Answer the scoping questions, one by one on a terminal, or one at a time by number.
+
+    `skip: <reason>` is a valid answer.
+
+    \b
+    Example:
+        specflow answer
+        specflow answer 3 "Postgres 15; the table has 2M rows"
+    """
+    from specflow.errors import UsageError
+    from specflow.scoping import record_answer, unanswered
+
+    session = _session()
+    task = session.ws.resolve(task_slug)
+    if number is not None and text is not None:
+        record_answer(session, task, number, text)
+        click.echo(f"Recorded the answer to question {number}.")
+    elif not _interactive():
+        raise UsageError(
+            "no terminal to ask on; edit "
+            f"{session.ws.rel(session.ws.artifact_path(task, 'answers'))} or pass the answer: "
+            'specflow answer N "TEXT"'
+        )
+    else:
+        todo = [a for a in unanswered(session, task) if number is None or a.n == number]
+        for item in todo:
+            reply = click.prompt(f"{item.n}. {item.question}\n>", prompt_suffix=" ")
+            record_answer(session, task, item.n, reply)
+    left = unanswered(session, task)
+    click.echo(
+        f"{len(left)} question(s) still open." if left else "All questions answered. Next: specflow spec"
+    )
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+@cli.command()
+@task_option
+@reply_option
+@provider_option
+@model_option
+def spec(task_slug: str | None, reply: str | None, provider: str | None, model: str | None) -> None:
+    """Write the spec: the template's headings, directives, error matrix, UNKNOWNs.
+
+    Refuses while a scoping question has no answer. After `specflow resolve`, running it
+    again revises the spec with the resolutions.
+
+    \b
+    Example:
+        specflow spec
+    """
+    from specflow.speccing import run_spec
+    from specflow.stages import Handoff
+
+    session = _session(provider, model)
+    task = session.ws.resolve(task_slug)
+    result = run_spec(session, task, reply)
+    if isinstance(result, Handoff):
+        _print_handoff(result, session)
+        return
+    verb = "Revised" if result.revised else "Wrote"
+    click.echo(f"{verb} {session.ws.rel(result.path)}.")
+    if result.unknowns:
+        click.echo(f"{len(result.unknowns)} UNKNOWN item(s) are open:")
+        for item in result.unknowns:
+            click.echo(f"  {item.id}: {item.what} (verify: {item.verify}; blocks: {item.blocks})")
+        click.echo('Resolve them with `specflow resolve ID "what you found"`, then `specflow spec`.')
+    else:
+        click.echo("Next: specflow implement --file PATH")
+
+
+@cli.command()
+@task_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def unknowns(task_slug: str | None, as_json: bool) -> None:
+    """List the spec's UNKNOWN items with their ids and status.
+
+    \b
+    Example:
+        specflow unknowns --json
+    """
+    ws = _workspace()
+    task = ws.resolve(task_slug)
+    items = [u.model_dump() for u in task.unknowns]
+    if as_json:
+        click.echo(json.dumps({"task": task.slug, "unknowns": items}, indent=2))
+        return
+    if not items:
+        click.echo("No UNKNOWN items.")
+    for u in task.unknowns:
+        click.echo(f"{u.id} [{u.status}] {u.what}")
+        click.echo(f"    verify: {u.verify}; blocks: {u.blocks}")
+        if u.resolution:
+            click.echo(f"    resolution: {u.resolution}")
+
+
+@cli.command()
+@click.argument("uid", metavar="ID")
+@click.argument("text")
+@task_option
+def resolve(uid: str, text: str, task_slug: str | None) -> None:
+    """Record what you found for an UNKNOWN item; the next `specflow spec` applies it.
+
+    \b
+    Example:
+        specflow resolve U2 "The API returns 429 with Retry-After in seconds"
+    """
+    from specflow.speccing import resolve_unknown
+
+    session = _session()
+    task = session.ws.resolve(task_slug)
+    item = resolve_unknown(session, task, uid, text)
+    click.echo(f"Resolved {item.id}. Run `specflow spec` to revise the spec with it.")
+
+
+@cli.command()
+@click.argument("stage", type=click.Choice(["scope", "spec"]))
+@task_option
+def prompt(stage: str, task_slug: str | None) -> None:
+    """Print a stage's fully rendered prompt without calling a model.
+
+    \b
+    Example:
+        specflow prompt scope | pbcopy
+    """
+    from specflow.stages import format_prompt
+
+    session = _session()
+    task = session.ws.resolve(task_slug)
+    if stage == "scope":
+        from specflow.scoping import prepare_scope
+
+        prepared = prepare_scope(session, task)[0]
+    else:
+        from specflow.speccing import prepare_spec
+
+        prepared = prepare_spec(session, task)
+    click.echo(format_prompt(prepared), nl=False)
+
+
+@cli.command()
+@click.argument("stage", type=click.Choice(STAGES))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--path", "target", metavar="PATH", help="implement: the file the reply must hold.")
+def check(stage: str, file: str, target: str | None) -> None:
+    """Check a file against a stage's output contract, offline.
+
+    Prints each violation with its line; exit 0 when the file holds, 1 when it does not.
+
+    \b
+    Example:
+        specflow check spec .specflow/tasks/exporter/spec.md
+    """
+    from specflow.checking import check_file
+
+    violations, summary = check_file(stage, file, target)
+    for line in violations:
+        click.echo(line)
+    click.echo(summary, err=bool(violations))
+    if violations:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@provider_option
+@model_option
+def models(as_json: bool, provider: str | None, model: str | None) -> None:
+    """Show the capability table and exactly what each stage will send.
+
+    \b
+    Example:
+        specflow models --model claude-haiku-4-5
+    """
+    from pathlib import Path
+
+    from specflow.capabilities import stage_report
+    from specflow.config import load_config
+    from specflow.errors import UsageError
+    from specflow.workspace import Workspace
+
+    try:
+        config_path: Path | None = Workspace.find().config_path
+    except UsageError:
+        config_path = None  # outside a repository: the defaults and the environment
+    config = load_config(config_path, os.environ, provider, model)
+    report = stage_report(config, os.environ)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    from specflow.reports import format_models
+
+    click.echo(format_models(report), nl=False)
+
+
+@cli.command()
+@task_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def log(task_slug: str | None, as_json: bool) -> None:
+    """Summarise the task's model exchanges per stage: calls, retries, tokens, cost.
+
+    \b
+    Example:
+        specflow log --json
+    """
+    from specflow.reports import format_log
+    from specflow.transcript import read, summarize
+
+    ws = _workspace()
+    task = ws.resolve(task_slug)
+    summary = summarize(read(ws.task_dir(task.slug) / "transcript.jsonl"))
+    if as_json:
+        click.echo(json.dumps({"task": task.slug, "stages": summary}, indent=2))
+    else:
+        click.echo(format_log(task.slug, summary), nl=False)

@@ -1,0 +1,105 @@
+"""Prompt rendering: the only importer of jinja2.
+
+Templates and rules are data. A project overrides any of them by putting a file of the
+same name under .specflow/templates/ or .specflow/rules/; the packaged ones fill the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from specflow.errors import ConfigError
+from specflow.resources import packaged_dir
+
+
+class Prompts:
+    """Renders stage templates and reads rules, project overrides first."""
+
+    def __init__(self, project_dir: Path | None) -> None:
+        self.project_dir = project_dir
+        self._env: Any = None
+
+    def _dirs(self, kind: str) -> list[Path]:
+        dirs = []
+        if self.project_dir is not None and (self.project_dir / kind).is_dir():
+            dirs.append(self.project_dir / kind)
+        dirs.append(packaged_dir(kind))
+        return dirs
+
+    def _environment(self) -> Any:
+        if self._env is None:
+            import jinja2
+
+            self._env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader([str(d) for d in self._dirs("templates")]),
+                undefined=jinja2.StrictUndefined,
+                autoescape=False,
+                keep_trailing_newline=True,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+        return self._env
+
+    def render(self, name: str, **variables: Any) -> str:
+        """Render templates/<name>; a missing variable names the template and the variable."""
+        import jinja2
+
+        env = self._environment()
+        try:
+            return str(env.get_template(name).render(**variables))
+        except jinja2.UndefinedError as exc:
+            raise ConfigError(
+                f"template {self.source_of('templates', name)}: {exc.message}; the template "
+                "uses a variable specflow does not provide for this stage (check a project "
+                "override in .specflow/templates/ against `specflow init --eject`)"
+            ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(
+                f"template {exc.filename or name}, line {exc.lineno}: {exc.message}"
+            ) from None
+        except jinja2.TemplateNotFound as exc:
+            raise ConfigError(f"template {exc.name} not found in {self._dirs('templates')}") from None
+
+    def source_of(self, kind: str, name: str) -> Path:
+        """The file that will be used for *name*: the project's override or the packaged one."""
+        for folder in self._dirs(kind):
+            if (folder / name).is_file():
+                return folder / name
+        raise ConfigError(
+            f"{kind}/{name} not found (looked in {', '.join(str(d) for d in self._dirs(kind))})"
+        )
+
+    def text(self, kind: str, name: str) -> str:
+        return self.source_of(kind, name).read_text(encoding="utf-8")
+
+    def rules(self) -> str:
+        return self.text("rules", "rules.md")
+
+    def standards(self) -> str:
+        return self.text("rules", "engineering-standards.md")
+
+    def spec_template(self) -> str:
+        return self.text("templates", "spec-template.md")
+
+    def fingerprint(self, *names: str) -> str:
+        """A hash of the named templates' sources, for cache keys."""
+        digest = hashlib.sha256()
+        for name in names:
+            digest.update(self.text("templates", name).encode())
+        return digest.hexdigest()[:16]
+
+
+def do_not_items(rules_text: str) -> list[str]:
+    """The list items of the rules' `## DO NOT` section, for reminders."""
+    items: list[str] = []
+    inside = False
+    for line in rules_text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("## "):
+            inside = stripped[3:].strip().lower() == "do not"
+            continue
+        if inside and stripped[:2] in ("- ", "* "):
+            items.append(stripped[2:].strip())
+    return items

@@ -1,0 +1,48 @@
+"""Plain-text renderings of `specflow models` and `specflow log`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def format_log(slug: str, summary: dict[str, dict[str, Any]]) -> str:
+    if not summary:
+        return f"Task {slug}: no model exchanges yet.\n"
+    lines = [
+        f"Task {slug}",
+        f"{'stage':<10} {'calls':>5} {'retries':>7} {'input':>9} {'output':>8} "
+        f"{'cache read':>10} {'reanchors':>9} {'resets':>6} {'cost $':>9}",
+    ]
+    for stage, s in summary.items():
+        lines.append(
+            f"{stage:<10} {s['calls']:>5} {s['retries']:>7} {s['input_tokens']:>9,} "
+            f"{s['output_tokens']:>8,} {s['cache_read_share']:>10.0%} {s['reanchors']:>9} "
+            f"{s['resets']:>6} {s['cost_usd']:>9.4f}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def format_models(report: dict[str, Any]) -> str:
+    lines = [f"provider: {report.get('provider')}   model: {report.get('model')}"]
+    cap = report.get("capability") or {}
+    if cap:
+        lines.append(
+            f"capability row: {cap.get('provider')} {cap.get('match')}  honours: "
+            f"{', '.join(cap.get('honours', [])) or 'nothing'}  window: "
+            f"{cap.get('context_window', 0):,}"
+        )
+    lines.append("")
+    for stage, info in (report.get("stages") or {}).items():
+        sent = ", ".join(f"{k}={v}" for k, v in (info.get("sent") or {}).items()) or "nothing"
+        lines.append(f"{stage:<10} sends {sent}")
+        for knob, why in (info.get("withheld") or {}).items():
+            lines.append(f"{'':<10} not honoured: {knob} ({why})")
+    rows = report.get("table") or []
+    if rows:
+        lines += ["", "capability table (first match wins):"]
+        for row in rows:
+            lines.append(
+                f"  {row['provider']:<9} {row['match']:<24} {', '.join(row['honours']) or '-':<32}"
+                f" {row['context_window']:>9,}  ${row['price_input']}/{row['price_output']} per M"
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,178 @@
+"""The scope stage and the user's answers.
+
+A scope reply is either 5–8 questions (then answers.md lists them) or a blocker (the task
+becomes blocked). Running scope again after describe.md or answers.md changed starts a
+follow-up round: the earlier round is archived under rounds/ and shown to the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from specflow.contracts.answers import Answer, parse_answers, render_answers, set_answer
+from specflow.contracts.scope import BlockerReply, ScopeReply, check_scope
+from specflow.describe import parse_describe
+from specflow.engine import Outcome, Prepared
+from specflow.errors import StateError, UsageError
+from specflow.providers.base import SystemBlock
+from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
+from specflow.workspace import TRANSITIONS, Task
+
+
+@dataclass(frozen=True)
+class Round:
+    round: int
+    qa: list[Answer]
+
+
+@dataclass(frozen=True)
+class ScopeResult:
+    kind: str  # "questions" | "blocker"
+    path: Path
+    round: int
+    questions: list[str]
+    needs: str = ""
+
+
+def inputs_hash(session: Session, task: Task) -> str:
+    digest = hashlib.sha256()
+    for name in ("describe.md", "answers.md"):
+        path = session.ws.task_dir(task.slug) / name
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()
+
+
+def previous_rounds(session: Session, task: Task) -> list[Round]:
+    folder = session.ws.task_dir(task.slug) / "rounds"
+    rounds = []
+    for n in range(1, task.scope_round + 1):
+        answers = folder / f"answers-{n}.md"
+        if answers.is_file():
+            rounds.append(Round(n, parse_answers(answers.read_text(encoding="utf-8"))))
+    return rounds
+
+
+def _require(task: Task, state: str) -> None:
+    allowed, first = TRANSITIONS[state]
+    if task.state not in allowed:
+        raise StateError(
+            f"task `{task.slug}` is {task.state}; scoping again would discard that work. "
+            "Edit spec.md directly, or start a new task with `specflow new`."
+            if task.state in ("specced", "implementing")
+            else f"task `{task.slug}` is {task.state}; run `{first}` first."
+        )
+
+
+def prepare_scope(session: Session, task: Task) -> tuple[Prepared, int, bool]:
+    """The scope request, its round number, and whether it is a follow-up round."""
+    _require(task, "scoped")
+    describe = parse_describe(session.ws.read_artifact(task, "describe"))
+    folder = session.ws.task_dir(task.slug)
+    follow_up = (folder / "scope.md").is_file() and (
+        inputs_hash(session, task) != task.scoped_inputs
+        or any(a.answer for a in _current_answers(session, task))
+    )
+    round_no = task.scope_round + 1 if follow_up or task.scope_round == 0 else task.scope_round
+    rounds = previous_rounds(session, task)
+    if follow_up:
+        rounds.append(Round(task.scope_round, _current_answers(session, task)))
+    variables = render_vars(session)
+    system = [
+        *rules_blocks(session, standards=False, spec=None),
+        SystemBlock(session.prompts.render("scope.md.j2", **variables), label="instructions"),
+    ]
+    turn = session.prompts.render(
+        "scope-input.md.j2", description=describe.description, context_files=describe.context,
+        round=round_no, previous_rounds=[r for r in rounds if r.qa], **variables,
+    )
+    return Prepared("scope", system, turn), round_no, follow_up
+
+
+def _current_answers(session: Session, task: Task) -> list[Answer]:
+    path = session.ws.task_dir(task.slug) / "answers.md"
+    return parse_answers(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+def run_scope(session: Session, task: Task, reply: str | None) -> ScopeResult | Handoff:
+    prepared, round_no, follow_up = prepare_scope(session, task)
+    outcome = execute(
+        session, task, prepared, check_scope, reply=reply,
+        command=_command("specflow scope", task, session),
+    )
+    if isinstance(outcome, Handoff):
+        return outcome
+    return _save_scope(session, task, outcome, round_no, follow_up)
+
+
+def _command(base: str, task: Task, session: Session) -> str:
+    return base if session.ws.current_slug() == task.slug else f"{base} --task {task.slug}"
+
+
+def _save_scope(
+    session: Session, task: Task, outcome: Outcome, round_no: int, follow_up: bool
+) -> ScopeResult:
+    folder = session.ws.task_dir(task.slug)
+    if follow_up:
+        _archive_round(session, task)
+    value = outcome.value
+    path = session.ws.write_artifact(task, "scope", outcome.text)
+    task.scope_round = round_no
+    if isinstance(value, BlockerReply):
+        task.move_to("blocked")
+        task.scoped_inputs = inputs_hash(session, task)
+        session.ws.save(task)
+        needs = value.needs if isinstance(value.needs, str) else "\n".join(value.needs)
+        return ScopeResult("blocker", path, round_no, [], needs)
+    assert isinstance(value, ScopeReply)
+    answers = folder / "answers.md"
+    if answers.is_file() and not follow_up and any(a.answer for a in _current_answers(session, task)):
+        raise StateError(f"{session.ws.rel(answers)} has answers; refusing to overwrite it")
+    session.ws.write_artifact(task, "answers", render_answers(value.questions, round=round_no))
+    task.move_to("scoped")
+    task.scoped_inputs = inputs_hash(session, task)
+    session.ws.save(task)
+    return ScopeResult("questions", path, round_no, value.questions)
+
+
+def _archive_round(session: Session, task: Task) -> None:
+    """Keep the finished round's scope and answers under rounds/ before the next one."""
+    folder = session.ws.task_dir(task.slug)
+    for name in ("scope", "answers"):
+        source = folder / f"{name}.md"
+        if source.is_file():
+            session.ws.write_artifact(
+                task, f"rounds/{name}-{task.scope_round}.md", source.read_text(encoding="utf-8")
+            )
+
+
+def all_answers(session: Session, task: Task) -> list[Answer]:
+    """Every round's questions and answers, oldest first (the spec stage needs all of them)."""
+    qa = [a for r in previous_rounds(session, task) for a in r.qa]
+    return qa + _current_answers(session, task)
+
+
+def unanswered(session: Session, task: Task) -> list[Answer]:
+    return [a for a in _current_answers(session, task) if not a.answer.strip()]
+
+
+def record_answer(session: Session, task: Task, n: int, text: str) -> Path:
+    """Write the answer to question *n* into answers.md (atomically)."""
+    if not text.strip():
+        raise UsageError("the answer is empty; write an answer, or `skip: <reason>`")
+    path = session.ws.task_dir(task.slug) / "answers.md"
+    if not path.is_file():
+        raise StateError(f"task `{task.slug}` has no questions yet; run `specflow scope` first")
+    current = path.read_text(encoding="utf-8")
+    numbers = [a.n for a in parse_answers(current)]
+    if n not in numbers:
+        raise UsageError(
+            f"no question {n} in {session.ws.rel(path)}; the questions are "
+            f"{', '.join(str(x) for x in numbers)}"
+        )
+    session.ws.write_artifact(task, "answers", set_answer(current, n, text.strip()))
+    if not unanswered(session, task) and task.state == "scoped":
+        task.move_to("answered")
+        session.ws.save(task)
+    return path

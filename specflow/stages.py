@@ -1,0 +1,198 @@
+"""What every stage shares: the provider, the decoding notice, --reply, handoff, the run.
+
+A stage module (scoping, speccing, implementing, review) prepares the request and says
+what to do with a valid reply; this module does the rest the same way for all of them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specflow.config import Config, StageConfig
+from specflow.engine import Contract, Outcome, Prepared, StageIO, check_reply_file, run_stage
+from specflow.errors import UsageError
+from specflow.prompts import Prompts
+from specflow.providers.base import Decoding, HandoffWritten, Reply, SystemBlock
+from specflow.ui import StreamPrinter, notice
+from specflow.workspace import Task, Workspace
+
+
+@dataclass
+class Session:
+    """One command's view of the repository: workspace, config, prompts, environment."""
+
+    ws: Workspace
+    config: Config
+    env: Mapping[str, str]
+    prompts: Prompts = field(init=False)
+    printer: StreamPrinter = field(default_factory=StreamPrinter)
+    sleep: Callable[[float], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.prompts = Prompts(self.ws.dir)
+
+    def stage_config(self, stage: str) -> StageConfig:
+        return self.config.stages.get(stage)
+
+
+@dataclass
+class Handoff:
+    """The prompt was written for the user to paste; they continue with --reply."""
+
+    path: Path
+    command: str
+
+
+def decoding_of(stage_config: StageConfig) -> Decoding:
+    return Decoding(
+        temperature=stage_config.temperature,
+        top_p=stage_config.top_p,
+        top_k=stage_config.top_k,
+        effort=stage_config.effort,
+        thinking=stage_config.thinking,
+    )
+
+
+def rules_blocks(session: Session, *, standards: bool, spec: str | None) -> list[SystemBlock]:
+    """The stable, cached prefix: rules (and standards), then the spec."""
+    rules = session.prompts.rules()
+    if standards:
+        rules = rules.rstrip() + "\n\n" + session.prompts.standards()
+    blocks = [SystemBlock(rules, cache=True, label="rules")]
+    if spec is not None:
+        blocks.append(SystemBlock("# The spec\n\n" + spec, cache=True, label="spec"))
+    return blocks
+
+
+def read_reply(source: str) -> tuple[str, str]:
+    """The text of --reply FILE (or '-' for standard input), and a name for it."""
+    if source == "-":
+        return sys.stdin.read(), "standard input"
+    path = Path(source)
+    if not path.is_file():
+        raise UsageError(f"--reply {source}: no such file")
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except UnicodeDecodeError:
+        raise UsageError(f"--reply {source}: not UTF-8 text") from None
+
+
+def execute(
+    session: Session,
+    task: Task,
+    prepared: Prepared,
+    contract: Contract,
+    *,
+    reply: str | None,
+    command: str,
+) -> Outcome | Handoff:
+    """Run *prepared* through the provider (or check --reply) until the contract holds."""
+    stage = prepared.stage
+    io = _stage_io(session, task, stage, command)
+    if reply is not None:
+        text, source = read_reply(reply)
+        result = check_reply_file(stage, text, contract, io, source)
+        return Outcome(text, result.value, None, [], [])
+    from specflow.providers.factory import make_provider
+
+    handoff_reply = session.ws.task_dir(task.slug) / "handoff" / f"{stage}.reply.md"
+    continue_cmd = f"{command} --reply {session.ws.rel(handoff_reply)}"
+    provider = make_provider(
+        session.config, session.env, continue_hint=lambda _request: continue_cmd,
+        **({"sleep": session.sleep} if session.sleep else {}),
+    )
+    stage_config = session.stage_config(stage)
+    _decoding_notice(session, provider.name, stage)
+    session.printer.waiting(f"{stage}: waiting for {session.config.model} ({provider.name})")
+    try:
+        return run_stage(
+            prepared, provider, contract, model=session.config.model,
+            decoding=decoding_of(stage_config), max_tokens=stage_config.max_tokens,
+            max_retries=stage_config.max_retries, io=io,
+        )
+    except HandoffWritten as written:
+        return Handoff(written.path, continue_cmd)
+    finally:
+        session.printer.done()
+
+
+def _stage_io(session: Session, task: Task, stage: str, command: str) -> StageIO:
+    from specflow.capabilities import estimate_cost, load_table, lookup
+    from specflow.providers.factory import resolve_provider_name
+
+    folder = session.ws.task_dir(task.slug)
+    name = resolve_provider_name(session.config, session.env)
+    cap = lookup(name, session.config.model, load_table(session.config.capabilities))
+
+    def render_reask(violations: list[str], attempt: int, max_attempts: int) -> str:
+        return session.prompts.render(
+            "reask.md.j2", stage=stage, violations=violations, attempt=attempt,
+            max_attempts=max_attempts,
+        )
+
+    def on_attempt(attempt: int, violations: list[str]) -> None:
+        session.printer.done()
+        notice(
+            f"{stage}: reply {attempt} broke the contract ({len(violations)} violation(s)); "
+            "asking again with the exact list",
+        )
+
+    def cost(reply: Reply) -> float:
+        return estimate_cost(reply.usage, cap)
+
+    return StageIO(
+        transcript=folder / "transcript.jsonl",
+        keep_attempt=lambda text: session.ws.keep_attempt(task, stage, text),
+        render_reask=render_reask,
+        cost=cost,
+        on_text=session.printer,
+        on_attempt=on_attempt,
+        task_dir=folder,
+        command=command,
+    )
+
+
+def _decoding_notice(session: Session, provider_name: str, stage: str) -> None:
+    """Say once per run which of the stage's settings are sent and which are not honoured."""
+    if provider_name == "handoff":
+        return
+    from specflow.capabilities import load_table, lookup, plan_decoding
+
+    cap = lookup(provider_name, session.config.model, load_table(session.config.capabilities))
+    sent, withheld = plan_decoding(decoding_of(session.stage_config(stage)), cap, stage)
+    shown = ", ".join(f"{k}={v}" for k, v in sent.items()) or "none"
+    notice(f"{stage}: sending {shown} to {session.config.model}")
+    for knob, why in withheld.items():
+        notice(f"{stage}: not honoured: {knob} ({why})")
+
+
+def render_vars(session: Session, **extra: Any) -> dict[str, Any]:
+    """Variables every template may use, so contract partials render in any stage."""
+    from specflow.contracts.implement import parse_checklist
+    from specflow.contracts.spec import template_headings
+
+    base: dict[str, Any] = {
+        "min_questions": 5,
+        "max_questions": 8,
+        "headings": template_headings(session.prompts.spec_template()),
+        "spec_template": session.prompts.spec_template(),
+        "checklist": parse_checklist(session.prompts.standards()),
+        "severities": ["BLOCKER", "MAJOR", "MINOR", "NIT"],
+        "threshold": session.config.review.threshold,
+        "path": "",
+    }
+    base.update(extra)
+    return base
+
+
+def format_prompt(prepared: Prepared) -> str:
+    """The whole prompt as one Markdown document, for pasting into a chat or an agent."""
+    parts = ["<!-- specflow: system prompt -->", ""]
+    parts += [block.text.rstrip() + "\n" for block in prepared.system]
+    for message in prepared.messages():
+        parts += [f"<!-- specflow: {message.role} -->", "", message.content.rstrip() + "\n"]
+    return "\n".join(parts)

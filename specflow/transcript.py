@@ -1,0 +1,92 @@
+"""transcript.jsonl: one record per model exchange, and the per-stage summary of `specflow log`.
+
+No key, token or header is ever part of a record.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from specflow.workspace import now
+
+
+class Exchange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ts: str = Field(default_factory=now)
+    stage: str
+    provider: str
+    model: str
+    attempt: int = 1
+    kind: str = "request"  # request | reply-file (a --reply ingested)
+    sent: dict[str, Any] = Field(default_factory=dict)
+    withheld: dict[str, str] = Field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    stop_reason: str | None = None
+    request_id: str | None = None
+    retries: int = 0
+    contract_ok: bool | None = None
+    violations: list[str] = Field(default_factory=list)
+    reanchor: str = "none"  # none | remind | reset
+    reanchor_reason: str = ""
+    reminder_tokens: int = 0
+    note: str = ""
+
+
+def append(path: Path, record: Exchange) -> None:
+    """Append one line. A JSONL append of one short line is atomic enough on POSIX."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(record.model_dump_json() + "\n")
+
+
+def read(path: Path) -> list[Exchange]:
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                records.append(Exchange.model_validate_json(line))
+            except ValueError:
+                continue  # a line from a newer or older specflow: skip, do not fail the log
+    return records
+
+
+def summarize(records: list[Exchange]) -> dict[str, dict[str, Any]]:
+    """Per stage: calls, retries, tokens, cache-read share, cost, re-anchors and resets."""
+    stages: dict[str, dict[str, Any]] = {}
+    for r in records:
+        s = stages.setdefault(
+            r.stage,
+            {"calls": 0, "retries": 0, "transport_retries": 0, "contract_failures": 0, "input_tokens": 0,
+             "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0,
+             "cost_usd": 0.0, "reanchors": 0, "resets": 0},
+        )
+        s["calls"] += 1
+        s["retries"] += 1 if r.attempt > 1 else 0
+        s["transport_retries"] += r.retries
+        s["contract_failures"] += 1 if r.contract_ok is False else 0
+        s["input_tokens"] += r.input_tokens
+        s["output_tokens"] += r.output_tokens
+        s["cache_read_tokens"] += r.cache_read_tokens
+        s["cache_write_tokens"] += r.cache_write_tokens
+        s["cost_usd"] = round(s["cost_usd"] + r.cost_usd, 6)
+        s["reanchors"] += 1 if r.reanchor == "remind" else 0
+        s["resets"] += 1 if r.reanchor == "reset" else 0
+    for s in stages.values():
+        read_total = s["input_tokens"] + s["cache_read_tokens"] + s["cache_write_tokens"]
+        s["cache_read_share"] = round(s["cache_read_tokens"] / read_total, 4) if read_total else 0.0
+    return stages
+
+
+def dumps(summary: dict[str, dict[str, Any]]) -> str:
+    return json.dumps({"stages": summary}, indent=2)

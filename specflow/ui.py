@@ -1,0 +1,67 @@
+"""Terminal output: notices on stderr, streamed model text with a spinner until the first token.
+
+rich is imported only when a spinner is shown (a terminal), never for --help or tests.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+
+class StreamPrinter:
+    """The on_text callback of a stage: shows a spinner, then the model's text as it arrives."""
+
+    def __init__(self, stream: TextIO | None = None, echo: bool = True) -> None:
+        self.stream = stream or sys.stderr
+        self.echo = echo
+        self._status: Any = None
+        self._started = False
+        self.chars = 0
+
+    def waiting(self, label: str) -> None:
+        """Show *label* with a spinner (terminals only) until the first token arrives."""
+        self._started = False
+        if self.echo and self.stream.isatty():
+            from rich.console import Console
+
+            self._status = Console(file=self.stream).status(label)
+            self._status.start()
+        elif self.echo:
+            self.stream.write(label + "\n")
+            self.stream.flush()
+
+    def __call__(self, text: str) -> None:
+        if not self._started:
+            self._stop_spinner()
+            self._started = True
+        self.chars += len(text)
+        if self.echo:
+            self.stream.write(text)
+            self.stream.flush()
+
+    def restart(self, reason: str) -> None:
+        """A provider retry threw away the partial reply; say so and start over."""
+        self._stop_spinner()
+        if self.echo:
+            self.stream.write(f"\n[specflow] {reason}; the partial reply is discarded\n")
+            self.stream.flush()
+        self._started = False
+
+    def done(self) -> None:
+        self._stop_spinner()
+        if self.echo and self._started:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._started = False
+
+    def _stop_spinner(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+def notice(message: str, stream: TextIO | None = None) -> None:
+    out = stream or sys.stderr
+    out.write(message + "\n")
+    out.flush()

@@ -1,0 +1,324 @@
+"""Workspace and TaskStore: the only code that reads or writes .specflow/.
+
+Every write is atomic (temporary file, then os.replace); a corrupt task.json is reported
+with its path and nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import unicodedata
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from specflow.errors import StateError, UsageError
+from specflow.fsutil import atomic_write_text
+from specflow.resources import packaged_dir
+
+SPECFLOW_DIR = ".specflow"
+GITIGNORE_LINE = ".specflow/cache/"
+SLUG_MAX = 40
+
+State = Literal["described", "scoped", "answered", "specced", "implementing", "blocked"]
+
+# state -> the states it may be entered from, and the command that gets a task there.
+TRANSITIONS: dict[str, tuple[set[str], str]] = {
+    "scoped": ({"described", "scoped", "answered", "blocked"}, "specflow new"),
+    "blocked": ({"described", "scoped", "answered", "blocked"}, "specflow new"),
+    "answered": ({"scoped", "answered"}, "specflow scope"),
+    "specced": ({"scoped", "answered", "specced", "implementing"}, "specflow scope"),
+    "implementing": ({"specced", "implementing"}, "specflow spec"),
+}
+
+ARTIFACTS = ("describe", "scope", "answers", "spec")
+
+
+def find_root(start: Path) -> Path:
+    """The top of the git work tree holding *start*, found without importing git."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    raise UsageError("specflow works inside a git repository; run `git init` first")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class WrittenFile(BaseModel):
+    """A file the implement stage wrote: what it wrote, so later edits by the user show."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    sha256: str
+    written: str
+
+
+class UnknownItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    what: str
+    verify: str
+    blocks: str
+    status: Literal["open", "resolved"] = "open"
+    resolution: str = ""
+
+
+class Task(BaseModel):
+    """task.json: a task's state and what specflow needs to remember about it."""
+
+    model_config = ConfigDict(extra="forbid")
+    slug: str
+    title: str
+    state: State = "described"
+    created: str = Field(default_factory=now)
+    updated: str = Field(default_factory=now)
+    context: list[str] = Field(default_factory=list)
+    scope_round: int = 0
+    scoped_inputs: str = ""  # hash of describe.md + answers.md at the last scope run
+    unknowns: list[UnknownItem] = Field(default_factory=list)
+    files: list[WrittenFile] = Field(default_factory=list)
+
+    def move_to(self, state: State) -> None:
+        """Move to *state*, refusing a transition out of order with the command to run first."""
+        allowed, first = TRANSITIONS[state]
+        if self.state not in allowed:
+            raise StateError(
+                f"task `{self.slug}` is {self.state}; it cannot become {state} from there. "
+                f"Run `{_command_for(self.state, state, first)}` first."
+            )
+        self.state = state
+        self.updated = now()
+
+
+def _command_for(current: str, target: str, default: str) -> str:
+    if target in ("specced",) and current == "described":
+        return "specflow scope"
+    if target == "implementing" and current in ("described", "scoped", "answered", "blocked"):
+        return "specflow spec" if current in ("scoped", "answered") else "specflow scope"
+    return default
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII words joined by '-', at most SLUG_MAX characters, cut at a word."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > SLUG_MAX:
+            break
+        slug = candidate
+    if not slug and words:
+        slug = words[0][:SLUG_MAX]
+    return slug or "task"
+
+
+class Workspace:
+    """The .specflow/ folder of one repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.dir = root / SPECFLOW_DIR
+        self.config_path = self.dir / "config.toml"
+        self.tasks_dir = self.dir / "tasks"
+        self.cache_dir = self.dir / "cache"
+        self.current_file = self.dir / "current"
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> Workspace:
+        return cls(find_root(start or Path.cwd()))
+
+    # -- init -------------------------------------------------------------------------
+
+    def init(self, config_text: str, *, force: bool = False, eject: bool = False) -> list[str]:
+        """Create the config and .gitignore entry; return what was done, line by line."""
+        done: list[str] = []
+        if self.config_path.exists() and not force:
+            done.append(
+                f"{self.rel(self.config_path)} exists; left untouched "
+                "(`specflow init --force` rewrites it and keeps a backup)"
+            )
+        else:
+            if self.config_path.exists():
+                backup = self._backup_path(self.config_path)
+                shutil.copy2(self.config_path, backup)
+                done.append(f"kept the old config as {self.rel(backup)}")
+            atomic_write_text(self.config_path, config_text)
+            done.append(f"wrote {self.rel(self.config_path)}")
+        self.tasks_dir.mkdir(parents=True, exist_ok=True)
+        done.append(self._ensure_gitignore())
+        if eject:
+            done.extend(self._eject())
+        return done
+
+    def _backup_path(self, path: Path) -> Path:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        candidate = path.with_name(f"{path.name}.{stamp}.bak")
+        n = 2
+        while candidate.exists():
+            candidate = path.with_name(f"{path.name}.{stamp}-{n}.bak")
+            n += 1
+        return candidate
+
+    def _ensure_gitignore(self) -> str:
+        gitignore = self.root / ".gitignore"
+        text = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+        lines = {line.strip() for line in text.splitlines()}
+        if GITIGNORE_LINE in lines or "/" + GITIGNORE_LINE in lines:
+            return f".gitignore already ignores {GITIGNORE_LINE}"
+        if text and not text.endswith("\n"):
+            text += "\n"
+        atomic_write_text(gitignore, text + GITIGNORE_LINE + "\n")
+        return f"added {GITIGNORE_LINE} to .gitignore"
+
+    def _eject(self) -> list[str]:
+        done = []
+        for kind in ("templates", "rules"):
+            target = self.dir / kind
+            for source in sorted(packaged_dir(kind).iterdir()):
+                if not source.is_file():
+                    continue
+                dest = target / source.name
+                if dest.exists():
+                    done.append(f"{self.rel(dest)} exists; kept the project's version")
+                    continue
+                atomic_write_text(dest, source.read_text(encoding="utf-8"))
+                done.append(f"copied {kind}/{source.name} to {self.rel(dest)}")
+        return done
+
+    # -- tasks ------------------------------------------------------------------------
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def task_dir(self, slug: str) -> Path:
+        return self.tasks_dir / slug
+
+    def slugs(self) -> list[str]:
+        if not self.tasks_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.tasks_dir.iterdir() if (p / "task.json").is_file())
+
+    def unique_slug(self, base: str) -> str:
+        slug, n = base, 2
+        while self.task_dir(slug).exists():
+            suffix = f"-{n}"
+            slug = base[: SLUG_MAX - len(suffix)].rstrip("-") + suffix
+            n += 1
+        return slug
+
+    def load(self, slug: str) -> Task:
+        path = self.task_dir(slug) / "task.json"
+        if not path.is_file():
+            raise UsageError(self._unknown_task(slug))
+        try:
+            return Task.model_validate_json(path.read_text(encoding="utf-8"))
+        except (ValidationError, ValueError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StateError(
+                f"{self.rel(path)} is corrupt ({first}); fix or restore it "
+                "(it is plain JSON; `git log -p` may have an older copy)"
+            ) from None
+
+    def save(self, task: Task) -> None:
+        task.updated = now()
+        path = self.task_dir(task.slug) / "task.json"
+        atomic_write_text(path, task.model_dump_json(indent=2) + "\n")
+
+    def current_slug(self) -> str | None:
+        if not self.current_file.is_file():
+            return None
+        slug = self.current_file.read_text(encoding="utf-8").strip()
+        return slug or None
+
+    def set_current(self, slug: str) -> None:
+        if not (self.task_dir(slug) / "task.json").is_file():
+            raise UsageError(self._unknown_task(slug))
+        atomic_write_text(self.current_file, slug + "\n")
+
+    def resolve(self, slug: str | None) -> Task:
+        """The task named by --task, or the current one."""
+        if slug:
+            return self.load(slug)
+        current = self.current_slug()
+        if current is None:
+            raise UsageError(
+                "no current task; create one with `specflow new \"DESCRIPTION\"` "
+                "or pick one with `specflow use SLUG`"
+            )
+        if not (self.task_dir(current) / "task.json").is_file():
+            raise UsageError(
+                f"the current task `{current}` (from {self.rel(self.current_file)}) does not "
+                "exist; pick another with `specflow use SLUG`"
+            )
+        return self.load(current)
+
+    def _unknown_task(self, slug: str) -> str:
+        known = self.slugs()
+        listed = ", ".join(known) if known else "none yet; create one with `specflow new`"
+        return f"no task `{slug}`; known tasks: {listed}"
+
+    # -- artifacts --------------------------------------------------------------------
+
+    def artifact_path(self, task: Task, name: str) -> Path:
+        return self.task_dir(task.slug) / (name if "." in name else f"{name}.md")
+
+    def artifacts(self, task: Task) -> list[str]:
+        folder = self.task_dir(task.slug)
+        return sorted(
+            p.name for p in folder.iterdir() if p.is_file() and p.name != "task.json"
+        )
+
+    def read_artifact(self, task: Task, name: str) -> str:
+        path = self.artifact_path(task, name)
+        if not path.is_file():
+            have = ", ".join(Path(a).stem for a in self.artifacts(task)) or "none"
+            raise UsageError(
+                f"task `{task.slug}` has no {name} yet ({self.rel(path)}); it has: {have}"
+            )
+        return path.read_text(encoding="utf-8")
+
+    def write_artifact(self, task: Task, name: str, text: str) -> Path:
+        path = self.artifact_path(task, name)
+        atomic_write_text(path, text)
+        return path
+
+    def keep_attempt(self, task: Task, stage: str, text: str) -> Path:
+        """Save a reply that broke its contract under attempts/; never overwrite one."""
+        folder = self.task_dir(task.slug) / "attempts"
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        n = 1
+        while (path := folder / f"{stage}-{stamp}-{n}.md").exists():
+            n += 1
+        atomic_write_text(path, text)
+        return path
+
+    def create_task(self, title: str, describe_md: str, context: list[str], name: str | None) -> Task:
+        """Create the task folder with task.json and describe.md, and make it current."""
+        base = slugify(name) if name else slugify(title)
+        slug = self.unique_slug(base)
+        task = Task(slug=slug, title=title, context=context)
+        folder = self.task_dir(slug)
+        folder.mkdir(parents=True)
+        try:
+            atomic_write_text(folder / "describe.md", describe_md)
+            self.save(task)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        self.set_current(slug)
+        return task
+
+
+def load_json(path: Path) -> object:
+    return json.loads(path.read_text(encoding="utf-8"))
