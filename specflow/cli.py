@@ -53,7 +53,8 @@ class SpecflowGroup(click.Group):
 def run() -> int:
     """Console-script entry point; returns the exit code."""
     try:
-        cli.main(prog_name="specflow", standalone_mode=False)
+        # Without standalone mode, click returns ctx.exit()'s code instead of exiting.
+        code = cli.main(prog_name="specflow", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -62,7 +63,7 @@ def run() -> int:
     except click.Abort:
         click.echo("specflow: interrupted", err=True)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 @click.group(cls=SpecflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -446,7 +447,7 @@ def check(stage: str, file: str, target: str | None) -> None:
         click.echo(line)
     click.echo(summary, err=bool(violations))
     if violations:
-        sys.exit(1)
+        click.get_current_context().exit(1)
 
 
 @cli.command()

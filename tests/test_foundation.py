@@ -1,0 +1,384 @@
+"""init, new/describe, status, use, show, config errors, the task store, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from specflow.cli import cli
+from specflow.config import Config, load_config
+from specflow.errors import ConfigError, StateError
+from specflow.resources import data_file
+from specflow.workspace import Task, Workspace, slugify
+from tests.helpers import run
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.output == "specflow 0.1.0\n"
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for name, command in cli.commands.items():
+        result = run(name, "--help")
+        assert result.exit_code == 0, name
+        assert "Example:" in result.output, f"`specflow {name} --help` has no example"
+        assert command.help, name
+
+
+def test_init_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("init")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "specflow: specflow works inside a git repository; run `git init` first\n"
+    )
+    assert not (tmp_path / ".specflow").exists()
+
+
+def test_init_from_a_subfolder_writes_at_the_root(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sub = repo / "src" / "deep"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    result = run("init")
+    assert result.exit_code == 0
+    assert result.output == "wrote .specflow/config.toml\nadded .specflow/cache/ to .gitignore\n"
+    config = repo / ".specflow" / "config.toml"
+    assert config.read_text() == data_file("config.toml").read_text()
+    assert (repo / ".gitignore").read_text() == ".specflow/cache/\n"
+    assert not (sub / ".specflow").exists()
+
+
+def test_config_template_documents_every_setting_with_its_default() -> None:
+    text = data_file("config.toml").read_text()
+    assert load_config(data_file("config.toml")) == Config()
+    for section, model in Config.model_fields.items():
+        assert section in text, section
+        annotation = model.annotation
+        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+            for key in annotation.model_fields:
+                if key not in ("scope", "spec", "implement", "review"):
+                    assert f"{key} =" in text, f"{section}.{key} is not in the config template"
+    for key in ("temperature", "top_p", "top_k", "effort", "thinking", "max_tokens", "max_retries"):
+        assert f"{key} " in text
+
+
+def test_gitignore_line_added_once_and_existing_content_kept(repo: Path) -> None:
+    (repo / ".gitignore").write_text("*.pyc")  # no trailing newline
+    run("init")
+    run("init")
+    assert (repo / ".gitignore").read_text() == "*.pyc\n.specflow/cache/\n"
+
+
+def test_second_init_leaves_config_untouched(repo: Path) -> None:
+    run("init")
+    config = repo / ".specflow" / "config.toml"
+    config.write_text('model = "mine"\n')
+    result = run("init")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == (
+        ".specflow/config.toml exists; left untouched "
+        "(`specflow init --force` rewrites it and keeps a backup)"
+    )
+    assert config.read_text() == 'model = "mine"\n'
+
+
+def test_init_force_keeps_a_backup(repo: Path) -> None:
+    run("init")
+    config = repo / ".specflow" / "config.toml"
+    config.write_text('model = "mine"\n')
+    result = run("init", "--force")
+    assert result.exit_code == 0
+    backups = list((repo / ".specflow").glob("config.toml.*.bak"))
+    assert len(backups) == 1
+    assert backups[0].read_text() == 'model = "mine"\n'
+    assert f"kept the old config as .specflow/{backups[0].name}" in result.output
+    assert config.read_text() == data_file("config.toml").read_text()
+
+
+def test_init_eject_copies_templates_and_rules(repo: Path) -> None:
+    result = run("init", "--eject")
+    assert result.exit_code == 0
+    assert (repo / ".specflow/templates/scope.md.j2").is_file()
+    assert (repo / ".specflow/templates/spec-template.md").is_file()
+    assert (repo / ".specflow/rules/rules.md").is_file()
+    assert (repo / ".specflow/rules/engineering-standards.md").is_file()
+    (repo / ".specflow/rules/rules.md").write_text("# ours\n")
+    again = run("init", "--eject")
+    assert ".specflow/rules/rules.md exists; kept the project's version" in again.output
+    assert (repo / ".specflow/rules/rules.md").read_text() == "# ours\n"
+
+
+def test_new_creates_task_and_makes_it_current(repo: Path) -> None:
+    (repo / "docs").mkdir()
+    (repo / "docs" / "schema.sql").write_text("CREATE TABLE jobs (id int);\n")
+    result = run("new", "Prometheus exporter for the Oracle job table", "--context", "docs/schema.sql")
+    assert result.exit_code == 0
+    slug = "prometheus-exporter-for-the-oracle-job"
+    assert result.stdout == (
+        f"Created task {slug} (.specflow/tasks/{slug}/describe.md)\nNext: specflow scope\n"
+    )
+    folder = repo / ".specflow" / "tasks" / slug
+    task = json.loads((folder / "task.json").read_text())
+    assert task["state"] == "described"
+    assert task["context"] == ["docs/schema.sql"]
+    describe = (folder / "describe.md").read_text()
+    assert describe.startswith("## Description\n\nPrometheus exporter for the Oracle job table\n")
+    assert "untrusted data" in describe
+    assert "### `docs/schema.sql`\n\n```sql\nCREATE TABLE jobs (id int);\n```\n" in describe
+    assert (repo / ".specflow" / "current").read_text() == slug + "\n"
+
+
+def test_slug_rules() -> None:
+    assert slugify("Add   Retry/Backoff to the UPLOADER!") == "add-retry-backoff-to-the-uploader"
+    assert slugify("Ünïcödé façade café") == "unicode-facade-cafe"
+    long = slugify("word " * 30)
+    assert len(long) <= 40 and not long.endswith("-")
+    assert slugify("!!!") == "task"
+
+
+def test_slug_made_unique(repo: Path) -> None:
+    for _ in range(3):
+        assert run("new", "Fix the parser").exit_code == 0
+    assert Workspace(repo).slugs() == ["fix-the-parser", "fix-the-parser-2", "fix-the-parser-3"]
+    assert Workspace(repo).current_slug() == "fix-the-parser-3"
+
+
+def test_new_with_name_and_describe_alias(repo: Path) -> None:
+    assert run("describe", "Something long", "--name", "Short Name").exit_code == 0
+    assert Workspace(repo).slugs() == ["short-name"]
+
+
+@pytest.mark.parametrize("description", ["", "   \n\t "])
+def test_new_refuses_an_empty_description(repo: Path, description: str) -> None:
+    result = run("new", description)
+    assert result.exit_code == 2
+    assert "the description is empty" in result.stderr
+    assert not (repo / ".specflow" / "tasks").exists()
+
+
+def _no_task_created(repo: Path) -> bool:
+    return Workspace(repo).slugs() == [] and not (repo / ".specflow" / "current").exists()
+
+
+def test_context_missing_file(repo: Path) -> None:
+    result = run("new", "Task", "--context", "nope.txt")
+    assert result.exit_code == 2
+    assert result.stderr == "specflow: --context nope.txt: no such file\n"
+    assert _no_task_created(repo)
+
+
+def test_context_binary_file(repo: Path) -> None:
+    (repo / "blob.bin").write_bytes(b"\x89PNG\x00\x01\x02")
+    result = run("new", "Task", "--context", "blob.bin")
+    assert result.exit_code == 2
+    assert result.stderr == "specflow: --context blob.bin: a binary file; attach text files only\n"
+    assert _no_task_created(repo)
+
+
+def test_context_outside_the_repository(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("hello\n")
+    result = run("new", "Task", "--context", str(outside))
+    assert result.exit_code == 2
+    assert f"--context {outside}: outside the repository" in result.stderr
+    assert _no_task_created(repo)
+
+
+def test_context_symlink_escaping_the_repository(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("hello\n")
+    (repo / "link.txt").symlink_to(outside)
+    result = run("new", "Task", "--context", "link.txt")
+    assert result.exit_code == 2
+    assert "outside the repository" in result.stderr
+    assert _no_task_created(repo)
+
+
+def test_context_over_the_size_limit(repo: Path) -> None:
+    (repo / ".specflow").mkdir()
+    (repo / ".specflow" / "config.toml").write_text("[context]\nmax_file_bytes = 10\n")
+    (repo / "big.txt").write_text("x" * 11)
+    result = run("new", "Task", "--context", "big.txt")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "specflow: --context big.txt: 11 bytes, over the 10-byte limit ([context] "
+        "max_file_bytes in .specflow/config.toml); attach an excerpt instead\n"
+    )
+    assert _no_task_created(repo)
+
+
+def test_one_bad_context_among_good_ones_creates_nothing(repo: Path) -> None:
+    (repo / "good.txt").write_text("fine\n")
+    result = run("new", "Task", "--context", "good.txt", "--context", "missing.txt")
+    assert result.exit_code == 2
+    assert _no_task_created(repo)
+
+
+def test_status_text_and_json(repo: Path) -> None:
+    assert run("status").output == 'No tasks yet. Start one with: specflow new "DESCRIPTION"\n'
+    run("new", "First task")
+    run("new", "Second task")
+    text = run("status").output.splitlines()
+    assert text == [
+        "  first-task   described     describe.md",
+        "* second-task  described     describe.md",
+    ]
+    data = json.loads(run("status", "--json").output)
+    assert [(t["slug"], t["state"], t["artifacts"], t["current"]) for t in data["tasks"]] == [
+        ("first-task", "described", ["describe.md"], False),
+        ("second-task", "described", ["describe.md"], True),
+    ]
+    assert all(t["created"] for t in data["tasks"])
+
+
+def test_use_switches_and_unknown_lists_known(repo: Path) -> None:
+    run("new", "First task")
+    run("new", "Second task")
+    assert run("use", "first-task").output == "Current task: first-task\n"
+    assert Workspace(repo).current_slug() == "first-task"
+    result = run("use", "third")
+    assert result.exit_code == 2
+    assert result.stderr == "specflow: no task `third`; known tasks: first-task, second-task\n"
+
+
+def test_show_prints_artifacts(repo: Path) -> None:
+    run("new", "Show me")
+    result = run("show")
+    assert result.exit_code == 0
+    assert result.output.startswith("## Description\n\nShow me\n")
+    assert run("show", "describe", "--task", "show-me").output == result.output
+    missing = run("show", "spec")
+    assert missing.exit_code == 2
+    assert missing.stderr == (
+        "specflow: task `show-me` has no spec yet (.specflow/tasks/show-me/spec.md); "
+        "it has: describe\n"
+    )
+
+
+def test_commands_without_a_current_task(repo: Path) -> None:
+    result = run("show")
+    assert result.exit_code == 2
+    assert "no current task" in result.stderr
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+def _write_config(repo: Path, text: str) -> Path:
+    path = repo / ".specflow" / "config.toml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_config_syntax_error_names_file_and_line(repo: Path) -> None:
+    _write_config(repo, 'provider = "auto"\nmodel = \n')
+    result = run("new", "Task")
+    assert result.exit_code == 2
+    assert ".specflow/config.toml: not valid TOML" in result.stderr
+    assert "line 2" in result.stderr
+
+
+def test_config_unknown_key_suggests_nearest(repo: Path) -> None:
+    path = _write_config(repo, "[stages.scope]\ntemprature = 0.5\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert str(exc.value) == (
+        f"{path}: invalid configuration\n"
+        "  - unknown key `stages.scope.temprature`; did you mean `stages.scope.temperature`?"
+    )
+
+
+def test_config_unknown_section_suggests_nearest(repo: Path) -> None:
+    path = _write_config(repo, "[anchorng]\nenabled = true\n")
+    with pytest.raises(ConfigError, match=r"unknown key `anchorng`; did you mean `anchoring`\?"):
+        load_config(path)
+
+
+def test_config_wrong_type(repo: Path) -> None:
+    _write_config(repo, '[review]\nthreshold = "SEVERE"\n')
+    result = run("new", "Task")
+    assert result.exit_code == 2
+    assert "`review.threshold`: Input should be 'BLOCKER', 'MAJOR', 'MINOR' or 'NIT'" in result.stderr
+    assert "(got 'SEVERE')" in result.stderr
+
+
+def test_env_overrides_file_and_flags_override_env(repo: Path) -> None:
+    path = _write_config(repo, 'provider = "openai"\nmodel = "from-file"\n')
+    assert load_config(path, {}).model == "from-file"
+    env = {"SPECFLOW_MODEL": "from-env", "SPECFLOW_PROVIDER": "handoff"}
+    assert load_config(path, env).model == "from-env"
+    assert load_config(path, env).provider == "handoff"
+    assert load_config(path, env, provider="anthropic", model="from-flag").model == "from-flag"
+    bad = {"SPECFLOW_PROVIDER": "nonsense"}
+    with pytest.raises(ConfigError, match="SPECFLOW_PROVIDER"):
+        load_config(path, bad)
+
+
+# -- task store --------------------------------------------------------------------------------
+
+
+def test_transition_out_of_order_names_the_command() -> None:
+    task = Task(slug="t", title="t")
+    with pytest.raises(StateError) as exc:
+        task.move_to("implementing")
+    assert str(exc.value) == (
+        "task `t` is described; it cannot become implementing from there. "
+        "Run `specflow scope` first."
+    )
+    task.move_to("scoped")
+    with pytest.raises(StateError, match="Run `specflow spec` first"):
+        task.move_to("implementing")
+
+
+def test_corrupt_task_json(repo: Path) -> None:
+    run("new", "Broken task")
+    task_json = repo / ".specflow/tasks/broken-task/task.json"
+    task_json.write_text("{not json")
+    describe = (repo / ".specflow/tasks/broken-task/describe.md").read_text()
+    result = run("status")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("specflow: .specflow/tasks/broken-task/task.json is corrupt")
+    assert task_json.read_text() == "{not json"
+    assert (repo / ".specflow/tasks/broken-task/describe.md").read_text() == describe
+
+
+def test_atomic_write_keeps_old_content_when_replace_fails(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from specflow import fsutil
+
+    target = repo / "file.txt"
+    target.write_text("old\n")
+
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fsutil.os, "replace", broken)
+    with pytest.raises(OSError, match="disk full"):
+        fsutil.atomic_write_text(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in repo.iterdir() if p.name.startswith(".file")) == []
+
+
+def test_interrupt_exits_130(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from specflow import workspace
+
+    def interrupted(*_args: object) -> list[str]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workspace.Workspace, "slugs", interrupted)
+    result = run("status")
+    assert result.exit_code == 130
+    assert result.stderr == "specflow: interrupted\n"
+
+
+def test_home_is_guarded() -> None:
+    with pytest.raises(AssertionError, match="home directory"):
+        Path.home()
+    assert not os.path.isdir(os.environ["HOME"])
