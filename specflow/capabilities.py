@@ -20,7 +20,7 @@ from specflow.resources import data_file
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 KNOBS = ("temperature", "top_p", "top_k", "effort", "thinking")
 SAMPLING_KNOBS = ("temperature", "top_p", "top_k")
@@ -45,14 +45,17 @@ def _packaged_rows() -> tuple[CapabilityEntry, ...]:
 def lookup(provider: str, model: str, table: list[CapabilityEntry]) -> CapabilityEntry:
     """The first row for *provider* whose pattern matches *model*, else a cautious fallback.
 
+    For "handoff" any provider's row may match: the configured model is the best guess at
+    what the user pastes the prompt into (its context window still matters).
     The fallback honours no knob (sending a parameter a model rejects fails the request),
     and its prices are zero, so cost estimates for an unknown model read as unknown.
     """
     for entry in table:
-        if entry.provider == provider and fnmatch.fnmatchcase(model, entry.match):
+        if provider in (entry.provider, "handoff") and fnmatch.fnmatchcase(model, entry.match):
             return entry
-    kind = "anthropic" if provider == "anthropic" else "openai"
-    return CapabilityEntry(provider=kind, match=FALLBACK_MATCH)
+    if provider == "anthropic":
+        return CapabilityEntry(provider="anthropic", match=FALLBACK_MATCH)
+    return CapabilityEntry(provider="openai", match=FALLBACK_MATCH)
 
 
 def is_fallback(cap: CapabilityEntry) -> bool:
@@ -68,7 +71,7 @@ def plan_decoding(
     For a pair the model refuses together, the knob that comes first in the profile
     (temperature, top_p, top_k, effort, thinking) is kept and the other is withheld.
     """
-    who = model or f"models matching `{cap.match}`"
+    who = _Subject(cap, model)
     send: dict[str, Any] = {}
     withheld: dict[str, str] = {}
     for knob, value in decoding.configured().items():
@@ -81,23 +84,41 @@ def plan_decoding(
         for dropped in present[1:]:
             del send[dropped]
             withheld[dropped] = (
-                f"{who} refuses {' and '.join(present)} together; "
+                f"{who} {who.verb('refuses', 'refuse')} {' and '.join(present)} together; "
                 f"{present[0]} was kept (it comes first in [stages.{stage}])"
             )
     return send, withheld
 
 
-def _not_honoured_reason(knob: str, cap: CapabilityEntry, who: str) -> str:
+class _Subject:
+    """Who a reason speaks of: the model id, else the row's pattern (plural)."""
+
+    def __init__(self, cap: CapabilityEntry, model: str) -> None:
+        self.plural = not model and not is_fallback(cap)
+        self.name = model or (
+            "this model" if is_fallback(cap) else f"models matching `{cap.match}`"
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+    def verb(self, singular: str, plural: str) -> str:
+        return plural if self.plural else singular
+
+
+def _not_honoured_reason(knob: str, cap: CapabilityEntry, who: _Subject) -> str:
     if is_fallback(cap):
         return (
             f"{who} is not in the capability table, so no decoding setting is sent; "
             "add a [[capabilities]] row for it to .specflow/config.toml"
         )
+    does_not = f"{who} {who.verb('does', 'do')} not use {knob}"
+    its = who.verb("its", "their")
     if knob in SAMPLING_KNOBS and "effort" in cap.honours:
-        return f"{who} does not use {knob}; effort is its knob"
+        return f"{does_not}; effort is {its} knob"
     if cap.honours:
-        return f"{who} does not use {knob}; it honours {', '.join(cap.honours)}"
-    return f"{who} does not use {knob}; its row honours no decoding setting"
+        return f"{does_not}; {who.verb('it honours', 'they honour')} {', '.join(cap.honours)}"
+    return f"{does_not}; {its} row honours no decoding setting"
 
 
 def estimate_cost(usage: Usage, cap: CapabilityEntry) -> float:
@@ -145,6 +166,7 @@ def stage_report(config: Config, env: Mapping[str, str]) -> dict[str, Any]:
 def _stage_plan(config: Config, stage: str, cap: CapabilityEntry | None) -> dict[str, Any]:
     decoding = stage_decoding(config, stage)
     configured = decoding.configured()
+    withheld: dict[str, str]
     if cap is None:
         # The handoff provider sends nothing itself: it writes every setting into the prompt
         # file as a recommendation for whatever chat or agent the user pastes it into.

@@ -502,3 +502,136 @@ def log(task_slug: str | None, as_json: bool) -> None:
         click.echo(json.dumps({"task": task.slug, "stages": summary}, indent=2))
     else:
         click.echo(format_log(task.slug, summary), nl=False)
+
+
+@cli.command()
+@click.option("--file", "path", required=True, metavar="PATH", help="The one file to write.")
+@task_option
+@click.option("--force", is_flag=True, help="Overwrite uncommitted changes of yours (a backup is kept).")
+@click.option("--fresh", is_flag=True, help="Start a fresh implement conversation.")
+@click.option("--allow-unplanned", is_flag=True, help="Allow a file that is not in the spec's file plan.")
+@reply_option
+@provider_option
+@model_option
+def implement(
+    path: str, task_slug: str | None, force: bool, fresh: bool, allow_unplanned: bool,
+    reply: str | None, provider: str | None, model: str | None,
+) -> None:
+    """Write one file of the spec, show the diff and the self-review, then stop.
+
+    \b
+    Example:
+        specflow implement --file src/exporter/collector.py
+    """
+    from specflow.implementing import raise_if_tests_failed, run_implement
+    from specflow.stages import Handoff
+
+    session = _session(provider, model)
+    task = session.ws.resolve(task_slug)
+    result = run_implement(
+        session, task, path, force=force, fresh=fresh, allow_unplanned=allow_unplanned,
+        reply=reply,
+    )
+    if isinstance(result, Handoff):
+        _print_handoff(result, session)
+        return
+    click.echo(result.diff or f"{result.target.rel}: no change\n", nl=False)
+    click.echo("\nSelf-review:")
+    for item in result.reply.self_review:
+        fix = f" — fix: {item.fix}" if item.fix else ""
+        click.echo(f"  {item.name}: {item.status} — {item.reason}{fix}")
+    if result.test:
+        command, code, tail = result.test
+        click.echo(f"\n$ {command}  (exit {code})")
+        if tail:
+            click.echo(tail)
+    click.echo(f"\nWrote {result.target.rel}. Review it before going on.")
+    if result.next_files:
+        click.echo(f"Next: specflow implement --file {result.next_files[0]}")
+    raise_if_tests_failed(result)
+
+
+@cli.command()
+@click.option("--staged", is_flag=True, help="Review the staged change (the default).")
+@click.option("--range", "rev_range", metavar="A..B", help="Review a range of commits (CI).")
+@click.option("--files", "files", multiple=True, metavar="PATH", help="Review these files' changes against HEAD (repeatable).")
+@task_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--threshold", type=click.Choice(["BLOCKER", "MAJOR", "MINOR", "NIT"]), help="Lowest severity that blocks.")
+@click.option("--no-cache", is_flag=True, help="Ask the model even if this change was reviewed before.")
+@click.option("--fail-open/--fail-closed", "fail_open", default=None, help="When the provider cannot be reached: pass, or block.")
+@reply_option
+@provider_option
+@model_option
+def review(
+    staged: bool, rev_range: str | None, files: tuple[str, ...], task_slug: str | None,
+    as_json: bool, threshold: str | None, no_cache: bool, fail_open: bool | None,
+    reply: str | None, provider: str | None, model: str | None,
+) -> None:
+    """Check a change against the spec and the rules; exit 1 when a finding blocks.
+
+    What the git hook and the pre-commit framework run. Exit 0 pass, 1 blocked,
+    3 provider unreachable and failing closed (the default when CI=true).
+
+    \b
+    Example:
+        specflow review --staged
+        specflow review --range origin/main..HEAD --json
+    """
+    from specflow.review import ReviewOptions, format_result, run_review
+
+    if sum((staged, bool(rev_range), bool(files))) > 1:
+        from specflow.errors import UsageError
+
+        raise UsageError("pass one of --staged, --range or --files")
+    chosen = "range" if rev_range else "files" if files else "staged"
+    options = ReviewOptions(
+        mode=chosen, rev_range=rev_range, paths=list(files),  # type: ignore[arg-type]
+        task_slug=task_slug, threshold=threshold, use_cache=not no_cache, fail_open=fail_open,
+        reply=reply,
+    )
+    session = _session(provider, model)
+    result = run_review(session, options, ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"))
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        click.echo(format_result(result), nl=False)
+    if result.blocked:
+        click.get_current_context().exit(1)
+
+
+@cli.group()
+def hook() -> None:
+    """Install or remove the git pre-commit hook that runs `specflow review --staged`.
+
+    \b
+    Example:
+        specflow hook install
+    """
+
+
+@hook.command("install")
+@click.option("--force", is_flag=True, help="Rewrite the hook even if one is installed.")
+def hook_install(force: bool) -> None:
+    """Write .git/hooks/pre-commit; an existing hook is kept and run first.
+
+    \b
+    Example:
+        specflow hook install
+    """
+    from specflow.hooks import install_hook
+
+    click.echo(install_hook(_workspace().root, force=force))
+
+
+@hook.command("uninstall")
+def hook_uninstall() -> None:
+    """Remove specflow's hook and restore the hook it chained, if any.
+
+    \b
+    Example:
+        specflow hook uninstall
+    """
+    from specflow.hooks import uninstall_hook
+
+    click.echo(uninstall_hook(_workspace().root))

@@ -260,9 +260,7 @@ def _read_header(header: list[str]) -> _HeaderMeta:
     elif "copy from " in fields:
         status = "copied"
     git_old, git_new = _git_line_paths(header[0])
-    old = _first(
-        fields, ("rename from ", "copy from "), ("--- ",), git_old
-    )
+    old = _first(fields, ("rename from ", "copy from "), ("--- ",), git_old)
     new = _first(fields, ("rename to ", "copy to "), ("+++ ",), git_new)
     moved = status in ("renamed", "copied")
     return _HeaderMeta(
@@ -534,7 +532,12 @@ def _hunk_pieces(hunk: Hunk, room: int) -> list[str]:
     text = hunk.text
     if estimate_tokens(text) <= room:
         return [text]
-    limit = room * CHARS_PER_TOKEN - len(hunk.header) - 1
+    # The longest header a slice can get: starts and counts no larger than the hunk's own.
+    widest = (
+        f"@@ -{hunk.old_start + hunk.old_count},{hunk.old_count} "
+        f"+{hunk.new_start + hunk.new_count},{hunk.new_count} @@{hunk.section}"
+    )
+    limit = room * CHARS_PER_TOKEN - len(widest) - 1
     slices: list[tuple[int, int]] = []
     begin, size = 0, 0
     for i, line in enumerate(hunk.lines):
@@ -566,8 +569,7 @@ def _renumbered(hunk: Hunk, slices: list[tuple[int, int]]) -> list[str]:
 
 
 def _join(lines: Iterable[str]) -> str:
-    joined = "\n".join(lines)
-    return joined + "\n" if joined else ""
+    return "".join(line + "\n" for line in lines)
 
 
 def _clip(line: str, width: int = 80) -> str:

@@ -31,6 +31,7 @@ class Session:
     prompts: Prompts = field(init=False)
     printer: StreamPrinter = field(default_factory=StreamPrinter)
     sleep: Callable[[float], None] | None = None
+    noticed: set[str] = field(default_factory=set)  # stages whose decoding notice was shown
 
     def __post_init__(self) -> None:
         self.prompts = Prompts(self.ws.dir)
@@ -81,9 +82,16 @@ def read_reply(source: str) -> tuple[str, str]:
         raise UsageError(f"--reply {source}: not UTF-8 text") from None
 
 
+def home_of(session: Session, task: Task | None) -> Path:
+    """Where a run keeps its transcript, attempts and handoff files."""
+    if task is not None:
+        return session.ws.task_dir(task.slug)
+    return session.ws.cache_dir / "review"  # a review with no task: git-ignored
+
+
 def execute(
     session: Session,
-    task: Task,
+    task: Task | None,
     prepared: Prepared,
     contract: Contract,
     *,
@@ -99,7 +107,7 @@ def execute(
         return Outcome(text, result.value, None, [], [])
     from specflow.providers.factory import make_provider
 
-    handoff_reply = session.ws.task_dir(task.slug) / "handoff" / f"{stage}.reply.md"
+    handoff_reply = home_of(session, task) / "handoff" / f"{stage}.reply.md"
     continue_cmd = f"{command} --reply {session.ws.rel(handoff_reply)}"
     provider = make_provider(
         session.config, session.env, continue_hint=lambda _request: continue_cmd,
@@ -120,11 +128,11 @@ def execute(
         session.printer.done()
 
 
-def _stage_io(session: Session, task: Task, stage: str, command: str) -> StageIO:
+def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> StageIO:
     from specflow.capabilities import estimate_cost, load_table, lookup
     from specflow.providers.factory import resolve_provider_name
 
-    folder = session.ws.task_dir(task.slug)
+    folder = home_of(session, task)
     name = resolve_provider_name(session.config, session.env)
     cap = lookup(name, session.config.model, load_table(session.config.capabilities))
 
@@ -146,7 +154,7 @@ def _stage_io(session: Session, task: Task, stage: str, command: str) -> StageIO
 
     return StageIO(
         transcript=folder / "transcript.jsonl",
-        keep_attempt=lambda text: session.ws.keep_attempt(task, stage, text),
+        keep_attempt=lambda text: session.ws.keep_attempt(folder, stage, text),
         render_reask=render_reask,
         cost=cost,
         on_text=session.printer,
@@ -158,8 +166,9 @@ def _stage_io(session: Session, task: Task, stage: str, command: str) -> StageIO
 
 def _decoding_notice(session: Session, provider_name: str, stage: str) -> None:
     """Say once per run which of the stage's settings are sent and which are not honoured."""
-    if provider_name == "handoff":
+    if provider_name == "handoff" or stage in session.noticed:
         return
+    session.noticed.add(stage)
     from specflow.capabilities import load_table, lookup, plan_decoding
 
     cap = lookup(provider_name, session.config.model, load_table(session.config.capabilities))

@@ -153,7 +153,7 @@ class Workspace:
             atomic_write_text(self.config_path, config_text)
             done.append(f"wrote {self.rel(self.config_path)}")
         self.tasks_dir.mkdir(parents=True, exist_ok=True)
-        done.append(self._ensure_gitignore())
+        done.append(self.ensure_gitignore())
         if eject:
             done.extend(self._eject())
         return done
@@ -167,7 +167,7 @@ class Workspace:
             n += 1
         return candidate
 
-    def _ensure_gitignore(self) -> str:
+    def ensure_gitignore(self) -> str:
         gitignore = self.root / ".gitignore"
         text = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
         lines = {line.strip() for line in text.splitlines()}
@@ -293,9 +293,9 @@ class Workspace:
         atomic_write_text(path, text)
         return path
 
-    def keep_attempt(self, task: Task, stage: str, text: str) -> Path:
-        """Save a reply that broke its contract under attempts/; never overwrite one."""
-        folder = self.task_dir(task.slug) / "attempts"
+    def keep_attempt(self, home: Path, stage: str, text: str) -> Path:
+        """Save a reply that broke its contract under <home>/attempts/; never overwrite one."""
+        folder = home / "attempts"
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         n = 1
         while (path := folder / f"{stage}-{stamp}-{n}.md").exists():

@@ -54,6 +54,7 @@ ALLOWED_VARS: dict[str, set[str]] = {
         "previous_spec",
     },
     "implement-input.md.j2": {"path", "language", "current", "done_files", "plan_files"},
+    "implement-seed.md.j2": {"summaries"},
     "review-input.md.j2": {"diff", "files", "part", "parts", "spec_available", "fence"},
     "reask.md.j2": {"stage", "violations", "attempt", "max_attempts"},
     "reanchor.md.j2": {
@@ -202,6 +203,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "max_attempts": 2,
     },
     "reanchor.md.j2": stage_values("implement"),
+    "implement-seed.md.j2": {"summaries": ["- `src/a.py` (3 lines): def run", "- `b.json` (1 lines)"]},
 }
 
 

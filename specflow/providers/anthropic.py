@@ -57,7 +57,7 @@ class AnthropicProvider:
     ) -> None:
         self.config = config
         self.table = table
-        self.base_url = (config.base_url or env.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL)
+        self.base_url = config.base_url or env.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
         self._credential = _credential(env)
         self._sleep = sleep
         self._policy = RetryPolicy(config.max_retries, config.retry_after_cap_s)
@@ -99,10 +99,14 @@ class AnthropicProvider:
         name, value = credential
         # Explicit credentials and base URL: the SDK then reads neither the environment nor
         # any profile from the user's home directory.
-        auth = {"api_key": value} if name == "ANTHROPIC_API_KEY" else {"auth_token": value}
+        api_key, auth_token = (value, None) if name == "ANTHROPIC_API_KEY" else (None, value)
         timeout = httpx2.Timeout(self.config.timeout_s, connect=min(self.config.timeout_s, 10.0))
         return anthropic.Anthropic(
-            **auth, base_url=self.base_url, timeout=timeout, max_retries=0
+            api_key=api_key,
+            auth_token=auth_token,
+            base_url=self.base_url,
+            timeout=timeout,
+            max_retries=0,
         )
 
     def _attempt(
@@ -154,9 +158,7 @@ class AnthropicProvider:
         return collector.reply(request_id)
 
     def _timeout(self) -> TransientFailure:
-        return TransientFailure(
-            f"no reply within {self.config.timeout_s:g} s", unreachable=True
-        )
+        return TransientFailure(f"no reply within {self.config.timeout_s:g} s", unreachable=True)
 
     def _status_failure(self, exc: anthropic.APIStatusError, request: Request) -> Exception:
         """An HTTP error status: retry 408, 429 and 5xx; explain the others and stop."""
@@ -230,9 +232,7 @@ def build_params(request: Request, sent: Mapping[str, Any], *, caching: bool) ->
     params: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens,
-        "messages": [
-            _message(m, ("message", i) in marks) for i, m in enumerate(request.messages)
-        ],
+        "messages": [_message(m, ("message", i) in marks) for i, m in enumerate(request.messages)],
     }
     if request.system:
         params["system"] = [

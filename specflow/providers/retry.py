@@ -58,7 +58,7 @@ class RetryPolicy:
         """Seconds before retry number *retry* (0-based); *jitter* is uniform in [0, 1)."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.retry_after_cap_s)
-        backoff = min(self.base_delay_s * (2**retry), self.max_delay_s)
+        backoff = min(self.base_delay_s * (2.0**retry), self.max_delay_s)
         # Up to a quarter off, so that clients that failed together do not retry together.
         return backoff * (1.0 - 0.25 * jitter)
 
@@ -117,9 +117,9 @@ def notify_restart(on_text: object, reason: str) -> None:
         restart(reason)
 
 
-def parse_retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> (
-    float | None
-):
+def parse_retry_after(
+    headers: Mapping[str, str], now: Callable[[], float] = time.time
+) -> float | None:
     """Seconds the server asked us to wait (``retry-after-ms``, then ``retry-after``)."""
     millis = headers.get("retry-after-ms")
     if millis is not None:
@@ -178,9 +178,7 @@ def setting_hint(message: str, stage: str, *, status: int = 400) -> str:
         )
         fix = "change or remove it there"
         if any(_PARAMETER_KEYS[name] != "max_tokens" for name in named):
-            fix += (
-                ", or add a [[capabilities]] row for this model that leaves it out of `honours`"
-            )
+            fix += ", or add a [[capabilities]] row for this model that leaves it out of `honours`"
         return f" {sources} in .specflow/config.toml: {fix}."
     if status == 404 or _MODEL.search(message):
         return (

@@ -1,0 +1,462 @@
+"""The implement contract: one file's whole content in one code block, then a self-review
+against the engineering standards' checklist; the code must parse where specflow can tell."""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from specflow.contracts.base import ContractResult, Violation
+from specflow.contracts.markdown import (
+    Document,
+    Fence,
+    Section,
+    finish,
+    heading_ref,
+    norm,
+    parse,
+    rejected,
+    unquote_code,
+)
+from specflow.errors import ConfigError
+
+SELF_REVIEW = "Self-Review"
+CHECKLIST = "Review Checklist"
+REVIEW_LINE = "`- <Name>: PASS|FAIL|N/A — <reason>`"
+LAYOUT = (
+    "the reply is an optional `## File: <path>`, one fenced code block with the whole file, "
+    "then `## Self-Review`"
+)
+
+Status = Literal["PASS", "FAIL", "N/A"]
+STATUSES: dict[str, Status] = {"PASS": "PASS", "FAIL": "FAIL", "N/A": "N/A"}
+
+_FILE_HEADING = re.compile(r"file\s*:\s*(?P<path>.*)", re.I | re.S)
+_STATUS = re.compile(r"[*_]*(?P<status>PASS|FAIL|N/A)\b[*_]*(?P<rest>.*)", re.I | re.S)
+_REASON = re.compile(r"\s*(?:—|–|--|-|:)\s*(?P<reason>.*)", re.S)
+_FIX = re.compile(r"\s*(?:—|–|--|\s-|;)\s*[*_]*fix[*_]*\s*:[*_]*", re.I)
+_TOML_WHERE = re.compile(r"\s*\(at (?:line (?P<line>\d+), column \d+|end of document)\)")
+
+EXTENSION_LANGUAGES = {
+    ".py": "python",
+    ".pyi": "python",
+    ".json": "json",
+    ".toml": "toml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
+FENCE_LANGUAGES = {
+    "python": "python",
+    "py": "python",
+    "python3": "python",
+    "json": "json",
+    "toml": "toml",
+    "yaml": "yaml",
+    "yml": "yaml",
+}
+
+
+class ReviewItem(BaseModel):
+    """One line of the self-review: a checklist item, its status, why, and the fix."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    status: Status
+    reason: str
+    fix: str | None = None
+
+
+class ImplementReply(BaseModel):
+    """A file written whole, and the model's review of it against the checklist."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None
+    language: str | None
+    code: str
+    self_review: list[ReviewItem]
+
+
+def parse_checklist(standards_text: str) -> list[str]:
+    """The item names of the standards' `## Review Checklist` (`- <Name>: <what to check>`)."""
+    doc = parse(standards_text)
+    section = next((s for s in doc.sections if s.key == norm(CHECKLIST)), None)
+    if section is None:
+        raise ConfigError(
+            f"the engineering standards have no {heading_ref(CHECKLIST)} section; add one with "
+            "one item per check, e.g. `- Logging: <what to check>`"
+        )
+    names: list[str] = []
+    for item in section.items:
+        name, colon, _ = item.one_line.partition(":")
+        name = _name(name)
+        if not colon or not name:
+            raise ConfigError(
+                f"the engineering standards, line {item.line}: the checklist item is not "
+                "`- <Name>: <what to check>`; give it a short name and a colon"
+            )
+        if norm(name) in (norm(n) for n in names):
+            raise ConfigError(
+                f"the engineering standards, line {item.line}: the checklist item `{name}` "
+                "appears twice; keep one"
+            )
+        names.append(name)
+    return names
+
+
+def _name(text: str) -> str:
+    """A checklist name without the emphasis or backticks a writer may put around it."""
+    return text.strip().strip("*_`").strip()
+
+
+def check_implement(
+    text: str, path: str | None, checklist: list[str]
+) -> ContractResult[ImplementReply]:
+    """Check an implement reply for *path* against the *checklist* item names."""
+    doc = parse(text)
+    violations: list[Violation] = []
+    file_section, review = _layout(doc, violations)
+    if file_section is not None:
+        path = _check_file_heading(file_section, path, violations)
+    holder = file_section if file_section is not None else doc.preamble
+    fence = _the_fence(doc, holder, review, path, violations)
+    if holder is not None:
+        violations.extend(_outside(holder, {"fence"}, f"outside the code block; {LAYOUT}"))
+    items: list[ReviewItem] = []
+    if review is None:
+        violations.append(
+            Violation(f"{heading_ref(SELF_REVIEW)} is missing; it comes after the code block")
+        )
+    else:
+        items = _self_review(review, checklist, violations)
+    if fence is None:
+        return rejected(violations)  # _the_fence() said why
+    language = _language(path, fence)
+    violations.extend(_syntax(fence, language, path))
+    return finish(
+        violations,
+        lambda: ImplementReply(path=path, language=language, code=fence.content, self_review=items),
+    )
+
+
+def _layout(doc: Document, violations: list[Violation]) -> tuple[Section | None, Section | None]:
+    """The `## File:` section (first heading only) and the `## Self-Review` section."""
+    file_section: Section | None = None
+    review: Section | None = None
+    for position, section in enumerate(doc.sections):
+        is_file = _FILE_HEADING.fullmatch(section.title) is not None and section.level == 2
+        if is_file and position == 0:
+            file_section = section
+        elif section.key == norm(SELF_REVIEW) and section.level == 2 and review is None:
+            review = section
+        elif section.key == norm(SELF_REVIEW) and review is not None:
+            violations.append(
+                Violation(
+                    f"{section.ref} appears twice (lines {review.line} and {section.line}); "
+                    "keep one",
+                    section.line,
+                )
+            )
+        else:
+            violations.append(
+                Violation(
+                    f"unexpected heading {section.ref} (line {section.line}); {LAYOUT}",
+                    section.line,
+                )
+            )
+    if file_section is not None and doc.preamble is not None:
+        line = doc.preamble.line
+        violations.append(
+            Violation(f"text before {file_section.ref} (line {line}); {LAYOUT}", line)
+        )
+    return file_section, review
+
+
+def _check_file_heading(section: Section, path: str | None, out: list[Violation]) -> str | None:
+    match = _FILE_HEADING.fullmatch(section.title)
+    assert match is not None  # _layout() only picks a heading that matches
+    named = unquote_code(match.group("path").strip()).strip("\"'")
+    if not named:
+        out.append(
+            Violation(
+                f"{section.ref} names no file (line {section.line}); write "
+                f"`## File: {path or '<path>'}`",
+                section.line,
+            )
+        )
+        return path
+    if path is not None and _same_path(named, path) is False:
+        out.append(
+            Violation(
+                f"{section.ref} names `{named}` but the requested file is `{path}` "
+                f"(line {section.line}); write only `{path}`",
+                section.line,
+            )
+        )
+        return path
+    return path if path is not None else named
+
+
+def _same_path(a: str, b: str) -> bool:
+    def clean(p: str) -> str:
+        p = p.strip().replace("\\", "/")
+        return p[2:] if p.startswith("./") else p
+
+    return clean(a) == clean(b)
+
+
+def _the_fence(
+    doc: Document,
+    holder: Section | None,
+    review: Section | None,
+    path: str | None,
+    out: list[Violation],
+) -> Fence | None:
+    """The one code block, or None with the violation that says why there is not one."""
+    fences = doc.fences
+    target = f"`{path}`" if path else "the file"
+    if not fences:
+        out.append(
+            Violation(
+                f"the reply has no fenced code block; put the whole content of {target} "
+                "in one fenced block"
+            )
+        )
+        return None
+    if len(fences) > 1:
+        lines = ", ".join(str(f.line) for f in fences[:-1]) + f" and {fences[-1].line}"
+        out.append(
+            Violation(
+                f"the reply has {len(fences)} fenced code blocks (lines {lines}); it must hold "
+                f"exactly one, with the whole content of {target}",
+                fences[1].line,
+            )
+        )
+        return None
+    fence = fences[0]
+    if holder is None or fence not in holder.fences:
+        where = review.ref if review is not None and fence in review.fences else "the wrong place"
+        out.append(
+            Violation(f"the code block (line {fence.line}) is in {where}; {LAYOUT}", fence.line)
+        )
+        return None
+    return fence
+
+
+def _outside(section: Section, allowed: set[str], what: str) -> list[Violation]:
+    return [
+        Violation(f"text (line {block.line}) {what}", block.line)
+        for block in section.content_blocks
+        if block.kind not in allowed
+    ]
+
+
+# --- the self-review -------------------------------------------------------------------------
+
+
+def _self_review(section: Section, checklist: list[str], out: list[Violation]) -> list[ReviewItem]:
+    """The review items; each checklist item once (any order), each line well formed."""
+    if section.is_empty:
+        wanted = f": {', '.join(checklist)}" if checklist else ""
+        out.append(
+            Violation(
+                f"{section.ref} is empty (line {section.line}); write one {REVIEW_LINE} "
+                f"line per checklist item{wanted}",
+                section.line,
+            )
+        )
+        return []
+    outside = f"in {section.ref} is outside its list; write one {REVIEW_LINE} per checklist item"
+    out.extend(_outside(section, {"list"}, outside))
+    names = {norm(name): name for name in checklist}
+    seen: dict[str, int] = {}
+    items: list[ReviewItem] = []
+    for entry in section.items:
+        where = f"{section.ref} line {entry.line}"
+        raw_name, colon, rest = entry.one_line.partition(":")
+        name = _name(raw_name)
+        if not colon or not name:
+            out.append(Violation(f"{where} is not {REVIEW_LINE}", entry.line))
+            continue
+        key = norm(name)
+        if checklist and key not in names:
+            out.append(
+                Violation(
+                    f"{where} names `{name}`, which is not a checklist item; the items are: "
+                    f"{', '.join(checklist)}",
+                    entry.line,
+                )
+            )
+            continue
+        if key in seen:
+            out.append(
+                Violation(
+                    f"`{name}` appears twice in {section.ref} (lines {seen[key]} and "
+                    f"{entry.line}); keep one",
+                    entry.line,
+                )
+            )
+            continue
+        seen[key] = entry.line
+        item = _review_item(names.get(key, name), rest, where, entry.line, out)
+        if item is not None:
+            items.append(item)
+    out.extend(
+        Violation(
+            f"{section.ref} has no line for `{name}`; add `- {name}: PASS|FAIL|N/A — <reason>`",
+            section.line,
+        )
+        for key, name in names.items()
+        if key not in seen
+    )
+    return items
+
+
+def _review_item(
+    name: str, rest: str, where: str, line: int, out: list[Violation]
+) -> ReviewItem | None:
+    """The status, reason and fix after `<Name>:`, or None after reporting what is wrong."""
+    status = _STATUS.fullmatch(rest.strip().lstrip("*_").strip())
+    if status is None:
+        out.append(
+            Violation(
+                f"{where}: `{name}` has no status; write `- {name}: PASS|FAIL|N/A — <reason>`", line
+            )
+        )
+        return None
+    verdict = STATUSES[status.group("status").upper()]
+    reason_match = _REASON.fullmatch(status.group("rest"))
+    reason, fix = _split_fix(reason_match.group("reason") if reason_match else "")
+    if not reason:
+        out.append(
+            Violation(
+                f"{where}: `{name}` has no reason after {verdict}; write "
+                f"`- {name}: {verdict} — <reason>`",
+                line,
+            )
+        )
+        return None
+    if verdict == "FAIL" and not fix:
+        out.append(
+            Violation(
+                f"{where}: `{name}` is FAIL without a fix; append "
+                "`— fix: <what was or must be changed>`",
+                line,
+            )
+        )
+        return None
+    return ReviewItem(name=name, status=verdict, reason=reason, fix=fix)
+
+
+def _split_fix(text: str) -> tuple[str, str | None]:
+    match = _FIX.search(text)
+    if match is None:
+        return text.strip(), None
+    return text[: match.start()].strip(), text[match.end() :].strip() or None
+
+
+# --- syntax ----------------------------------------------------------------------------------
+
+
+def _language(path: str | None, fence: Fence) -> str | None:
+    """The file's language: from the path's extension when specflow knows it, else the fence."""
+    if path is not None:
+        dot = path.rfind(".")
+        extension = path[dot:].lower() if dot > path.rfind("/") else ""
+        if extension in EXTENSION_LANGUAGES:
+            return EXTENSION_LANGUAGES[extension]
+    info = fence.language
+    return FENCE_LANGUAGES.get(info, info or None)
+
+
+def _syntax(fence: Fence, language: str | None, path: str | None) -> list[Violation]:
+    checker = _CHECKERS.get(language or "")
+    if checker is None:
+        return []
+    error = checker(fence.content)
+    if error is None:
+        return []
+    file_line, message = error
+    target = f"`{path}`" if path else "the code block"
+    reply_line = fence.line + file_line if file_line else fence.line
+    where = f"{target} line {file_line} (reply line {reply_line})" if file_line else target
+    name = {"python": "Python", "json": "JSON", "toml": "TOML", "yaml": "YAML"}[language or ""]
+    return [
+        Violation(
+            f"{name} syntax error in {where}: {message}; the block must hold the whole file "
+            "and parse",
+            reply_line,
+        )
+    ]
+
+
+def _python_error(code: str) -> tuple[int | None, str] | None:
+    import ast
+
+    try:
+        with warnings.catch_warnings():
+            # Invalid escape sequences warn at compile time; they are not syntax errors.
+            warnings.simplefilter("ignore")
+            ast.parse(code)
+    except SyntaxError as exc:
+        return exc.lineno, exc.msg
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, str(exc) or type(exc).__name__
+    return None
+
+
+def _json_error(code: str) -> tuple[int | None, str] | None:
+    import json
+
+    try:
+        json.loads(code)
+    except json.JSONDecodeError as exc:
+        return exc.lineno, exc.msg
+    except RecursionError:
+        return None, "nested too deeply"
+    return None
+
+
+def _toml_error(code: str) -> tuple[int | None, str] | None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+    try:
+        tomllib.loads(code)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = _TOML_WHERE.search(message)
+        if where is None:
+            return None, message
+        line = where.group("line")
+        return (int(line) if line else None), message[: where.start()] or message
+    return None
+
+
+def _yaml_error(code: str) -> tuple[int | None, str] | None:
+    import yaml
+
+    try:
+        for _ in yaml.safe_load_all(code):
+            pass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None)
+        line = mark.line + 1 if mark is not None else None
+        return line, str(problem or exc).strip()
+    return None
+
+
+_CHECKERS = {
+    "python": _python_error,
+    "json": _json_error,
+    "toml": _toml_error,
+    "yaml": _yaml_error,
+}

@@ -1,0 +1,362 @@
+"""The spec contract: the template's headings in order, N/A with a reason, the error matrix,
+the file plan, well-formed UNKNOWN items, and decisions stated without hedging."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pydantic import BaseModel, ConfigDict
+
+from specflow.contracts.base import ContractResult, Violation
+from specflow.contracts.markdown import (
+    Document,
+    Inline,
+    Section,
+    Table,
+    check_outline,
+    code_span_contents,
+    code_spans,
+    empty_violation,
+    finish,
+    heading_ref,
+    mask_code,
+    norm,
+    parse,
+    preamble_violation,
+    search_prose,
+)
+from specflow.errors import ConfigError
+
+MATRIX = "Error Handling Matrix"
+FILE_PLAN = "Architecture & File Plan"
+TESTING = "Testing Strategy"
+OUT_OF_SCOPE = "Out of Scope"
+MATRIX_COLUMNS = ("Failure", "Detection", "Logging", "Recovery")
+UNKNOWN_FORM = (
+    "`UNKNOWN: <what> — verify: <fastest way to find out> — blocks: <decisions it blocks>`"
+)
+
+_NA = re.compile(r"[*_]*N/A\b[*_]*(?P<rest>.*)", re.I | re.S)
+_NA_REASON = re.compile(r"\s*(?:—|–|--|-|:)\s*(?P<reason>\S.*)", re.S)
+_HEDGE = re.compile(r"\b(?:maybe|probably|I\s+think|should\s+work)\b", re.I)
+_UNKNOWN = re.compile(r"\bUNKNOWN:")
+_BACKTICK_RUN = re.compile(r"`+")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_SEPARATOR = re.compile(r"(?:—|–|--|\s-)\s*$")
+_VERIFY = re.compile(r"\bverify\s*:", re.I)
+_BLOCKS = re.compile(r"\bblocks\s*:", re.I)
+_PATH = re.compile(r"[^\s`]*(?:/[^\s`]*|\.[A-Za-z0-9]+)")
+_TEST_RUNNER = re.compile(
+    r"(?:pytest|python3? -m pytest|uv run pytest|npm test|npm run test|yarn test|pnpm test"
+    r"|go test|cargo test|make test|make check|tox)\b"
+)
+
+
+class SpecSection(BaseModel):
+    """One section of the spec under its template heading."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    body: str
+    line: int
+    na: bool
+
+
+class Unknown(BaseModel):
+    """An open question the spec cannot decide yet, and how to close it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    what: str
+    verify: str
+    blocks: str
+    line: int
+
+
+class SpecDoc(BaseModel):
+    """A spec that holds its contract, with the parts later stages use."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sections: list[SpecSection]
+    file_plan: list[str]
+    unknowns: list[Unknown]
+    out_of_scope: list[str]
+    test_commands: list[str]
+
+
+def template_headings(template_text: str) -> list[str]:
+    """The `##` headings of a spec template, in order (a heading repeated counts once)."""
+    seen: set[str] = set()
+    headings: list[str] = []
+    for section in parse(template_text).sections:
+        if section.level == 2 and section.key not in seen:
+            seen.add(section.key)
+            headings.append(section.title)
+    return headings
+
+
+def check_spec(text: str, headings: list[str]) -> ContractResult[SpecDoc]:
+    """Check a spec against the template's *headings* and the spec rules."""
+    if not headings:
+        raise ConfigError(
+            "the spec template has no `##` headings; give it the sections a spec must have, "
+            "e.g. `## Intent`, or remove the override to use specflow's template"
+        )
+    doc = parse(text)
+    outline = check_outline(doc.sections, headings)
+    violations = list(outline.violations)
+    before = preamble_violation(doc, heading_ref(headings[0]))
+    if before:
+        violations.append(before)
+    present = [outline.found[norm(t)] for t in headings if norm(t) in outline.found]
+    na = {s.key: _check_na(s, violations) for s in present}
+    keys = {norm(t) for t in headings}
+    matrix = outline.found.get(norm(MATRIX))
+    if matrix is not None and not na[matrix.key]:
+        violations.extend(_matrix_violations(matrix))
+    plan = outline.found.get(norm(FILE_PLAN))
+    file_plan = _file_plan(plan, na, violations) if norm(FILE_PLAN) in keys else []
+    unknowns = _unknowns(doc, violations)
+    violations.extend(_hedging(doc))
+
+    def build() -> SpecDoc:
+        return SpecDoc(
+            sections=[_spec_section(s, headings, na[s.key]) for s in present],
+            file_plan=file_plan,
+            unknowns=unknowns,
+            out_of_scope=_items(outline.found.get(norm(OUT_OF_SCOPE)), na),
+            test_commands=_test_commands(outline.found.get(norm(TESTING))),
+        )
+
+    return finish(violations, build)
+
+
+def _spec_section(section: Section, headings: list[str], na: bool) -> SpecSection:
+    title = next(t for t in headings if norm(t) == section.key)
+    return SpecSection(title=title, body=section.body_text, line=section.line, na=na)
+
+
+def _check_na(section: Section, violations: list[Violation]) -> bool:
+    """Whether *section* reads `N/A — <reason>`; reports an empty section or a bare N/A."""
+    blocks = section.content_blocks
+    if not blocks:
+        violations.append(empty_violation(section, "write its content or `N/A — <reason>`"))
+        return False
+    first = blocks[0]
+    paragraph = next((i for i in section.inlines if i.line == first.line), None)
+    if first.kind != "paragraph" or paragraph is None:
+        return False
+    match = _NA.fullmatch(paragraph.source.strip())
+    if match is None:
+        return False
+    if _NA_REASON.match(match.group("rest")) is None:
+        violations.append(
+            Violation(
+                f"{section.ref} is N/A without a reason (line {first.line}); "
+                "write `N/A — <why it does not apply>`",
+                first.line,
+            )
+        )
+    return True
+
+
+def _matrix_violations(section: Section) -> list[Violation]:
+    columns = ", ".join(MATRIX_COLUMNS)
+    if not section.tables:
+        return [
+            Violation(
+                f"{section.ref} has no table (line {section.line}); it needs a Markdown table "
+                f"with the columns {columns} and one row per failure",
+                section.line,
+            )
+        ]
+    violations: list[Violation] = []
+    for table in section.tables:
+        violations.extend(_table_violations(section, table))
+    return violations
+
+
+def _table_violations(section: Section, table: Table) -> list[Violation]:
+    header = [_cell_key(cell) for cell in table.header]
+    missing = [c for c in MATRIX_COLUMNS if c.casefold() not in header]
+    where = f"the table in {section.ref} (line {table.line})"
+    if missing:
+        columns = ", ".join(MATRIX_COLUMNS)
+        return [
+            Violation(
+                f"{where} is missing the column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)}; its columns must include {columns}",
+                table.line,
+            )
+        ]
+    if not table.rows:
+        return [Violation(f"{where} has no rows; add one row per failure", table.line)]
+    violations = []
+    for row, line in zip(table.rows, table.row_lines, strict=True):
+        for column in MATRIX_COLUMNS:
+            at = header.index(column.casefold())
+            if at >= len(row) or not row[at]:
+                violations.append(
+                    Violation(f"{where}: the row on line {line} has an empty {column} cell", line)
+                )
+    return violations
+
+
+def _cell_key(cell: str) -> str:
+    return cell.strip().strip("*_`").strip().casefold()
+
+
+def _file_plan(section: Section | None, na: dict[str, bool], out: list[Violation]) -> list[str]:
+    """The backticked paths of the file plan; a plan must name at least one file."""
+    if section is None or section.is_empty:
+        return []
+    if na[section.key]:
+        out.append(
+            Violation(
+                f"{section.ref} cannot be N/A (line {section.line}); list each file to create "
+                "or change as a backticked path, e.g. `src/app/main.py`",
+                section.line,
+            )
+        )
+        return []
+    paths: list[str] = []
+    for inline in section.inlines:
+        for content in code_span_contents(inline.source):
+            if _looks_like_path(content) and content not in paths:
+                paths.append(content)
+    if not paths:
+        out.append(
+            Violation(
+                f"{section.ref} names no files (line {section.line}); list each file to create "
+                "or change as a backticked path, e.g. `src/app/main.py`",
+                section.line,
+            )
+        )
+    return paths
+
+
+def _looks_like_path(text: str) -> bool:
+    return "://" not in text and _PATH.fullmatch(text) is not None
+
+
+def _items(section: Section | None, na: dict[str, bool]) -> list[str]:
+    if section is None or na.get(section.key, False):
+        return []
+    return [item.one_line for item in section.items]
+
+
+def _test_commands(section: Section | None) -> list[str]:
+    if section is None:
+        return []
+    commands: list[str] = []
+    for inline in section.inlines:
+        for content in code_span_contents(inline.source):
+            if _TEST_RUNNER.match(content) and content not in commands:
+                commands.append(content)
+    return commands
+
+
+def _hedging(doc: Document) -> list[Violation]:
+    return [
+        Violation(
+            f'hedging "{word}" (line {line}); state the decision, or record what is not known '
+            f"as {UNKNOWN_FORM}",
+            line,
+        )
+        for word, line in search_prose(doc, _HEDGE)
+    ]
+
+
+# --- UNKNOWN items ---------------------------------------------------------------------------
+
+
+def _unknowns(doc: Document, violations: list[Violation]) -> list[Unknown]:
+    """Every UNKNOWN item outside fenced code, in order; malformed ones become violations."""
+    unknowns: list[Unknown] = []
+    for text, line in _unknown_texts(doc):
+        parts = _unknown_parts(text, line)
+        if isinstance(parts, Violation):
+            violations.append(parts)
+        else:
+            what, verify, blocks = parts
+            unknowns.append(
+                Unknown(
+                    id=f"U{len(unknowns) + 1}", what=what, verify=verify, blocks=blocks, line=line
+                )
+            )
+    return unknowns
+
+
+def _unknown_texts(doc: Document) -> Iterator[tuple[str, int]]:
+    """The text after each `UNKNOWN:` up to the next one or the end of its paragraph/cell.
+
+    An item written wholly as a code span (`` `UNKNOWN: ...` ``) is read from inside it.
+    """
+    for inline in doc.inlines:
+        source = inline.source
+        if "UNKNOWN:" not in source:
+            continue
+        yield from _split_unknowns(inline, source)
+
+
+def _split_unknowns(inline: Inline, source: str) -> Iterator[tuple[str, int]]:
+    spans = code_spans(source)
+    comments = [(m.start(), m.end()) for m in _HTML_COMMENT.finditer(source)]
+    starts = [m.start() for m in _UNKNOWN.finditer(source)]
+    for i, start in enumerate(starts):
+        if any(a < start < b for a, b in comments):
+            continue
+        end = starts[i + 1] if i + 1 < len(starts) else len(source)
+        span = next((s for s in spans if s[0] < start < s[1]), None)
+        if span is not None:
+            opener = _BACKTICK_RUN.match(source, span[0])
+            assert opener is not None  # a code span starts with its backticks
+            if source[opener.end() : start].strip():
+                continue  # UNKNOWN: in the middle of quoted code is an example, not an item
+            end = min(end, span[1] - (opener.end() - span[0]))
+        text = source[start + len("UNKNOWN:") : end]
+        yield " ".join(text.split("\n")), inline.line_at(start)
+
+
+def _unknown_parts(text: str, line: int) -> tuple[str, str, str] | Violation:
+    """(what, verify, blocks) of an UNKNOWN item, or the violation naming what is missing."""
+    masked = mask_code(text)  # a `verify:` inside a code span is part of a command
+    verify = _VERIFY.search(masked)
+    blocks = _BLOCKS.search(masked, verify.end() if verify else 0)
+    if verify is not None and blocks is None and _BLOCKS.search(masked, 0, verify.start()):
+        return Violation(
+            f"UNKNOWN on line {line} has `blocks:` before `verify:`; write it as {UNKNOWN_FORM}",
+            line,
+        )
+    end = len(text)
+    what = _clean(text[: verify.start() if verify else blocks.start() if blocks else end])
+    verify_text = _clean(text[verify.end() : blocks.start() if blocks else end]) if verify else ""
+    blocks_text = _clean(text[blocks.end() :]) if blocks else ""
+    problems = []
+    if not what:
+        problems.append("what is unknown")
+    if verify is None:
+        problems.append("the `verify:` part")
+    elif not verify_text:
+        problems.append("the text after `verify:`")
+    if blocks is None:
+        problems.append("the `blocks:` part")
+    elif not blocks_text:
+        problems.append("the text after `blocks:`")
+    if not problems:
+        return what, verify_text, blocks_text
+    listed = ", ".join(problems[:-1]) + " and " + problems[-1] if len(problems) > 1 else problems[0]
+    return Violation(
+        f"UNKNOWN on line {line} is missing {listed}; write it as {UNKNOWN_FORM}", line
+    )
+
+
+def _clean(part: str) -> str:
+    """A part of an UNKNOWN without its separators and the emphasis around the label."""
+    part = part.strip().lstrip("*_").strip()
+    part = _SEPARATOR.sub("", part).strip()
+    return part.rstrip("*_").strip()

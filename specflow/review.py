@@ -1,0 +1,292 @@
+"""The review gate: a diff checked against the spec and the rules before it is committed.
+
+diff → skip binary and excluded files → redact secrets (a staged secret is a BLOCKER,
+found without calling a model) → split to fit the token budget → cache → provider →
+merged verdict. Fails open locally and closed in CI when the provider cannot be reached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from specflow.contracts.review import Finding, ReviewReply, blocks, check_review
+from specflow.diffs import Chunk, FileDiff, SkippedFile, filter_files, parse_diff, split_for_budget
+from specflow.engine import Prepared
+from specflow.errors import CheckFailed, ProviderUnreachable
+from specflow.fsutil import atomic_write_text
+from specflow.providers.base import SystemBlock
+from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
+from specflow.workspace import Task
+
+Mode = Literal["staged", "range", "files"]
+PROMPT_VERSION = "review-1"
+
+
+@dataclass
+class ReviewOptions:
+    mode: Mode = "staged"
+    rev_range: str | None = None
+    paths: list[str] = field(default_factory=list)
+    task_slug: str | None = None
+    threshold: str | None = None
+    use_cache: bool = True
+    fail_open: bool | None = None  # None: the config decides (open locally, closed in CI)
+    reply: str | None = None
+
+
+@dataclass
+class ReviewResult:
+    verdict: str  # PASS | FAIL
+    findings: list[Finding]
+    threshold: str
+    blocked: bool
+    cached: bool = False
+    skipped: list[SkippedFile] = field(default_factory=list)
+    reviewed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    handoff: Handoff | None = None
+    task: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict, "blocked": self.blocked, "threshold": self.threshold,
+            "cached": self.cached, "task": self.task, "reviewed": self.reviewed,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "findings": [f.model_dump() for f in self.findings], "notes": self.notes,
+            "handoff": str(self.handoff.path) if self.handoff else None,
+        }
+
+
+def read_diff(session: Session, options: ReviewOptions) -> str:
+    from specflow import gitops
+
+    root = session.ws.root
+    if options.mode == "range":
+        assert options.rev_range is not None
+        return gitops.range_diff(root, options.rev_range)
+    if options.mode == "files":
+        return gitops.files_diff(root, options.paths)
+    return gitops.staged_diff(root)
+
+
+def pick_task(session: Session, slug: str | None, paths: list[str]) -> tuple[Task | None, str | None]:
+    """The task whose spec the change is checked against, and that spec's text."""
+    ws = session.ws
+    if slug:
+        task = ws.load(slug)
+        spec = ws.artifact_path(task, "spec")
+        return task, spec.read_text(encoding="utf-8") if spec.is_file() else None
+    best: tuple[int, Task, str] | None = None
+    current = ws.current_slug()
+    for candidate in ws.slugs():
+        task = ws.load(candidate)
+        spec = ws.artifact_path(task, "spec")
+        if not spec.is_file():
+            continue
+        text = spec.read_text(encoding="utf-8")
+        covered = sum(1 for p in paths if f"`{p}`" in text)
+        score = covered * 2 + (1 if candidate == current else 0)
+        if score and (best is None or score > best[0]):
+            best = (score, task, text)
+    return (best[1], best[2]) if best else (None, None)
+
+
+def cache_key(session: Session, diff_text: str, spec: str | None) -> str:
+    prompts = session.prompts
+    digest = hashlib.sha256()
+    for part in (
+        PROMPT_VERSION, diff_text, spec or "", prompts.rules(), prompts.standards(),
+        prompts.fingerprint("review.md.j2", "review-input.md.j2", "_contract_review.md.j2"),
+        session.config.model, str(session.config.review.chunk_tokens),
+    ):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _cache_path(session: Session, key: str) -> Path:
+    return session.ws.cache_dir / "review" / f"{key[:32]}.json"
+
+
+def _from_cache(session: Session, key: str) -> ReviewReply | None:
+    path = _cache_path(session, key)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return ReviewReply.model_validate(data["reply"])
+    except (ValueError, KeyError):
+        return None  # a damaged cache entry is a miss, never an error
+
+
+def _to_cache(session: Session, key: str, reply: ReviewReply) -> None:
+    session.ws.ensure_gitignore()
+    atomic_write_text(
+        _cache_path(session, key),
+        json.dumps({"key": key, "reply": reply.model_dump()}, indent=1) + "\n",
+    )
+
+
+def secret_findings(files: list[FileDiff]) -> tuple[list[FileDiff], list[Finding]]:
+    from specflow.secrets import redact_diff
+
+    redacted, found = redact_diff(files)
+    findings = [
+        Finding(
+            severity="BLOCKER", path=s.path or "(unknown)", line=s.line, rule="Secrets",
+            message=f"a {s.kind} is staged; remove it and rotate it if it was ever pushed",
+            evidence=s.preview,
+        )
+        for s in found
+    ]
+    return redacted, findings
+
+
+def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewResult:
+    threshold = options.threshold or session.config.review.threshold
+    files = parse_diff(read_diff(session, options))
+    kept, skipped = filter_files(files, session.config.review.exclude)
+    result = ReviewResult("PASS", [], threshold, False, skipped=skipped,
+                          reviewed=[f.path for f in kept])
+    if not kept:
+        result.notes.append("nothing to review: the diff is empty after skipping files")
+        return result
+    fail_open = _fail_open(session, options, ci)
+    changed = sum(f.added + f.removed for f in kept)
+    limit = session.config.review.max_diff_lines
+    if changed > limit:
+        message = (f"the diff changes {changed:,} lines, over [review] max_diff_lines "
+                   f"({limit:,}); review it in parts (--files, --range) or raise the limit")
+        if options.fail_open:
+            result.notes.append(message + "; passing because of --fail-open")
+            return result
+        raise CheckFailed(message + " (or pass --fail-open to let it through)")
+    redacted, secrets = secret_findings(kept)
+    if secrets:
+        return _verdict(result, secrets, threshold, note="secrets found: the model was not called")
+    task, spec = pick_task(session, options.task_slug, result.reviewed)
+    result.task = task.slug if task else None
+    if options.reply is not None:
+        reply = _ingest(session, task, redacted, options.reply)
+        return _verdict(result, reply.findings, threshold)
+    diff_text = "".join(f.text for f in redacted)
+    key = cache_key(session, diff_text, spec)
+    if options.use_cache and session.config.review.cache:
+        cached = _from_cache(session, key)
+        if cached is not None:
+            result.cached = True
+            return _verdict(result, cached.findings, threshold)
+    try:
+        merged = _review_chunks(session, task, spec, redacted, result)
+    except ProviderUnreachable as exc:
+        if not fail_open:
+            raise
+        result.notes.append(f"the review did not run: {exc}; passing (fail-open)")
+        return result
+    if merged is None:
+        return result  # handoff: the prompt was written
+    _to_cache(session, key, merged)
+    return _verdict(result, merged.findings, threshold)
+
+
+def _fail_open(session: Session, options: ReviewOptions, ci: bool) -> bool:
+    if options.fail_open is not None:
+        return options.fail_open
+    review = session.config.review
+    return not review.fail_closed_in_ci if ci else review.fail_open_locally
+
+
+def _verdict(result: ReviewResult, findings: list[Finding], threshold: str, note: str = "") -> ReviewResult:
+    result.findings = findings
+    result.blocked = blocks(findings, threshold)
+    result.verdict = "FAIL" if blocks(findings, "MAJOR") else "PASS"
+    if note:
+        result.notes.append(note)
+    return result
+
+
+def _prepare(session: Session, spec: str | None, chunk_text: str, paths: list[str],
+             part: int, parts: int) -> Prepared:
+    from specflow.describe import fence_for
+
+    variables = render_vars(session)
+    system = [
+        *rules_blocks(session, standards=True, spec=spec),
+        SystemBlock(session.prompts.render("review.md.j2", **variables), label="instructions"),
+    ]
+    turn = session.prompts.render(
+        "review-input.md.j2", diff=chunk_text, files=paths, part=part, parts=parts,
+        spec_available=spec is not None, fence=fence_for(chunk_text),
+    )
+    return Prepared("review", system, turn)
+
+
+def _contract_for(paths: list[str]) -> Any:
+    allowed = set(paths)
+
+    def contract(text: str) -> Any:
+        return check_review(text, allowed)
+
+    return contract
+
+
+def _review_chunks(
+    session: Session, task: Task | None, spec: str | None, files: list[FileDiff],
+    result: ReviewResult,
+) -> ReviewReply | None:
+    from specflow.providers.factory import resolve_provider_name
+
+    handoff = resolve_provider_name(session.config, session.env) == "handoff"
+    chunks: list[Chunk] = (
+        [] if handoff else split_for_budget(files, session.config.review.chunk_tokens)
+    )
+    if handoff:  # one prompt for a person to paste: no splitting
+        paths = [f.path for f in files]
+        pieces = [("".join(f.text for f in files), paths)]
+    else:
+        pieces = [(c.text, c.paths) for c in chunks]
+    findings: list[Finding] = []
+    for n, (text, paths) in enumerate(pieces, 1):
+        prepared = _prepare(session, spec, text, paths, n, len(pieces))
+        outcome = execute(session, task, prepared, _contract_for(paths), reply=None,
+                          command="specflow review")
+        if isinstance(outcome, Handoff):
+            result.handoff = outcome
+            result.notes.append(
+                f"no model configured: the review prompt is in {session.ws.rel(outcome.path)}; "
+                f"paste it into a chat or agent and check the answer with `{outcome.command}`"
+            )
+            return None
+        findings.extend(outcome.value.findings)
+    verdict = "FAIL" if blocks(findings, "MAJOR") else "PASS"
+    return ReviewReply(verdict=verdict, findings=findings)
+
+
+def _ingest(session: Session, task: Task | None, files: list[FileDiff], source: str) -> ReviewReply:
+    paths = [f.path for f in files]
+    prepared = _prepare(session, None, "", paths, 1, 1)
+    outcome = execute(session, task, prepared, _contract_for(paths), reply=source,
+                      command="specflow review")
+    assert not isinstance(outcome, Handoff)
+    reply: ReviewReply = outcome.value
+    return reply
+
+
+def format_result(result: ReviewResult) -> str:
+    lines = [f"specflow review: {result.verdict}" + (" (cached)" if result.cached else "")]
+    for f in result.findings:
+        where = f"{f.path}:{f.line}" if f.line else f.path
+        lines.append(f"  [{f.severity}] {where} — {f.rule} — {f.message}")
+        if f.evidence:
+            lines.append(f"      evidence: {f.evidence}")
+    for s in result.skipped:
+        lines.append(f"  skipped {s.path}: {s.reason}")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    if result.blocked:
+        lines.append(f"Blocked: findings at or above {result.threshold}.")
+    return "\n".join(lines) + "\n"
