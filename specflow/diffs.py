@@ -138,6 +138,11 @@ def parse_diff(text: str) -> list[FileDiff]:
     files: list[FileDiff] = []
     i = 0
     while i < len(lines):
+        if lines[i].startswith("* Unmerged path "):
+            raise DiffParseError(
+                f"{lines[i][len('* Unmerged path ') :]} has unresolved merge conflicts; resolve "
+                "them and `git add` the file, then review again"
+            )
         if not lines[i].startswith("diff --git "):
             raise DiffParseError(
                 f"diff line {i + 1}: expected a `diff --git` file header, found "

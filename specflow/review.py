@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -131,10 +132,14 @@ def _to_cache(session: Session, key: str, reply: ReviewReply) -> None:
     )
 
 
-def secret_findings(files: list[FileDiff]) -> tuple[list[FileDiff], list[Finding]]:
+def secret_findings(
+    files: list[FileDiff], also_scan: Sequence[FileDiff] = ()
+) -> tuple[list[FileDiff], list[Finding]]:
+    """Redact *files* for sending; report secrets in them and in *also_scan* (not sent)."""
     from specflow.secrets import redact_diff
 
     redacted, found = redact_diff(files)
+    found = found + redact_diff(list(also_scan))[1]
     findings = [
         Finding(
             severity="BLOCKER", path=s.path or "(unknown)", line=s.line, rule="Secrets",
@@ -152,6 +157,10 @@ def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewR
     kept, skipped = filter_files(files, session.config.review.exclude)
     result = ReviewResult("PASS", [], threshold, False, skipped=skipped,
                           reviewed=[f.path for f in kept])
+    excluded_text = [f for f in files if not f.binary and f.path not in result.reviewed]
+    redacted, secrets = secret_findings(kept, excluded_text)
+    if secrets:  # found locally: the change is blocked whatever a model would say
+        return _verdict(result, secrets, threshold, note="secrets found: the model was not called")
     if not kept:
         result.notes.append("nothing to review: the diff is empty after skipping files")
         return result
@@ -165,9 +174,6 @@ def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewR
             result.notes.append(message + "; passing because of --fail-open")
             return result
         raise CheckFailed(message + " (or pass --fail-open to let it through)")
-    redacted, secrets = secret_findings(kept)
-    if secrets:
-        return _verdict(result, secrets, threshold, note="secrets found: the model was not called")
     task, spec = pick_task(session, options.task_slug, result.reviewed)
     result.task = task.slug if task else None
     if options.reply is not None:
@@ -261,7 +267,9 @@ def _review_chunks(
                 f"paste it into a chat or agent and check the answer with `{outcome.command}`"
             )
             return None
-        findings.extend(outcome.value.findings)
+        for finding in outcome.value.findings:
+            if finding not in findings:  # a file split across parts may be flagged twice
+                findings.append(finding)
     verdict = "FAIL" if blocks(findings, "MAJOR") else "PASS"
     return ReviewReply(verdict=verdict, findings=findings)
 
@@ -280,9 +288,8 @@ def format_result(result: ReviewResult) -> str:
     lines = [f"specflow review: {result.verdict}" + (" (cached)" if result.cached else "")]
     for f in result.findings:
         where = f"{f.path}:{f.line}" if f.line else f.path
-        lines.append(f"  [{f.severity}] {where} — {f.rule} — {f.message}")
-        if f.evidence:
-            lines.append(f"      evidence: {f.evidence}")
+        evidence = f" Evidence: `{f.evidence}`" if f.evidence else ""
+        lines.append(f"  [{f.severity}] {where} — {f.rule} — {f.message.rstrip('.')}.{evidence}")
     for s in result.skipped:
         lines.append(f"  skipped {s.path}: {s.reason}")
     for note in result.notes:

@@ -5,9 +5,11 @@ go with them. `redact` replaces each secret with a placeholder naming its kind, 
 `[REDACTED:github-token]`, and reports where it was. A finding never holds the secret: only
 its kind, path, line and a preview of its first few characters.
 
-In a diff, every line is redacted (context and removed lines leave the machine too), and a
-finding says whether its line is one the change adds (`introduced`). Line counts never
-change, so a redacted diff still parses, and line numbers stay true.
+In a diff every line is redacted, since context and removed lines leave the machine too;
+`findings` lists the secrets on the lines the change adds (what a commit would introduce),
+and `hidden` those only redacted from context and removed lines (removing a leaked key
+must not read as adding one). Line counts never change, so a redacted diff still parses
+and its line numbers stay true.
 
 Detection is pattern-based: token formats with a known prefix (AWS, GitHub, Anthropic,
 OpenAI, Slack, Stripe, Google, JWT), private-key blocks (across lines), GCP service-account
@@ -24,7 +26,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from specflow.diffs import FileDiff, parse_diff
 
@@ -40,16 +42,14 @@ ENTROPY_MARGIN_BITS = 0.5
 class SecretFinding:
     """Where a secret was, never what it was.
 
-    `line` is the new file's line for added and context lines, the old file's for removed
-    lines, and the 1-based line of plain text. `introduced` is True for lines the change
-    adds (and for plain text): those are the secrets a commit would add.
+    `line` is the new file's line number (the old file's for a removed line in
+    Redaction.hidden), or the 1-based line of plain text.
     """
 
     kind: str
     path: str | None
     line: int
     preview: str  # the first few characters and "…"
-    introduced: bool = True
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.path else f"line {self.line}"
@@ -58,10 +58,15 @@ class SecretFinding:
 
 @dataclass(frozen=True)
 class Redaction:
-    """The text with every secret replaced, and what was replaced."""
+    """The text with every secret replaced, and what was replaced.
+
+    `findings`: secrets on lines the change adds (every line of plain text).
+    `hidden`: secrets on a diff's context and removed lines, replaced all the same.
+    """
 
     text: str
     findings: list[SecretFinding]
+    hidden: list[SecretFinding] = field(default_factory=list)
 
 
 def placeholder(kind: str) -> str:
@@ -92,7 +97,11 @@ def redact(text: str, path: str | None = None, *, diff: bool | None = None) -> R
 
 
 def redact_diff(files: Sequence[FileDiff]) -> tuple[list[FileDiff], list[SecretFinding]]:
-    """Redact each file's diff; return the files (re-parsed when changed) and all findings."""
+    """Redact each file's diff; return the files (re-parsed when changed) and the findings.
+
+    The findings are the secrets the change adds (Redaction.findings of each file); secrets
+    on context and removed lines are replaced too but not reported.
+    """
     out: list[FileDiff] = []
     findings: list[SecretFinding] = []
     for file in files:
@@ -366,7 +375,7 @@ class _Scan:
         self.roles = roles
         self.body_offset = body_offset  # 1 in a diff: never touch the +/-/space column
         self.spans: list[tuple[int, int, str]] = []  # (start, end, replacement), sorted
-        self.findings: list[tuple[int, SecretFinding]] = []
+        self.findings: list[tuple[int, bool, SecretFinding]] = []  # (offset, added?, finding)
 
     def run(self, detector: _Detector) -> None:
         for match in detector.regex.finditer(self.text):
@@ -437,8 +446,8 @@ class _Scan:
         if self._overlaps(start, end):
             return False
         bisect.insort(self.spans, (start, end, placeholder(kind)))
-        finding = SecretFinding(kind, self.path, role.number, _preview(value), role.kind == "+")
-        self.findings.append((start, finding))
+        finding = SecretFinding(kind, self.path, role.number, _preview(value))
+        self.findings.append((start, role.kind == "+", finding))
         return True
 
     def _add_block(self, start: int, end: int) -> None:
@@ -475,8 +484,10 @@ class _Scan:
             pieces.append(replacement)
             cursor = end
         pieces.append(self.text[cursor:])
-        findings = [finding for _, finding in sorted(self.findings, key=lambda item: item[0])]
-        return Redaction("".join(pieces), findings)
+        ordered = sorted(self.findings, key=lambda item: item[0])
+        added = [finding for _, is_added, finding in ordered if is_added]
+        hidden = [finding for _, is_added, finding in ordered if not is_added]
+        return Redaction("".join(pieces), added, hidden)
 
 
 def _line_starts(lines: list[str]) -> list[int]:

@@ -124,9 +124,7 @@ def test_valid_spec_gives_sections_plan_unknowns_and_test_commands() -> None:
     doc = result.value
     assert doc is not None
     assert [s.title for s in doc.sections] == HEADINGS
-    assert doc.sections[0] == SpecSection(
-        title="Intent", body=SECTIONS["Intent"], line=1, na=False
-    )
+    assert doc.sections[0] == SpecSection(title="Intent", body=SECTIONS["Intent"], line=1, na=False)
     assert [s.title for s in doc.sections if s.na] == ["Concurrency Decisions"]
     assert doc.file_plan == [
         "src/exporter/collector.py",
@@ -186,7 +184,9 @@ def test_text_before_the_first_heading() -> None:
 
 
 def test_a_missing_section() -> None:
-    text = spec().replace("## Out of Scope\n\n- No schema migrations.\n- No alerting rules.\n\n", "")
+    text = spec().replace(
+        "## Out of Scope\n\n- No schema migrations.\n- No alerting rules.\n\n", ""
+    )
     assert messages(check_spec(text, HEADINGS)) == [
         (None, "`## Out of Scope` is missing; it comes after `## Testing Strategy`")
     ]
@@ -493,7 +493,7 @@ def test_hedging_words_are_reported_with_the_word_and_line() -> None:
 
 def test_hedging_inside_quotes_and_code_is_not_reported() -> None:
     intent = (
-        "The ticket says “this should work”, and the user wrote \"maybe later\".\n\n"
+        'The ticket says “this should work”, and the user wrote "maybe later".\n\n'
         "> I think we should probably cache.\n\n"
         "Call `maybe_retry()` or `probably`; maybeline and unprobably are not words.\n\n"
         "```python\n# maybe\n```\n\n"

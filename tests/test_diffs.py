@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -231,6 +232,22 @@ def test_text_that_is_not_a_diff_is_refused_with_its_line() -> None:
     assert str(caught.value) == (
         "diff line 1: expected a `diff --git` file header, found 'commit abc'; "
         "give specflow the output of `git diff`"
+    )
+
+
+def test_a_conflicted_file_is_named(repo: Path) -> None:
+    git(repo, "checkout", "-qb", "theirs")
+    (repo / "README.md").write_text("# theirs\n")
+    git(repo, "commit", "-qam", "theirs")
+    git(repo, "checkout", "-q", "main")
+    (repo / "README.md").write_text("# ours\n")
+    git(repo, "commit", "-qam", "ours")
+    subprocess.run(["git", "merge", "-q", "theirs"], cwd=repo, capture_output=True)
+    with pytest.raises(DiffParseError) as caught:
+        parse_diff(staged_diff(repo))
+    assert str(caught.value) == (
+        "README.md has unresolved merge conflicts; resolve them and `git add` the file, "
+        "then review again"
     )
 
 

@@ -16,6 +16,7 @@ import pytest
 from specflow.capabilities import load_table
 from specflow.config import AnthropicConfig
 from specflow.errors import ConfigError, ProviderError, ProviderUnreachable
+from specflow.providers import anthropic as anthropic_provider
 from specflow.providers.anthropic import AnthropicProvider
 from specflow.providers.base import Decoding, Message, Reply, Request, SystemBlock
 from tests.fakes import Delay, Drop, HTTPError, Malformed, RecordedRequest, Reset, StreamError, Text
@@ -271,14 +272,18 @@ def test_a_deprecated_model_is_logged_not_raised(
     anthropic_server: AnthropicServer,
     make: Callable[..., AnthropicProvider],
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(anthropic_provider, "_logged", set())
     # pytest turns warnings into errors here: the SDK's DeprecationWarning must not escape.
     with caplog.at_level(logging.WARNING, logger="specflow.providers.anthropic"):
+        make().complete(request(model="claude-sonnet-4-5", decoding=Decoding(temperature=0.3)))
         reply = make().complete(
             request(model="claude-sonnet-4-5", decoding=Decoding(temperature=0.3))
         )
     assert reply.text == "Hello from the loopback server."
     assert "The model 'claude-sonnet-4-5' is deprecated" in caplog.text
+    assert len(caplog.records) == 1  # once per run, not once per call
     assert body(anthropic_server.requests[0])["temperature"] == 0.3
 
 

@@ -89,7 +89,8 @@ CASES = [
 def test_each_kind_is_replaced_by_its_placeholder(kind: str, secret: str, line: str) -> None:
     result = redact(line + "\n")
     assert result.text == line.replace(secret, f"[REDACTED:{kind}]") + "\n"
-    assert [(f.kind, f.line, f.introduced) for f in result.findings] == [(kind, 1, True)]
+    assert [(f.kind, f.line) for f in result.findings] == [(kind, 1)]
+    assert result.hidden == []
     assert_gone(result, secret)
 
 
@@ -195,7 +196,7 @@ def diff_of(path: str, hunk: str, body: list[str]) -> str:
     )
 
 
-def test_in_a_diff_findings_carry_the_new_file_line_and_whether_the_change_adds_them() -> None:
+def test_in_a_diff_only_added_secrets_are_findings_but_every_line_is_redacted() -> None:
     old, new = "ghp_" + rand(36), "ghp_" + rand(36)
     text = diff_of(
         "app.py",
@@ -203,11 +204,9 @@ def test_in_a_diff_findings_carry_the_new_file_line_and_whether_the_change_adds_
         [" x = 1", f"-TOKEN = '{old}'", f"+TOKEN = '{new}'", "+y = 2", f" # was {old}"],
     )
     result = redact(text, "app.py")
-    assert [(f.line, f.introduced) for f in result.findings] == [
-        (11, False),
-        (11, True),
-        (13, False),
-    ]
+    assert [(f.kind, f.path, f.line) for f in result.findings] == [("github-token", "app.py", 11)]
+    # The removed line's number is the old file's; the context line's, the new file's.
+    assert [(f.line, f.preview) for f in result.hidden] == [(11, "ghp_…"), (13, "ghp_…")]
     assert result.text == text.replace(old, "[REDACTED:github-token]").replace(
         new, "[REDACTED:github-token]"
     )
@@ -216,6 +215,14 @@ def test_in_a_diff_findings_carry_the_new_file_line_and_whether_the_change_adds_
 def test_diff_headers_are_never_touched() -> None:
     text = diff_of("password = hunter2hunter2.txt", "@@ -1 +1 @@", ["-a", "+b"])
     assert redact(text).text == text
+
+
+def test_removing_a_secret_is_not_a_finding() -> None:
+    token = "ghp_" + rand(36)
+    files = parse_diff(diff_of("a.py", "@@ -1 +0,0 @@", [f"-GH = '{token}'"]))
+    redacted, findings = redact_diff(files)
+    assert findings == []
+    assert redacted[0].hunks[0].lines == ("-GH = '[REDACTED:github-token]'",)
 
 
 def test_redact_diff_names_each_file_and_keeps_hunks_valid() -> None:

@@ -15,6 +15,7 @@ from specflow.contracts.markdown import (
     Document,
     Fence,
     Section,
+    code_span,
     finish,
     heading_ref,
     norm,
@@ -239,6 +240,15 @@ def _the_fence(
         )
         return None
     fence = fences[0]
+    if not fence.closed:
+        out.append(
+            Violation(
+                f"the code block (line {fence.line}) is never closed: the reply ends inside it; "
+                f"close it with {code_span(fence.markup)}",
+                fence.line,
+            )
+        )
+        return None
     if holder is None or fence not in holder.fences:
         where = review.ref if review is not None and fence in review.fences else "the wrong place"
         out.append(

@@ -105,6 +105,8 @@ class Fence:
     content: str
     line: int
     end_line: int
+    closed: bool = True  # False when the text ends inside the block (a cut-off reply)
+    markup: str = "```"  # the opening fence's backticks or tildes
 
     @property
     def language(self) -> str:
@@ -241,8 +243,25 @@ class _Builder:
             self._inline(token)
         elif kind == "fence":
             self.current.fences.append(
-                Fence(token.info.strip(), token.content, _line(token), _end(token))
+                Fence(
+                    token.info.strip(),
+                    token.content,
+                    _line(token),
+                    _end(token),
+                    self._closes(token),
+                    token.markup,
+                )
             )
+
+    def _closes(self, fence: Token) -> bool:
+        """Whether the fence's last line closes it (markdown-it runs an unclosed fence to the
+        end of the text)."""
+        start, end = _line(fence), _end(fence)
+        if end <= start or end > len(self.lines):
+            return False
+        last = self.lines[end - 1].strip().lstrip(">").strip()
+        char, size = fence.markup[:1], len(fence.markup)
+        return len(last) >= size and last == char * len(last)
 
     def _top_level(self, token: Token) -> None:
         """A block directly under a heading: a new section for `#`/`##`, else a block."""

@@ -39,7 +39,9 @@ FINDING_FORM = (
 _SEVERITY = re.compile(r"[*_]*\[(?P<severity>[^\]]*)\][*_]*\s*")
 _EVIDENCE = re.compile(r"[*_]*evidence[*_]*\s*:[*_]*", re.I)
 _LOCATION = re.compile(r"(?P<path>.+?)(?::(?P<line>\d+)(?:\s*[-–]\s*\d+)?)?")
-_SEPARATORS = (re.compile(r"\s+[—–]\s+"), re.compile(r"\s+--\s+"), re.compile(r"\s+-\s+"))
+# The parts of a finding are split at ` — `; `--` and ` - ` are accepted when no dash is used.
+# A separator at the very start means the path is missing.
+_SEPARATORS = tuple(re.compile(rf"(?:^|\s+){dash}\s+") for dash in ("[—–]", "--", "-"))
 
 
 class Finding(BaseModel):

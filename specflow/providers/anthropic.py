@@ -25,6 +25,7 @@ from specflow.providers.retry import (
     PERMANENT_STREAM_ERRORS,
     RetryPolicy,
     TransientFailure,
+    describe_cause,
     error_parts,
     parse_retry_after,
     redact,
@@ -117,17 +118,21 @@ class AnthropicProvider:
         on_text: TextCallback | None,
     ) -> Reply:
         """One request from the start; transient failures raise TransientFailure."""
+        stream = self._open(client, params, request)
+        return self._read(stream, _StreamCollector(request.model, on_text))
+
+    def _open(
+        self, client: anthropic.Anthropic, params: dict[str, Any], request: Request
+    ) -> anthropic.Stream[Any]:
+        """Send the request; up to the response headers (HTTP errors surface here)."""
         import anthropic
-        import httpx2
 
         try:
             with warnings.catch_warnings(record=True) as caught:
                 # The SDK warns about deprecated models; say it once in the log instead of
                 # letting a warning filter turn it into a crash.
                 warnings.simplefilter("always")
-                stream = client.messages.create(**params, stream=True)
-            for warning in caught:
-                log.warning("%s", warning.message)
+                stream: anthropic.Stream[Any] = client.messages.create(**params, stream=True)
         except anthropic.APITimeoutError:
             raise self._timeout() from None
         except anthropic.APIConnectionError as exc:
@@ -136,7 +141,14 @@ class AnthropicProvider:
             ) from None
         except anthropic.APIStatusError as exc:
             raise self._status_failure(exc, request) from None
-        collector = _StreamCollector(request.model, on_text)
+        _log_once([str(warning.message) for warning in caught])
+        return stream
+
+    def _read(self, stream: anthropic.Stream[Any], collector: _StreamCollector) -> Reply:
+        """Read the SSE events; a break, an error event or bad JSON is transient."""
+        import anthropic
+        import httpx2
+
         with stream:
             request_id = stream.response.headers.get("request-id")
             try:
@@ -210,11 +222,20 @@ class AnthropicProvider:
         )
 
     def _describe_cause(self, exc: BaseException) -> str:
-        cause = exc.__cause__ or exc.__context__
-        return self._redact(str(cause) if cause is not None and str(cause) else str(exc))
+        return self._redact(describe_cause(exc))
 
     def _redact(self, text: str) -> str:
         return redact(text, [self._credential[1]] if self._credential else [])
+
+
+_logged: set[str] = set()
+
+
+def _log_once(messages: list[str]) -> None:
+    for message in messages:
+        if message not in _logged:
+            _logged.add(message)
+            log.warning("%s", message)
 
 
 def _credential(env: Mapping[str, str]) -> tuple[str, str] | None:

@@ -21,6 +21,7 @@ from specflow.providers.base import Reply, Request, TextCallback, Usage
 from specflow.providers.retry import (
     RetryPolicy,
     TransientFailure,
+    describe_cause,
     error_parts,
     parse_retry_after,
     redact,
@@ -173,8 +174,7 @@ class OpenAICompatProvider:
         )
 
     def _describe_cause(self, exc: BaseException) -> str:
-        cause = exc.__cause__ or exc.__context__
-        return self._redact(str(cause) if cause is not None and str(cause) else str(exc))
+        return self._redact(describe_cause(exc))
 
     def _redact(self, text: str) -> str:
         return redact(text, [self._key])

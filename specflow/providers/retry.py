@@ -142,11 +142,22 @@ def parse_retry_after(
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """*text* with every secret replaced, for any message that may quote a server or SDK."""
+    """*text* with every secret replaced, for any message that may quote a server or SDK.
+
+    Strings shorter than 8 characters are left alone: no real key is that short, and replacing
+    them would mangle ordinary words (a test key "k" inside "chunked").
+    """
     for secret in secrets:
-        if secret:
+        if len(secret) >= 8:
             text = text.replace(secret, "[redacted]")
     return text
+
+
+def describe_cause(exc: BaseException) -> str:
+    """The low-level reason behind an SDK's generic "Connection error." (refused, reset...)."""
+    cause = exc.__cause__ or exc.__context__
+    text = str(cause) if cause is not None and str(cause) else str(exc)
+    return text.rstrip(".")
 
 
 def error_parts(body: object) -> tuple[str | None, str | None]:

@@ -1,0 +1,288 @@
+"""specflow implement: path safety, the plan, UNKNOWNs, user changes, re-ask, re-anchoring."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.fakes import Text
+from tests.fakes.anthropic_server import AnthropicServer
+from tests.helpers import run
+from tests.samples import SCOPE_REPLY, SPEC_REPLY, SPEC_REPLY_NO_UNKNOWNS, implement_reply
+
+SLUG = "exporter"
+COLLECTOR = "src/exporter/collector.py"
+SERVER = "src/exporter/server.py"
+
+
+def _specced(repo: Path, tmp_path: Path, spec: str = SPEC_REPLY_NO_UNKNOWNS) -> Path:
+    assert run("new", "Prometheus exporter", "--name", SLUG).exit_code == 0
+    (tmp_path / "scope.md").write_text(SCOPE_REPLY)
+    assert run("scope", "--reply", str(tmp_path / "scope.md")).exit_code == 0
+    for n in range(1, 6):
+        run("answer", str(n), f"answer {n}")
+    (tmp_path / "spec.md").write_text(spec)
+    assert run("spec", "--reply", str(tmp_path / "spec.md")).exit_code == 0
+    return repo / ".specflow" / "tasks" / SLUG
+
+
+@pytest.fixture
+def task(repo: Path, tmp_path: Path) -> Path:
+    return _specced(repo, tmp_path)
+
+
+@pytest.fixture
+def claude(anthropic_server: AnthropicServer, monkeypatch: pytest.MonkeyPatch) -> AnthropicServer:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.root_url)
+    return anthropic_server
+
+
+def _reply(tmp_path: Path, path: str, code: str, name: str = "reply.md") -> str:
+    file = tmp_path / name
+    file.write_text(implement_reply(path, code))
+    return str(file)
+
+
+def _config(repo: Path, text: str) -> None:
+    (repo / ".specflow" / "config.toml").write_text(text)
+
+
+def _user_text(message: dict[str, object]) -> str:
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    assert isinstance(content, list)
+    return "".join(str(block["text"]) for block in content)
+
+
+# -- writing one file ---------------------------------------------------------------------------
+
+
+def test_writes_the_file_prints_diff_and_self_review(task: Path, repo: Path, tmp_path: Path) -> None:
+    result = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n"))
+    assert result.exit_code == 0, result.output
+    assert (repo / COLLECTOR).read_text() == "X = 1\n"
+    assert f"+++ b/{COLLECTOR}\n" in result.output
+    assert "+X = 1\n" in result.output
+    assert "  Logging: PASS — checked against the spec" in result.output
+    assert f"Wrote {COLLECTOR}. Review it before going on." in result.output
+    assert f"Next: specflow implement --file {SERVER}" in result.output
+    state = json.loads((task / "task.json").read_text())
+    assert state["state"] == "implementing"
+    assert [f["path"] for f in state["files"]] == [COLLECTOR]
+
+
+def test_handoff_prompt_names_the_file_to_continue(task: Path) -> None:
+    result = run("implement", "--file", COLLECTOR)
+    assert result.exit_code == 0, result.output
+    prompt = (task / "handoff" / "implement.prompt.md").read_text()
+    assert f"## File to write: `{COLLECTOR}`" in prompt
+    assert f"specflow implement --file {COLLECTOR} --reply" in result.stderr
+
+
+@pytest.mark.parametrize("raw", ["../outside.py", "/etc/passwd", ".git/config", ".specflow/x.py",
+                                 "src/../../escape.py"])
+def test_unsafe_paths_are_refused(task: Path, repo: Path, tmp_path: Path, raw: str) -> None:
+    result = run("implement", "--file", raw, "--allow-unplanned",
+                 "--reply", _reply(tmp_path, raw, "X = 1\n"))
+    assert result.exit_code == 2
+    assert f"--file {raw}:" in result.stderr
+    assert not (repo.parent / "outside.py").exists() and not (repo.parent / "escape.py").exists()
+
+
+def test_symlink_escaping_the_repository(task: Path, repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (repo / "src").mkdir()
+    (repo / "src" / "link").symlink_to(outside)
+    result = run("implement", "--file", "src/link/evil.py", "--allow-unplanned",
+                 "--reply", _reply(tmp_path, "src/link/evil.py", "X = 1\n"))
+    assert result.exit_code == 2
+    assert "outside the repository" in result.stderr
+    assert not (outside / "evil.py").exists()
+
+
+def test_unplanned_file(task: Path, repo: Path, tmp_path: Path) -> None:
+    result = run("implement", "--file", "src/other.py", "--reply", _reply(tmp_path, "src/other.py", "Y = 2\n"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"specflow: src/other.py is not in the spec's file plan ({COLLECTOR}, {SERVER}); add it "
+        "to the plan in spec.md, or pass --allow-unplanned\n"
+    )
+    allowed = run("implement", "--file", "src/other.py", "--allow-unplanned",
+                  "--reply", _reply(tmp_path, "src/other.py", "Y = 2\n"))
+    assert allowed.exit_code == 0, allowed.output
+    assert (repo / "src/other.py").read_text() == "Y = 2\n"
+
+
+def test_open_unknown_blocks_the_file_it_names(repo: Path, tmp_path: Path) -> None:
+    _specced(repo, tmp_path, SPEC_REPLY)  # U1 blocks the collector
+    blocked = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n"))
+    assert blocked.exit_code == 2
+    assert f"1 open UNKNOWN item(s) block {COLLECTOR}:" in blocked.stderr
+    assert "  U1: the scrape interval in production" in blocked.stderr
+    assert not (repo / COLLECTOR).exists()
+    other = run("implement", "--file", SERVER, "--reply", _reply(tmp_path, SERVER, "Y = 1\n"))
+    assert other.exit_code == 0, other.output
+
+
+def test_before_a_spec_exists(repo: Path, tmp_path: Path) -> None:
+    run("new", "Something")
+    result = run("implement", "--file", "a.py")
+    assert result.exit_code == 2
+    assert "task `something` is described; run `specflow scope` first" in result.stderr
+
+
+def test_broken_reply_is_kept_and_nothing_written(task: Path, repo: Path, tmp_path: Path) -> None:
+    result = run("implement", "--file", COLLECTOR,
+                 "--reply", _reply(tmp_path, COLLECTOR, "def broken(:\n    pass\n"))
+    assert result.exit_code == 1
+    assert "syntax" in result.stderr.lower()
+    assert not (repo / COLLECTOR).exists()
+    assert len(list((task / "attempts").glob("implement-*.md"))) == 1
+
+
+# -- the user's changes ---------------------------------------------------------------------------
+
+
+def test_user_changes_are_protected_and_force_keeps_a_backup(task: Path, repo: Path, tmp_path: Path) -> None:
+    assert run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")).exit_code == 0
+    # specflow's own write, unchanged: a second run may replace it
+    assert run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 2\n")).exit_code == 0
+    (repo / COLLECTOR).write_text("X = 2\n# mine\n")
+    refused = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 3\n"))
+    assert refused.exit_code == 2
+    assert f"{COLLECTOR} has uncommitted changes that specflow did not write" in refused.stderr
+    assert (repo / COLLECTOR).read_text() == "X = 2\n# mine\n"
+    forced = run("implement", "--file", COLLECTOR, "--force",
+                 "--reply", _reply(tmp_path, COLLECTOR, "X = 3\n"))
+    assert forced.exit_code == 0, forced.output
+    (backup,) = (task / "backups").rglob("collector.py.*")
+    assert backup.read_text() == "X = 2\n# mine\n"
+    assert (repo / COLLECTOR).read_text() == "X = 3\n"
+
+
+def test_untracked_user_file_is_protected(task: Path, repo: Path, tmp_path: Path) -> None:
+    (repo / "src/exporter").mkdir(parents=True)
+    (repo / SERVER).write_text("# my own server\n")
+    result = run("implement", "--file", SERVER, "--reply", _reply(tmp_path, SERVER, "Y = 1\n"))
+    assert result.exit_code == 2
+    assert (repo / SERVER).read_text() == "# my own server\n"
+
+
+def test_committed_user_file_may_be_replaced(task: Path, repo: Path, tmp_path: Path) -> None:
+    (repo / "src/exporter").mkdir(parents=True)
+    (repo / SERVER).write_text("# committed\n")
+    git(repo, "add", SERVER)
+    git(repo, "commit", "-qm", "server")
+    result = run("implement", "--file", SERVER, "--reply", _reply(tmp_path, SERVER, "Y = 1\n"))
+    assert result.exit_code == 0, result.output
+    assert "-# committed\n+Y = 1\n" in result.output
+
+
+# -- test command -----------------------------------------------------------------------------------
+
+
+def test_test_command_failure_exits_1_and_keeps_the_file(task: Path, repo: Path, tmp_path: Path) -> None:
+    _config(repo, '[stages.implement]\ntest_command = "echo ran-the-tests && exit 3"\n')
+    result = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n"))
+    assert result.exit_code == 1
+    assert "$ echo ran-the-tests && exit 3  (exit 3)" in result.output
+    assert "ran-the-tests" in result.output
+    assert f"failed (exit 3) after writing {COLLECTOR}; the file is kept for review" in result.stderr
+    assert (repo / COLLECTOR).read_text() == "X = 1\n"
+
+
+def test_test_command_success(task: Path, repo: Path, tmp_path: Path) -> None:
+    _config(repo, '[stages.implement]\ntest_command = "true"\n')
+    result = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n"))
+    assert result.exit_code == 0
+    assert "$ true  (exit 0)" in result.output
+
+
+# -- against the loopback API: re-ask, conversation, re-anchoring ---------------------------------
+
+
+def test_syntax_error_is_sent_back_with_its_line(task: Path, repo: Path, claude: AnthropicServer) -> None:
+    claude.script(Text(implement_reply(COLLECTOR, "x = 1\ndef broken(:\n")),
+                  Text(implement_reply(COLLECTOR, "x = 1\n")))
+    result = run("implement", "--file", COLLECTOR)
+    assert result.exit_code == 0, result.output
+    reask = _user_text(claude.requests[1].body["messages"][-1])
+    assert "line 2" in reask
+    assert (repo / COLLECTOR).read_text() == "x = 1\n"
+
+
+def test_multi_file_session_reminds_at_the_tail(task: Path, repo: Path, claude: AnthropicServer) -> None:
+    _config(repo, "[anchoring]\nremind_after_tokens = 1\nmin_system_share = 0.0\n")
+    claude.script(Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n")))
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER).exit_code == 0
+    first, second = (r.body for r in claude.requests)
+    assert "<specflow-reminder>" not in json.dumps(first)
+    assert len(first["messages"]) == 1
+    # the conversation carries on: the first exchange, then the new turn with the reminder last
+    assert len(second["messages"]) == 3
+    assert "X = 1" in _user_text(second["messages"][1])
+    tail = _user_text(second["messages"][-1])
+    assert tail.rstrip().endswith("</specflow-reminder>")
+    assert "No per-job metrics." in tail  # the spec's Out of Scope
+    # the stable prefix is cached: rules, spec, instructions
+    assert [b.get("cache_control") for b in second["system"]] == [{"type": "ephemeral"}] * 3
+    log = json.loads(run("log", "--json").output)
+    assert log["stages"]["implement"]["reanchors"] == 1
+    assert log["stages"]["implement"]["resets"] == 0
+
+
+def test_user_edits_reach_the_next_request(task: Path, repo: Path, claude: AnthropicServer) -> None:
+    claude.script(Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n")))
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    (repo / COLLECTOR).write_text("X = 1\nLIMIT = 5  # the user's edit\n")
+    assert run("implement", "--file", SERVER).exit_code == 0
+    turn = _user_text(claude.requests[1].body["messages"][-1])
+    assert "+LIMIT = 5  # the user's edit" in turn
+    assert "The user edited this file" in turn
+
+
+def test_fresh_resets_the_conversation(task: Path, repo: Path, claude: AnthropicServer) -> None:
+    claude.script(Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n")))
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER, "--fresh").exit_code == 0
+    second = claude.requests[1].body
+    assert len(second["messages"]) == 1
+    turn = _user_text(second["messages"][0])
+    assert "## A fresh conversation" in turn
+    assert f"- `{COLLECTOR}` (1 lines)" in turn
+    assert "X = 1" in turn  # a fresh conversation gets the content of the files done
+    log = json.loads(run("log", "--json").output)
+    assert log["stages"]["implement"]["resets"] == 1
+
+
+def test_reset_past_the_context_budget(task: Path, repo: Path, claude: AnthropicServer) -> None:
+    _config(repo, (
+        "[anchoring]\nreset_at_share = 0.5\n\n"
+        '[[capabilities]]\nprovider = "anthropic"\nmatch = "claude-sonnet-5-5"\n'
+        'honours = ["effort"]\ncontext_window = 12000\n'
+    ))
+    claude.script(Text(implement_reply(COLLECTOR, "X = 1\n" * 2000)), Text(implement_reply(SERVER, "Y = 1\n")))
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER).exit_code == 0
+    assert len(claude.requests[1].body["messages"]) == 1
+    records = [json.loads(x) for x in (task / "transcript.jsonl").read_text().splitlines()]
+    last = [r for r in records if r["stage"] == "implement"][-1]
+    assert last["reanchor"] == "reset"
+    assert "window" in last["reanchor_reason"]
+
+
+def test_check_implement_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    file = tmp_path / "reply.md"
+    file.write_text(implement_reply("a.py", "x = (\n"))
+    result = run("check", "implement", str(file), "--path", "a.py")
+    assert result.exit_code == 1
+    file.write_text(implement_reply("a.py", "x = 1\n"))
+    assert run("check", "implement", str(file), "--path", "a.py").exit_code == 0

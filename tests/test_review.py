@@ -1,0 +1,234 @@
+"""The review gate against real git repositories and the loopback Anthropic API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.fakes import Text
+from tests.fakes.anthropic_server import AnthropicServer
+from tests.helpers import run
+from tests.samples import review_reply
+
+AWS_KEY = "AKIAIOSFODNN7EXAMPLF"
+BLOCKING = "- [MAJOR] app.py:1 — Error propagation — the error is swallowed. Evidence: `except: pass`"
+MINOR = "- [MINOR] app.py:1 — Logging — print instead of a logger. Evidence: `print(x)`"
+
+
+@pytest.fixture
+def claude(anthropic_server: AnthropicServer, monkeypatch: pytest.MonkeyPatch) -> AnthropicServer:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.root_url)
+    return anthropic_server
+
+
+def _stage(repo: Path, name: str, text: str) -> None:
+    path = repo / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    git(repo, "add", name)
+
+
+def _review(*args: str) -> tuple[int, dict[str, object], str]:
+    result = run("review", "--json", *args)
+    data = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
+    return result.exit_code, data, result.stderr
+
+
+def test_empty_diff_passes_without_a_model_call(repo: Path, claude: AnthropicServer) -> None:
+    code, data, _ = _review()
+    assert code == 0
+    assert data["verdict"] == "PASS"
+    assert data["notes"] == ["nothing to review: the diff is empty after skipping files"]
+    assert claude.requests == []
+
+
+def test_passing_and_blocking_verdicts(repo: Path, claude: AnthropicServer) -> None:
+    _stage(repo, "app.py", "try:\n    x()\nexcept:\n    pass\n")
+    claude.script(Text(review_reply([MINOR])))
+    code, data, _ = _review()
+    assert code == 0 and data["verdict"] == "PASS" and data["blocked"] is False
+    claude.script(Text(review_reply([BLOCKING])))
+    code, data, _ = _review("--no-cache")
+    assert code == 1
+    assert data["verdict"] == "FAIL" and data["blocked"] is True
+    assert data["findings"][0]["severity"] == "MAJOR"
+    (request,) = claude.requests[1:]
+    sent = json.dumps(request.body)
+    assert "except:" in sent and "app.py" in sent
+    # a lower threshold blocks on the MINOR finding
+    claude.script(Text(review_reply([MINOR])))
+    code, data, _ = _review("--no-cache", "--threshold", "MINOR")
+    assert code == 1
+
+
+def test_text_output(repo: Path, claude: AnthropicServer) -> None:
+    _stage(repo, "app.py", "x = 1\n")
+    claude.script(Text(review_reply([BLOCKING])))
+    result = run("review")
+    assert result.exit_code == 1
+    assert "specflow review: FAIL\n" in result.stdout
+    assert "  [MAJOR] app.py:1 — Error propagation — the error is swallowed." in result.stdout
+    assert "Blocked: findings at or above MAJOR." in result.stdout
+
+
+def test_cached_verdict_makes_no_request(repo: Path, claude: AnthropicServer) -> None:
+    _stage(repo, "app.py", "x = 1\n")
+    claude.script(Text(review_reply()))
+    assert _review()[0] == 0
+    code, data, _ = _review()
+    assert code == 0 and data["cached"] is True
+    assert len(claude.requests) == 1
+    assert ".specflow/cache/" in (repo / ".gitignore").read_text()
+
+
+def test_cached_review_does_not_import_the_sdk(repo: Path, claude: AnthropicServer) -> None:
+    _stage(repo, "app.py", "x = 1\n")
+    claude.script(Text(review_reply()))
+    assert _review()[0] == 0
+    code = (
+        "import sys\nfrom specflow.cli import run\nsys.argv = ['specflow', 'review', '--json']\n"
+        "rc = run()\nprint('RC', rc, [m for m in ('anthropic', 'openai') if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,
+                          env=dict(os.environ))
+    assert done.stdout.splitlines()[-1] == "RC 0 []", done.stdout + done.stderr
+    assert '"cached": true' in done.stdout
+    assert len(claude.requests) == 1
+
+
+def test_staged_secret_blocks_without_calling_the_model(repo: Path, claude: AnthropicServer) -> None:
+    _stage(repo, "settings.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
+    result = run("review", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["findings"][0]["severity"] == "BLOCKER"
+    assert data["findings"][0]["path"] == "settings.py"
+    assert data["findings"][0]["line"] == 1
+    assert claude.requests == []
+    assert AWS_KEY not in result.output
+    for file in (repo / ".specflow").rglob("*") if (repo / ".specflow").exists() else []:
+        if file.is_file():
+            assert AWS_KEY not in file.read_text(errors="replace")
+
+
+def test_secret_in_an_excluded_file_still_blocks(repo: Path, claude: AnthropicServer) -> None:
+    _stage(repo, "vendor/lib/config.py", f'key = "{AWS_KEY}"\n')
+    code, data, _ = _review()
+    assert code == 1
+    assert data["findings"][0]["path"] == "vendor/lib/config.py"
+    assert claude.requests == []
+
+
+def test_binary_rename_deletion_and_lock_file(repo: Path, claude: AnthropicServer) -> None:
+    (repo / "old_name.py").write_text("def f():\n    return 1\n" * 5)
+    (repo / "gone.py").write_text("x = 1\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    git(repo, "mv", "old_name.py", "new_name.py")
+    git(repo, "rm", "-q", "gone.py")
+    (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    (repo / "poetry.lock").write_text("[[package]]\nname = 'x'\n")
+    git(repo, "add", "logo.png", "poetry.lock")
+    claude.script(Text(review_reply()))
+    code, data, _ = _review()
+    assert code == 0
+    assert sorted(data["reviewed"]) == ["gone.py", "new_name.py"]
+    skipped = {s["path"]: s["reason"] for s in data["skipped"]}
+    assert skipped == {"logo.png": "binary file", "poetry.lock": "matches exclude pattern `poetry.lock`"}
+    sent = json.dumps(claude.requests[0].body)
+    assert "gone.py" in sent and "new_name.py" in sent
+    assert "poetry.lock" not in sent and "logo.png" not in sent
+
+
+def test_unreachable_provider_fails_open_locally_and_closed_in_ci(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / ".specflow").mkdir()
+    (repo / ".specflow/config.toml").write_text("[anthropic]\nmax_retries = 0\n")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # discard port: refused
+    _stage(repo, "app.py", "x = 1\n")
+    local = run("review")
+    assert local.exit_code == 0
+    assert "the review did not run" in local.stdout
+    assert run("review", "--fail-closed").exit_code == 3
+    monkeypatch.setenv("CI", "true")
+    ci = run("review")
+    assert ci.exit_code == 3
+    assert "could not" in ci.stderr.lower() or "unreachable" in ci.stderr.lower() or ci.stderr
+    assert run("review", "--fail-open").exit_code == 0
+
+
+def test_diff_over_the_line_limit(repo: Path, claude: AnthropicServer) -> None:
+    (repo / ".specflow").mkdir()
+    (repo / ".specflow/config.toml").write_text("[review]\nmax_diff_lines = 5\n")
+    _stage(repo, "big.py", "x = 1\n" * 10)
+    refused = run("review")
+    assert refused.exit_code == 1
+    assert "the diff changes 10 lines, over [review] max_diff_lines (5)" in refused.stderr
+    passed = run("review", "--fail-open")
+    assert passed.exit_code == 0
+    assert claude.requests == []
+
+
+def test_large_diff_is_split_and_verdicts_merged(repo: Path, claude: AnthropicServer) -> None:
+    (repo / ".specflow").mkdir()
+    (repo / ".specflow/config.toml").write_text("[review]\nchunk_tokens = 1000\n")
+    for n in range(3):
+        _stage(repo, f"mod{n}.py", "".join(f"value_{i} = {i}\n" for i in range(250)))
+    finding = "- [MAJOR] mod1.py:3 — Scope — not in the spec. Evidence: `value_2 = 2`"
+
+    def answer(request: object) -> str:
+        body = json.dumps(getattr(request, "body"))
+        return review_reply([finding]) if "mod1.py" in body else review_reply()
+
+    claude.default = answer
+    code, data, _ = _review()
+    assert len(claude.requests) >= 3
+    assert code == 1
+    assert [f["path"] for f in data["findings"]] == ["mod1.py"]
+
+
+def test_handoff_writes_the_review_prompt_and_passes(repo: Path) -> None:
+    _stage(repo, "app.py", "x = 1\n")
+    result = run("review")
+    assert result.exit_code == 0
+    assert "the review prompt is in .specflow/cache/review/handoff/review.prompt.md" in result.stdout
+    prompt = (repo / ".specflow/cache/review/handoff/review.prompt.md").read_text()
+    assert "app.py" in prompt
+    reply = repo.parent / "verdict.md"
+    reply.write_text(review_reply([BLOCKING]))
+    assert run("review", "--reply", str(reply)).exit_code == 1
+
+
+def test_hook_blocks_and_passes_a_real_commit(repo: Path, claude: AnthropicServer) -> None:
+    assert "installed" in run("hook", "install").output
+    _stage(repo, "app.py", "x = 1\n")
+    claude.script(Text(review_reply([BLOCKING])))
+    blocked = subprocess.run(["git", "commit", "-qm", "blocked"], cwd=repo, capture_output=True, text=True)
+    assert blocked.returncode != 0
+    assert "FAIL" in blocked.stdout + blocked.stderr
+    assert git(repo, "log", "--format=%s").splitlines() == ["initial"]
+    claude.script(Text(review_reply()))
+    (repo / "app.py").write_text("x = 2\n")
+    git(repo, "add", "app.py")
+    passed = subprocess.run(["git", "commit", "-qm", "passes"], cwd=repo, capture_output=True, text=True)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert git(repo, "log", "--format=%s").splitlines() == ["passes", "initial"]
+
+
+def test_check_review_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    good = tmp_path / "v.md"
+    good.write_text(review_reply([BLOCKING]))
+    assert run("check", "review", str(good)).exit_code == 0
+    bad = tmp_path / "b.md"
+    bad.write_text(review_reply([BLOCKING]).replace("FAIL", "PASS"))
+    assert run("check", "review", str(bad)).exit_code == 1
