@@ -172,7 +172,9 @@ def _decoding_notice(session: Session, provider_name: str, stage: str) -> None:
     from specflow.capabilities import load_table, lookup, plan_decoding
 
     cap = lookup(provider_name, session.config.model, load_table(session.config.capabilities))
-    sent, withheld = plan_decoding(decoding_of(session.stage_config(stage)), cap, stage)
+    sent, withheld = plan_decoding(
+        decoding_of(session.stage_config(stage)), cap, stage, model=session.config.model
+    )
     shown = ", ".join(f"{k}={v}" for k, v in sent.items()) or "none"
     notice(f"{stage}: sending {shown} to {session.config.model}")
     for knob, why in withheld.items():

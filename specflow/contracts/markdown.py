@@ -154,6 +154,7 @@ class Section:
 class Document:
     """A parsed Markdown text: its lines, the text before the first heading, its sections."""
 
+    text: str
     lines: list[str]
     preamble: Section | None
     sections: list[Section]
@@ -198,7 +199,7 @@ def parse(text: str) -> Document:
     builder = _Builder(lines)
     for token in tokens:
         builder.feed(token)
-    return builder.finish()
+    return builder.finish(text)
 
 
 class _Builder:
@@ -318,12 +319,12 @@ class _Builder:
         body = self.lines[start : section.end_line]
         section.body_text = "\n".join(body).strip("\n")
 
-    def finish(self) -> Document:
+    def finish(self, text: str) -> Document:
         self._close_section()
         preamble = self.preamble if self.preamble.content_blocks else None
         if preamble is not None:
             preamble.line = preamble.content_blocks[0].line
-        return Document(self.lines, preamble, self.sections)
+        return Document(text, self.lines, preamble, self.sections)
 
 
 @dataclass
@@ -471,8 +472,11 @@ def search_prose(doc: Document, pattern: re.Pattern[str]) -> Iterator[tuple[str,
 
     Quoted text does not count: code spans, fenced code, blockquotes and "double quotes".
     """
+    # Masking only removes matches, so text without one needs no masking: one scan of the
+    # whole text settles the usual case (nothing found), then one per paragraph.
+    if pattern.search(doc.text) is None:
+        return
     for inline in doc.inlines:
-        # Masking only removes matches, so text without one needs no masking (most text).
         if inline.quoted or pattern.search(inline.source) is None:
             continue
         text = prose(inline.source)

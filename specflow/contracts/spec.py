@@ -43,7 +43,7 @@ _HEDGE = re.compile(r"\b(?:maybe|probably|I\s+think|should\s+work)\b", re.I)
 _UNKNOWN = re.compile(r"\bUNKNOWN:")
 _BACKTICK_RUN = re.compile(r"`+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_SEPARATOR = re.compile(r"(?:—|–|--|\s-)\s*$")
+_SEPARATORS = ("—", "–", "--", " -")
 _VERIFY = re.compile(r"\bverify\s*:", re.I)
 _BLOCKS = re.compile(r"\bblocks\s*:", re.I)
 _PATH = re.compile(r"[^\s`]*(?:/[^\s`]*|\.[A-Za-z0-9]+)")
@@ -358,5 +358,8 @@ def _unknown_parts(text: str, line: int) -> tuple[str, str, str] | Violation:
 def _clean(part: str) -> str:
     """A part of an UNKNOWN without its separators and the emphasis around the label."""
     part = part.strip().lstrip("*_").strip()
-    part = _SEPARATOR.sub("", part).strip()
+    for separator in _SEPARATORS:
+        if part.endswith(separator):
+            part = part[: -len(separator)].strip()
+            break
     return part.rstrip("*_").strip()
