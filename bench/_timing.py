@@ -9,8 +9,9 @@ import time
 from collections.abc import Sequence
 
 
-def median_wall(cmd: Sequence[str], runs: int, cwd: str | None = None,
-                env: dict[str, str] | None = None) -> float:
+def median_wall(
+    cmd: Sequence[str], runs: int, cwd: str | None = None, env: dict[str, str] | None = None
+) -> float:
     """Median wall time in seconds of running *cmd* to completion *runs* times (after a warm-up)."""
     subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
     times = []

@@ -27,14 +27,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["git", "init", "-q", tmp], check=True)
         for n in range(5):
-            subprocess.run([sys.executable, "-m", "specflow", "new", f"Benchmark task {n}"],
-                           cwd=tmp, env=env, check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "specflow", "new", f"Benchmark task {n}"],
+                cwd=tmp,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
         base = median_wall([sys.executable, "-c", "pass"], args.runs, tmp, env)
         rows = [("python -c pass", base)]
-        for label, argv in (("specflow --help", ["--help"]), ("specflow --version", ["--version"]),
-                            ("specflow status (5 tasks)", ["status"])):
-            rows.append((label, median_wall([sys.executable, "-m", "specflow", *argv],
-                                            args.runs, tmp, env)))
+        for label, argv in (
+            ("specflow --help", ["--help"]),
+            ("specflow --version", ["--version"]),
+            ("specflow status (5 tasks)", ["status"]),
+        ):
+            rows.append(
+                (label, median_wall([sys.executable, "-m", "specflow", *argv], args.runs, tmp, env))
+            )
     print(f"median of {args.runs} runs, Python {sys.version.split()[0]}")
     print(f"{'command':<28} {'median s':>9} {'minus bare':>11}")
     for label, seconds in rows:

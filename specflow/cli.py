@@ -101,18 +101,22 @@ def _session(provider: str | None = None, model: str | None = None) -> Session:
 
 def _print_handoff(handoff: Handoff, session: Session) -> None:
     click.echo(f"Wrote the prompt to {session.ws.rel(handoff.path)}", err=True)
-    click.echo(
-        "Paste it into any chat or agent, save the answer, then continue with:", err=True
-    )
+    click.echo("Paste it into any chat or agent, save the answer, then continue with:", err=True)
     click.echo(f"  {handoff.command}", err=True)
 
 
-task_option = click.option("--task", "task_slug", metavar="SLUG", help="Task to use (default: current).")
+task_option = click.option(
+    "--task", "task_slug", metavar="SLUG", help="Task to use (default: current)."
+)
 reply_option = click.option(
-    "--reply", metavar="FILE", help="Check and ingest a reply from FILE ('-' for stdin) instead of calling a model."
+    "--reply",
+    metavar="FILE",
+    help="Check and ingest a reply from FILE ('-' for stdin) instead of calling a model.",
 )
 provider_option = click.option(
-    "--provider", type=click.Choice(["auto", "anthropic", "openai", "handoff"]), help="Override the configured provider."
+    "--provider",
+    type=click.Choice(["auto", "anthropic", "openai", "handoff"]),
+    help="Override the configured provider.",
 )
 model_option = click.option("--model", metavar="ID", help="Override the configured model.")
 
@@ -121,8 +125,14 @@ model_option = click.option("--model", metavar="ID", help="Override the configur
 
 
 @cli.command()
-@click.option("--eject", is_flag=True, help="Copy the packaged templates and rules into .specflow/ to customise.")
-@click.option("--force", is_flag=True, help="Rewrite an existing config (the old one is kept as a backup).")
+@click.option(
+    "--eject",
+    is_flag=True,
+    help="Copy the packaged templates and rules into .specflow/ to customise.",
+)
+@click.option(
+    "--force", is_flag=True, help="Rewrite an existing config (the old one is kept as a backup)."
+)
 def init(eject: bool, force: bool) -> None:
     """Set up specflow in this git repository.
 
@@ -143,7 +153,9 @@ def init(eject: bool, force: bool) -> None:
 @cli.command("new")
 @click.argument("description", required=False, default="")
 @click.option("--name", metavar="SLUG", help="Name the task folder instead of deriving it.")
-@click.option("--context", "context", multiple=True, metavar="PATH", help="A file to attach (repeatable).")
+@click.option(
+    "--context", "context", multiple=True, metavar="PATH", help="A file to attach (repeatable)."
+)
 def new(description: str, name: str | None, context: tuple[str, ...]) -> None:
     """Describe a new task (the describe stage) and make it current.
 
@@ -182,12 +194,17 @@ def status(as_json: bool) -> None:
     """
     ws = _workspace()
     current = ws.current_slug()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for slug in ws.slugs():
         task = ws.load(slug)
         rows.append(
-            {"slug": slug, "state": task.state, "created": task.created,
-             "artifacts": ws.artifacts(task), "current": slug == current}
+            {
+                "slug": slug,
+                "state": task.state,
+                "created": task.created,
+                "artifacts": ws.artifacts(task),
+                "current": slug == current,
+            }
         )
     if as_json:
         click.echo(json.dumps({"tasks": rows}, indent=2))
@@ -216,8 +233,12 @@ def use(slug: str) -> None:
 
 
 DEFAULT_ARTIFACT = {
-    "described": "describe", "scoped": "scope", "answered": "answers", "blocked": "scope",
-    "specced": "spec", "implementing": "spec",
+    "described": "describe",
+    "scoped": "scope",
+    "answered": "answers",
+    "blocked": "scope",
+    "specced": "spec",
+    "implementing": "spec",
 }
 
 
@@ -247,7 +268,9 @@ def show(artifact: str | None, task_slug: str | None) -> None:
 @reply_option
 @provider_option
 @model_option
-def scope(task_slug: str | None, reply: str | None, provider: str | None, model: str | None) -> None:
+def scope(
+    task_slug: str | None, reply: str | None, provider: str | None, model: str | None
+) -> None:
     """Ask the model for 5–8 pointed questions, the risks, and a simplification.
 
     A blocker reply (missing credentials, payloads, confirmed behaviour) marks the task
@@ -315,7 +338,9 @@ def answer(number: int | None, text: str | None, task_slug: str | None) -> None:
             record_answer(session, task, item.n, reply)
     left = unanswered(session, task)
     click.echo(
-        f"{len(left)} question(s) still open." if left else "All questions answered. Next: specflow spec"
+        f"{len(left)} question(s) still open."
+        if left
+        else "All questions answered. Next: specflow spec"
     )
 
 
@@ -353,7 +378,9 @@ def spec(task_slug: str | None, reply: str | None, provider: str | None, model: 
         click.echo(f"{len(result.unknowns)} UNKNOWN item(s) are open:")
         for item in result.unknowns:
             click.echo(f"  {item.id}: {item.what} (verify: {item.verify}; blocks: {item.blocks})")
-        click.echo('Resolve them with `specflow resolve ID "what you found"`, then `specflow spec`.')
+        click.echo(
+            'Resolve them with `specflow resolve ID "what you found"`, then `specflow spec`.'
+        )
     else:
         click.echo("Next: specflow implement --file PATH")
 
@@ -507,15 +534,25 @@ def log(task_slug: str | None, as_json: bool) -> None:
 @cli.command()
 @click.option("--file", "path", required=True, metavar="PATH", help="The one file to write.")
 @task_option
-@click.option("--force", is_flag=True, help="Overwrite uncommitted changes of yours (a backup is kept).")
+@click.option(
+    "--force", is_flag=True, help="Overwrite uncommitted changes of yours (a backup is kept)."
+)
 @click.option("--fresh", is_flag=True, help="Start a fresh implement conversation.")
-@click.option("--allow-unplanned", is_flag=True, help="Allow a file that is not in the spec's file plan.")
+@click.option(
+    "--allow-unplanned", is_flag=True, help="Allow a file that is not in the spec's file plan."
+)
 @reply_option
 @provider_option
 @model_option
 def implement(
-    path: str, task_slug: str | None, force: bool, fresh: bool, allow_unplanned: bool,
-    reply: str | None, provider: str | None, model: str | None,
+    path: str,
+    task_slug: str | None,
+    force: bool,
+    fresh: bool,
+    allow_unplanned: bool,
+    reply: str | None,
+    provider: str | None,
+    model: str | None,
 ) -> None:
     """Write one file of the spec, show the diff and the self-review, then stop.
 
@@ -529,7 +566,12 @@ def implement(
     session = _session(provider, model)
     task = session.ws.resolve(task_slug)
     result = run_implement(
-        session, task, path, force=force, fresh=fresh, allow_unplanned=allow_unplanned,
+        session,
+        task,
+        path,
+        force=force,
+        fresh=fresh,
+        allow_unplanned=allow_unplanned,
         reply=reply,
     )
     if isinstance(result, Handoff):
@@ -554,19 +596,44 @@ def implement(
 @cli.command()
 @click.option("--staged", is_flag=True, help="Review the staged change (the default).")
 @click.option("--range", "rev_range", metavar="A..B", help="Review a range of commits (CI).")
-@click.option("--files", "files", multiple=True, metavar="PATH", help="Review these files' changes against HEAD (repeatable).")
+@click.option(
+    "--files",
+    "files",
+    multiple=True,
+    metavar="PATH",
+    help="Review these files' changes against HEAD (repeatable).",
+)
 @task_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--threshold", type=click.Choice(["BLOCKER", "MAJOR", "MINOR", "NIT"]), help="Lowest severity that blocks.")
-@click.option("--no-cache", is_flag=True, help="Ask the model even if this change was reviewed before.")
-@click.option("--fail-open/--fail-closed", "fail_open", default=None, help="When the provider cannot be reached: pass, or block.")
+@click.option(
+    "--threshold",
+    type=click.Choice(["BLOCKER", "MAJOR", "MINOR", "NIT"]),
+    help="Lowest severity that blocks.",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Ask the model even if this change was reviewed before."
+)
+@click.option(
+    "--fail-open/--fail-closed",
+    "fail_open",
+    default=None,
+    help="When the provider cannot be reached: pass, or block.",
+)
 @reply_option
 @provider_option
 @model_option
 def review(
-    staged: bool, rev_range: str | None, files: tuple[str, ...], task_slug: str | None,
-    as_json: bool, threshold: str | None, no_cache: bool, fail_open: bool | None,
-    reply: str | None, provider: str | None, model: str | None,
+    staged: bool,
+    rev_range: str | None,
+    files: tuple[str, ...],
+    task_slug: str | None,
+    as_json: bool,
+    threshold: str | None,
+    no_cache: bool,
+    fail_open: bool | None,
+    reply: str | None,
+    provider: str | None,
+    model: str | None,
 ) -> None:
     """Check a change against the spec and the rules; exit 1 when a finding blocks.
 
@@ -578,20 +645,27 @@ def review(
         specflow review --staged
         specflow review --range origin/main..HEAD --json
     """
-    from specflow.review import ReviewOptions, format_result, run_review
+    from specflow.review import Mode, ReviewOptions, format_result, run_review
 
     if sum((staged, bool(rev_range), bool(files))) > 1:
         from specflow.errors import UsageError
 
         raise UsageError("pass one of --staged, --range or --files")
-    chosen = "range" if rev_range else "files" if files else "staged"
+    chosen: Mode = "range" if rev_range else "files" if files else "staged"
     options = ReviewOptions(
-        mode=chosen, rev_range=rev_range, paths=list(files),  # type: ignore[arg-type]
-        task_slug=task_slug, threshold=threshold, use_cache=not no_cache, fail_open=fail_open,
+        mode=chosen,
+        rev_range=rev_range,
+        paths=list(files),
+        task_slug=task_slug,
+        threshold=threshold,
+        use_cache=not no_cache,
+        fail_open=fail_open,
         reply=reply,
     )
     session = _session(provider, model)
-    result = run_review(session, options, ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"))
+    result = run_review(
+        session, options, ci=os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:

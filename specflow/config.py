@@ -20,7 +20,7 @@ from specflow.errors import ConfigError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 ProviderName = Literal["auto", "anthropic", "openai", "handoff"]
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
@@ -174,7 +174,8 @@ def load_config(
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
-            return tomllib.load(f)
+            data: dict[str, Any] = tomllib.load(f)
+            return data
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path}: not valid TOML: {exc}. Fix the line, or run `specflow init --force` "

@@ -103,7 +103,9 @@ def run_stage(
         kept.append(io.keep_attempt(reply.text))
         violations = [str(v) for v in result.violations]
         if attempt > max_retries:
-            raise _exhausted(io.command or f"specflow {prepared.stage}", violations, kept[-1], attempt)
+            raise _exhausted(
+                io.command or f"specflow {prepared.stage}", violations, kept[-1], attempt
+            )
         if io.on_attempt is not None:
             io.on_attempt(attempt, violations)
         reask = io.render_reask(violations, attempt + 1, max_retries + 1)
@@ -120,33 +122,52 @@ def check_reply_file(
     append(
         io.transcript,
         Exchange(
-            stage=stage, provider="handoff", model="(reply file)", kind="reply-file",
-            contract_ok=result.ok, violations=[str(v) for v in result.violations],
+            stage=stage,
+            provider="handoff",
+            model="(reply file)",
+            kind="reply-file",
+            contract_ok=result.ok,
+            violations=[str(v) for v in result.violations],
             note=f"reply from {source}",
         ),
     )
     if not result.ok:
         kept = io.keep_attempt(text)
-        raise _exhausted(io.command or f"specflow {stage}", [str(v) for v in result.violations], kept, None)
+        raise _exhausted(
+            io.command or f"specflow {stage}", [str(v) for v in result.violations], kept, None
+        )
     return result
 
 
 def _record(
-    io: StageIO, prepared: Prepared, provider: Provider, reply: Reply, attempt: int,
+    io: StageIO,
+    prepared: Prepared,
+    provider: Provider,
+    reply: Reply,
+    attempt: int,
     result: ContractResult[Any],
 ) -> None:
     first = attempt == 1
     append(
         io.transcript,
         Exchange(
-            stage=prepared.stage, provider=provider.name, model=reply.model, attempt=attempt,
-            sent=reply.sent, withheld=reply.withheld,
-            input_tokens=reply.usage.input_tokens, output_tokens=reply.usage.output_tokens,
+            stage=prepared.stage,
+            provider=provider.name,
+            model=reply.model,
+            attempt=attempt,
+            sent=reply.sent,
+            withheld=reply.withheld,
+            input_tokens=reply.usage.input_tokens,
+            output_tokens=reply.usage.output_tokens,
             cache_read_tokens=reply.usage.cache_read_tokens,
             cache_write_tokens=reply.usage.cache_write_tokens,
-            cost_usd=round(io.cost(reply), 6), latency_s=round(reply.latency_s, 3),
-            stop_reason=reply.stop_reason, request_id=reply.request_id, retries=reply.retries,
-            contract_ok=result.ok, violations=[str(v) for v in result.violations],
+            cost_usd=round(io.cost(reply), 6),
+            latency_s=round(reply.latency_s, 3),
+            stop_reason=reply.stop_reason,
+            request_id=reply.request_id,
+            retries=reply.retries,
+            contract_ok=result.ok,
+            violations=[str(v) for v in result.violations],
             reanchor=prepared.reanchor if first else "none",
             reanchor_reason=prepared.reanchor_reason if first else "",
             reminder_tokens=_estimate(prepared.reminder) if first else 0,

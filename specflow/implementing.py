@@ -138,7 +138,9 @@ def check_unknowns(task: Task, target: Target) -> None:
     items = blocking_unknowns(task, target)
     if not items:
         return
-    listed = "\n".join(f"  {u.id}: {u.what} (verify: {u.verify}; blocks: {u.blocks})" for u in items)
+    listed = "\n".join(
+        f"  {u.id}: {u.what} (verify: {u.verify}; blocks: {u.blocks})" for u in items
+    )
     raise StateError(
         f"{len(items)} open UNKNOWN item(s) block {target.rel}:\n{listed}\n"
         'Resolve them with `specflow resolve ID "what you found"` and run `specflow spec` '
@@ -202,7 +204,9 @@ def _written_copy(session: Session, task: Task, rel: str) -> Path:
     return session.ws.task_dir(task.slug) / "written" / rel
 
 
-def done_files(session: Session, task: Task, target: Target, fresh_conversation: bool) -> list[dict[str, Any]]:
+def done_files(
+    session: Session, task: Task, target: Target, fresh_conversation: bool
+) -> list[dict[str, Any]]:
     """Files specflow wrote earlier, as they are on disk now.
 
     In a continuing conversation the model has seen what it wrote, so only files the user
@@ -217,19 +221,23 @@ def done_files(session: Session, task: Task, target: Target, fresh_conversation:
         changed = sha256(current) != record.sha256
         if not changed:
             if fresh_conversation:
-                files.append({"path": record.path, "content": current,
-                              "changed_by_user": False, "diff": ""})
+                files.append(
+                    {"path": record.path, "content": current, "changed_by_user": False, "diff": ""}
+                )
             continue
         copy = _written_copy(session, task, record.path)
         before = copy.read_text(encoding="utf-8") if copy.is_file() else ""
         diff = "".join(
             difflib.unified_diff(
-                before.splitlines(keepends=True), current.splitlines(keepends=True),
-                f"a/{record.path} (as specflow wrote it)", f"b/{record.path} (on disk)",
+                before.splitlines(keepends=True),
+                current.splitlines(keepends=True),
+                f"a/{record.path} (as specflow wrote it)",
+                f"b/{record.path} (on disk)",
             )
         )
-        files.append({"path": record.path, "content": current, "changed_by_user": True,
-                      "diff": diff})
+        files.append(
+            {"path": record.path, "content": current, "changed_by_user": True, "diff": diff}
+        )
     return files
 
 
@@ -275,8 +283,11 @@ def prepare_implement(
     system = [
         *rules_blocks(session, standards=True, spec=spec_text),
         # Rendered without a path so the block is the same for every file and stays cached.
-        SystemBlock(session.prompts.render("implement.md.j2", **{**variables, "path": ""}),
-                    cache=True, label="instructions"),
+        SystemBlock(
+            session.prompts.render("implement.md.j2", **{**variables, "path": ""}),
+            cache=True,
+            label="instructions",
+        ),
     ]
     conversation = Conversation() if fresh else load_conversation(session, task)
     current = target.path.read_text(encoding="utf-8") if target.path.is_file() else None
@@ -291,8 +302,11 @@ def prepare_implement(
 
     def turn_for(fresh_conversation: bool) -> str:
         text = session.prompts.render(
-            "implement-input.md.j2", path=target.rel, language=_language(target.rel),
-            current=current, done_files=done_files(session, task, target, fresh_conversation),
+            "implement-input.md.j2",
+            path=target.rel,
+            language=_language(target.rel),
+            current=current,
+            done_files=done_files(session, task, target, fresh_conversation),
             plan_files=[_norm(p) for p in doc.file_plan],
         )
         others = [f for f in task.files if f.path != target.rel]
@@ -313,8 +327,11 @@ def prepare_implement(
         prepared.history = _history(conversation)
     if decision.action == "remind":
         prepared.reminder = session.prompts.render(
-            "reanchor.md.j2", stage="implement", do_not=do_not_items(session.prompts.rules()),
-            out_of_scope=doc.out_of_scope, **{**variables, "path": target.rel},
+            "reanchor.md.j2",
+            stage="implement",
+            do_not=do_not_items(session.prompts.rules()),
+            out_of_scope=doc.out_of_scope,
+            **{**variables, "path": target.rel},
         ).rstrip("\n")
         conversation.ledger.note_reminder()
     prepared.reanchor = decision.action
@@ -323,8 +340,10 @@ def prepare_implement(
 
 
 def _history(conversation: Conversation) -> list[Message]:
-    messages = [Message("user" if m.role == "user" else "assistant", m.content)
-                for m in conversation.messages]
+    messages = [
+        Message("user" if m.role == "user" else "assistant", m.content)
+        for m in conversation.messages
+    ]
     if messages:
         # A breakpoint after the conversation so far: the next request re-reads it from cache.
         last = messages[-1]
@@ -345,8 +364,14 @@ def implement_contract(session: Session, target: Target) -> Any:
 
 
 def run_implement(
-    session: Session, task: Task, raw_path: str, *, force: bool = False, fresh: bool = False,
-    allow_unplanned: bool = False, reply: str | None = None,
+    session: Session,
+    task: Task,
+    raw_path: str,
+    *,
+    force: bool = False,
+    fresh: bool = False,
+    allow_unplanned: bool = False,
+    reply: str | None = None,
 ) -> ImplementResult | Handoff:
     target = resolve_target(session.ws.root, raw_path)
     spec_text, doc = load_spec(session, task)
@@ -359,16 +384,22 @@ def run_implement(
         command += f" --task {task.slug}"
     if allow_unplanned:
         command += " --allow-unplanned"
-    outcome = execute(session, task, prepared, implement_contract(session, target), reply=reply,
-                      command=command)
+    outcome = execute(
+        session, task, prepared, implement_contract(session, target), reply=reply, command=command
+    )
     if isinstance(outcome, Handoff):
         return outcome
     return _finish(session, task, target, doc, prepared, conversation, outcome)
 
 
 def _finish(
-    session: Session, task: Task, target: Target, doc: SpecDoc, prepared: Prepared,
-    conversation: Conversation, outcome: Outcome,
+    session: Session,
+    task: Task,
+    target: Target,
+    doc: SpecDoc,
+    prepared: Prepared,
+    conversation: Conversation,
+    outcome: Outcome,
 ) -> ImplementResult:
     value: ImplementReply = outcome.value
     code = value.code if value.code.endswith("\n") or not value.code else value.code + "\n"
@@ -381,10 +412,14 @@ def _finish(
         task.move_to("implementing")
     session.ws.save(task)
     _save_conversation(session, task, conversation, prepared, outcome)
-    diff = "".join(difflib.unified_diff(
-        before.splitlines(keepends=True), code.splitlines(keepends=True),
-        f"a/{target.rel}", f"b/{target.rel}",
-    ))
+    diff = "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            code.splitlines(keepends=True),
+            f"a/{target.rel}",
+            f"b/{target.rel}",
+        )
+    )
     done = {f.path for f in task.files}
     next_files = [p for p in (_norm(x) for x in doc.file_plan) if p not in done]
     test = _run_tests(session, task, target)
@@ -398,8 +433,9 @@ def _save_conversation(
     conversation.messages = [StoredMessage(role=m.role, content=m.content) for m in sent]
     conversation.messages.append(StoredMessage(role="assistant", content=outcome.text))
     if outcome.reply is not None:
-        conversation.ledger.record_reply(outcome.reply.usage.context_tokens,
-                                         outcome.reply.usage.output_tokens)
+        conversation.ledger.record_reply(
+            outcome.reply.usage.context_tokens, outcome.reply.usage.output_tokens
+        )
     else:
         conversation.ledger.record_reply(
             sum(estimate_tokens(m.content) for m in conversation.messages[:-1])
@@ -428,9 +464,14 @@ def _run_tests(session: Session, task: Task, target: Target) -> tuple[str, int, 
     tail = "\n".join(output[-20:])
     append(
         session.ws.task_dir(task.slug) / "transcript.jsonl",
-        Exchange(stage="implement", provider="test", model="-", kind="test",
-                 contract_ok=done.returncode == 0, note=f"{command} -> exit {done.returncode} "
-                 f"after writing {target.rel}"),
+        Exchange(
+            stage="implement",
+            provider="test",
+            model="-",
+            kind="test",
+            contract_ok=done.returncode == 0,
+            note=f"{command} -> exit {done.returncode} after writing {target.rel}",
+        ),
     )
     return command, done.returncode, tail
 

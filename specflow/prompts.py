@@ -60,7 +60,9 @@ class Prompts:
                 f"template {exc.filename or name}, line {exc.lineno}: {exc.message}"
             ) from None
         except jinja2.TemplateNotFound as exc:
-            raise ConfigError(f"template {exc.name} not found in {self._dirs('templates')}") from None
+            raise ConfigError(
+                f"template {exc.name} not found in {self._dirs('templates')}"
+            ) from None
 
     def source_of(self, kind: str, name: str) -> Path:
         """The file that will be used for *name*: the project's override or the packaged one."""

@@ -54,10 +54,15 @@ class ReviewResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "verdict": self.verdict, "blocked": self.blocked, "threshold": self.threshold,
-            "cached": self.cached, "task": self.task, "reviewed": self.reviewed,
+            "verdict": self.verdict,
+            "blocked": self.blocked,
+            "threshold": self.threshold,
+            "cached": self.cached,
+            "task": self.task,
+            "reviewed": self.reviewed,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-            "findings": [f.model_dump() for f in self.findings], "notes": self.notes,
+            "findings": [f.model_dump() for f in self.findings],
+            "notes": self.notes,
             "handoff": str(self.handoff.path) if self.handoff else None,
         }
 
@@ -74,7 +79,9 @@ def read_diff(session: Session, options: ReviewOptions) -> str:
     return gitops.staged_diff(root)
 
 
-def pick_task(session: Session, slug: str | None, paths: list[str]) -> tuple[Task | None, str | None]:
+def pick_task(
+    session: Session, slug: str | None, paths: list[str]
+) -> tuple[Task | None, str | None]:
     """The task whose spec the change is checked against, and that spec's text."""
     ws = session.ws
     if slug:
@@ -100,9 +107,14 @@ def cache_key(session: Session, diff_text: str, spec: str | None) -> str:
     prompts = session.prompts
     digest = hashlib.sha256()
     for part in (
-        PROMPT_VERSION, diff_text, spec or "", prompts.rules(), prompts.standards(),
+        PROMPT_VERSION,
+        diff_text,
+        spec or "",
+        prompts.rules(),
+        prompts.standards(),
         prompts.fingerprint("review.md.j2", "review-input.md.j2", "_contract_review.md.j2"),
-        session.config.model, str(session.config.review.chunk_tokens),
+        session.config.model,
+        str(session.config.review.chunk_tokens),
     ):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
@@ -142,7 +154,10 @@ def secret_findings(
     found = found + redact_diff(list(also_scan))[1]
     findings = [
         Finding(
-            severity="BLOCKER", path=s.path or "(unknown)", line=s.line, rule="Secrets",
+            severity="BLOCKER",
+            path=s.path or "(unknown)",
+            line=s.line,
+            rule="Secrets",
             message=f"a {s.kind} is staged; remove it and rotate it if it was ever pushed",
             evidence=s.preview,
         )
@@ -155,8 +170,9 @@ def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewR
     threshold = options.threshold or session.config.review.threshold
     files = parse_diff(read_diff(session, options))
     kept, skipped = filter_files(files, session.config.review.exclude)
-    result = ReviewResult("PASS", [], threshold, False, skipped=skipped,
-                          reviewed=[f.path for f in kept])
+    result = ReviewResult(
+        "PASS", [], threshold, False, skipped=skipped, reviewed=[f.path for f in kept]
+    )
     excluded_text = [f for f in files if not f.binary and f.path not in result.reviewed]
     redacted, secrets = secret_findings(kept, excluded_text)
     if secrets:  # found locally: the change is blocked whatever a model would say
@@ -168,8 +184,10 @@ def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewR
     changed = sum(f.added + f.removed for f in kept)
     limit = session.config.review.max_diff_lines
     if changed > limit:
-        message = (f"the diff changes {changed:,} lines, over [review] max_diff_lines "
-                   f"({limit:,}); review it in parts (--files, --range) or raise the limit")
+        message = (
+            f"the diff changes {changed:,} lines, over [review] max_diff_lines "
+            f"({limit:,}); review it in parts (--files, --range) or raise the limit"
+        )
         if options.fail_open:
             result.notes.append(message + "; passing because of --fail-open")
             return result
@@ -206,7 +224,9 @@ def _fail_open(session: Session, options: ReviewOptions, ci: bool) -> bool:
     return not review.fail_closed_in_ci if ci else review.fail_open_locally
 
 
-def _verdict(result: ReviewResult, findings: list[Finding], threshold: str, note: str = "") -> ReviewResult:
+def _verdict(
+    result: ReviewResult, findings: list[Finding], threshold: str, note: str = ""
+) -> ReviewResult:
     result.findings = findings
     result.blocked = blocks(findings, threshold)
     result.verdict = "FAIL" if blocks(findings, "MAJOR") else "PASS"
@@ -215,8 +235,9 @@ def _verdict(result: ReviewResult, findings: list[Finding], threshold: str, note
     return result
 
 
-def _prepare(session: Session, spec: str | None, chunk_text: str, paths: list[str],
-             part: int, parts: int) -> Prepared:
+def _prepare(
+    session: Session, spec: str | None, chunk_text: str, paths: list[str], part: int, parts: int
+) -> Prepared:
     from specflow.describe import fence_for
 
     variables = render_vars(session)
@@ -225,8 +246,13 @@ def _prepare(session: Session, spec: str | None, chunk_text: str, paths: list[st
         SystemBlock(session.prompts.render("review.md.j2", **variables), label="instructions"),
     ]
     turn = session.prompts.render(
-        "review-input.md.j2", diff=chunk_text, files=paths, part=part, parts=parts,
-        spec_available=spec is not None, fence=fence_for(chunk_text),
+        "review-input.md.j2",
+        diff=chunk_text,
+        files=paths,
+        part=part,
+        parts=parts,
+        spec_available=spec is not None,
+        fence=fence_for(chunk_text),
     )
     return Prepared("review", system, turn)
 
@@ -241,7 +267,10 @@ def _contract_for(paths: list[str]) -> Any:
 
 
 def _review_chunks(
-    session: Session, task: Task | None, spec: str | None, files: list[FileDiff],
+    session: Session,
+    task: Task | None,
+    spec: str | None,
+    files: list[FileDiff],
     result: ReviewResult,
 ) -> ReviewReply | None:
     from specflow.providers.factory import resolve_provider_name
@@ -258,8 +287,9 @@ def _review_chunks(
     findings: list[Finding] = []
     for n, (text, paths) in enumerate(pieces, 1):
         prepared = _prepare(session, spec, text, paths, n, len(pieces))
-        outcome = execute(session, task, prepared, _contract_for(paths), reply=None,
-                          command="specflow review")
+        outcome = execute(
+            session, task, prepared, _contract_for(paths), reply=None, command="specflow review"
+        )
         if isinstance(outcome, Handoff):
             result.handoff = outcome
             result.notes.append(
@@ -270,15 +300,15 @@ def _review_chunks(
         for finding in outcome.value.findings:
             if finding not in findings:  # a file split across parts may be flagged twice
                 findings.append(finding)
-    verdict = "FAIL" if blocks(findings, "MAJOR") else "PASS"
-    return ReviewReply(verdict=verdict, findings=findings)
+    return ReviewReply(verdict="FAIL" if blocks(findings, "MAJOR") else "PASS", findings=findings)
 
 
 def _ingest(session: Session, task: Task | None, files: list[FileDiff], source: str) -> ReviewReply:
     paths = [f.path for f in files]
     prepared = _prepare(session, None, "", paths, 1, 1)
-    outcome = execute(session, task, prepared, _contract_for(paths), reply=source,
-                      command="specflow review")
+    outcome = execute(
+        session, task, prepared, _contract_for(paths), reply=source, command="specflow review"
+    )
     assert not isinstance(outcome, Handoff)
     reply: ReviewReply = outcome.value
     return reply

@@ -84,8 +84,12 @@ def prepare_scope(session: Session, task: Task) -> tuple[Prepared, int, bool]:
         SystemBlock(session.prompts.render("scope.md.j2", **variables), label="instructions"),
     ]
     turn = session.prompts.render(
-        "scope-input.md.j2", description=describe.description, context_files=describe.context,
-        round=round_no, previous_rounds=[r for r in rounds if r.qa], **variables,
+        "scope-input.md.j2",
+        description=describe.description,
+        context_files=describe.context,
+        round=round_no,
+        previous_rounds=[r for r in rounds if r.qa],
+        **variables,
     )
     return Prepared("scope", system, turn), round_no, follow_up
 
@@ -98,7 +102,11 @@ def _current_answers(session: Session, task: Task) -> list[Answer]:
 def run_scope(session: Session, task: Task, reply: str | None) -> ScopeResult | Handoff:
     prepared, round_no, follow_up = prepare_scope(session, task)
     outcome = execute(
-        session, task, prepared, check_scope, reply=reply,
+        session,
+        task,
+        prepared,
+        check_scope,
+        reply=reply,
         command=_command("specflow scope", task, session),
     )
     if isinstance(outcome, Handoff):
@@ -127,7 +135,11 @@ def _save_scope(
         return ScopeResult("blocker", path, round_no, [], needs)
     assert isinstance(value, ScopeReply)
     answers = folder / "answers.md"
-    if answers.is_file() and not follow_up and any(a.answer for a in _current_answers(session, task)):
+    if (
+        answers.is_file()
+        and not follow_up
+        and any(a.answer for a in _current_answers(session, task))
+    ):
         raise StateError(f"{session.ws.rel(answers)} has answers; refusing to overwrite it")
     session.ws.write_artifact(task, "answers", render_answers(value.questions, round=round_no))
     task.move_to("scoped")

@@ -40,9 +40,10 @@ def spec_contract(session: Session) -> Any:
 
 def _require_ready(session: Session, task: Task) -> None:
     if task.state == "blocked":
+        scope = session.ws.rel(session.ws.artifact_path(task, "scope"))
         raise StateError(
-            f"task `{task.slug}` is blocked (see {session.ws.rel(session.ws.artifact_path(task, 'scope'))}); "
-            "add what it asks for to describe.md and run `specflow scope` again"
+            f"task `{task.slug}` is blocked (see {scope}); add what it asks for to "
+            "describe.md and run `specflow scope` again"
         )
     if task.state not in SPEC_STATES:
         raise StateError(f"task `{task.slug}` is {task.state}; run `specflow scope` first")
@@ -84,7 +85,9 @@ def prepare_spec(session: Session, task: Task) -> Prepared:
 
 def run_spec(session: Session, task: Task, reply: str | None) -> SpecResult | Handoff:
     prepared = prepare_spec(session, task)
-    command = "specflow spec" + ("" if session.ws.current_slug() == task.slug else f" --task {task.slug}")
+    command = "specflow spec" + (
+        "" if session.ws.current_slug() == task.slug else f" --task {task.slug}"
+    )
     outcome = execute(session, task, prepared, spec_contract(session), reply=reply, command=command)
     if isinstance(outcome, Handoff):
         return outcome

@@ -110,7 +110,9 @@ def execute(
     handoff_reply = home_of(session, task) / "handoff" / f"{stage}.reply.md"
     continue_cmd = f"{command} --reply {session.ws.rel(handoff_reply)}"
     provider = make_provider(
-        session.config, session.env, continue_hint=lambda _request: continue_cmd,
+        session.config,
+        session.env,
+        continue_hint=lambda _request: continue_cmd,
         **({"sleep": session.sleep} if session.sleep else {}),
     )
     stage_config = session.stage_config(stage)
@@ -118,9 +120,14 @@ def execute(
     session.printer.waiting(f"{stage}: waiting for {session.config.model} ({provider.name})")
     try:
         return run_stage(
-            prepared, provider, contract, model=session.config.model,
-            decoding=decoding_of(stage_config), max_tokens=stage_config.max_tokens,
-            max_retries=stage_config.max_retries, io=io,
+            prepared,
+            provider,
+            contract,
+            model=session.config.model,
+            decoding=decoding_of(stage_config),
+            max_tokens=stage_config.max_tokens,
+            max_retries=stage_config.max_retries,
+            io=io,
         )
     except HandoffWritten as written:
         return Handoff(written.path, continue_cmd)
@@ -138,7 +145,10 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
 
     def render_reask(violations: list[str], attempt: int, max_attempts: int) -> str:
         return session.prompts.render(
-            "reask.md.j2", stage=stage, violations=violations, attempt=attempt,
+            "reask.md.j2",
+            stage=stage,
+            violations=violations,
+            attempt=attempt,
             max_attempts=max_attempts,
         )
 

@@ -67,9 +67,19 @@ def summarize(records: list[Exchange]) -> dict[str, dict[str, Any]]:
     for r in records:
         s = stages.setdefault(
             r.stage,
-            {"calls": 0, "retries": 0, "transport_retries": 0, "contract_failures": 0, "input_tokens": 0,
-             "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0,
-             "cost_usd": 0.0, "reanchors": 0, "resets": 0},
+            {
+                "calls": 0,
+                "retries": 0,
+                "transport_retries": 0,
+                "contract_failures": 0,
+                "input_tokens": 0,
+                "output_tokens": 0,
+                "cache_read_tokens": 0,
+                "cache_write_tokens": 0,
+                "cost_usd": 0.0,
+                "reanchors": 0,
+                "resets": 0,
+            },
         )
         s["calls"] += 1
         s["retries"] += 1 if r.attempt > 1 else 0

@@ -253,7 +253,7 @@ class Workspace:
         current = self.current_slug()
         if current is None:
             raise UsageError(
-                "no current task; create one with `specflow new \"DESCRIPTION\"` "
+                'no current task; create one with `specflow new "DESCRIPTION"` '
                 "or pick one with `specflow use SLUG`"
             )
         if not (self.task_dir(current) / "task.json").is_file():
@@ -275,9 +275,7 @@ class Workspace:
 
     def artifacts(self, task: Task) -> list[str]:
         folder = self.task_dir(task.slug)
-        return sorted(
-            p.name for p in folder.iterdir() if p.is_file() and p.name != "task.json"
-        )
+        return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "task.json")
 
     def read_artifact(self, task: Task, name: str) -> str:
         path = self.artifact_path(task, name)
@@ -303,7 +301,9 @@ class Workspace:
         atomic_write_text(path, text)
         return path
 
-    def create_task(self, title: str, describe_md: str, context: list[str], name: str | None) -> Task:
+    def create_task(
+        self, title: str, describe_md: str, context: list[str], name: str | None
+    ) -> Task:
         """Create the task folder with task.json and describe.md, and make it current."""
         base = slugify(name) if name else slugify(title)
         slug = self.unique_slug(base)

@@ -84,7 +84,8 @@ Unit tests with a fake cursor; run `pytest -q`.
 
 ## Open Items
 
-- UNKNOWN: the scrape interval in production — verify: read prometheus.yml — blocks: the cache lifetime in `src/exporter/collector.py`
+- UNKNOWN: the scrape interval in production — verify: read prometheus.yml — blocks: \
+the cache lifetime in `src/exporter/collector.py`
 """
 
 SPEC_REPLY_NO_UNKNOWNS = SPEC_REPLY.replace(
@@ -94,8 +95,15 @@ SPEC_REPLY_NO_UNKNOWNS = SPEC_REPLY.replace(
 ).replace("## Open Items\n\nN/A", "## Open Items\n\nN/A")
 
 CHECKLIST = [
-    "Logging", "Error propagation", "Retries", "Concurrency", "Resource cleanup", "Secrets",
-    "Input validation", "Tests", "Scope",
+    "Logging",
+    "Error propagation",
+    "Retries",
+    "Concurrency",
+    "Resource cleanup",
+    "Secrets",
+    "Input validation",
+    "Tests",
+    "Scope",
 ]
 
 

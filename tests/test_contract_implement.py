@@ -204,7 +204,7 @@ def test_a_wrong_file_path() -> None:
     assert messages(check_implement(text, "src/app.py", CHECKLIST)) == [
         (
             1,
-            "`## File: `src/other.py`` names `src/other.py` but the requested file is "
+            "`` ## File: `src/other.py` `` names `src/other.py` but the requested file is "
             "`src/app.py` (line 1); write only `src/app.py`",
         )
     ]

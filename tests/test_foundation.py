@@ -40,7 +40,9 @@ def test_init_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert not (tmp_path / ".specflow").exists()
 
 
-def test_init_from_a_subfolder_writes_at_the_root(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_from_a_subfolder_writes_at_the_root(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sub = repo / "src" / "deep"
     sub.mkdir(parents=True)
     monkeypatch.chdir(sub)
@@ -116,7 +118,9 @@ def test_init_eject_copies_templates_and_rules(repo: Path) -> None:
 def test_new_creates_task_and_makes_it_current(repo: Path) -> None:
     (repo / "docs").mkdir()
     (repo / "docs" / "schema.sql").write_text("CREATE TABLE jobs (id int);\n")
-    result = run("new", "Prometheus exporter for the Oracle job table", "--context", "docs/schema.sql")
+    result = run(
+        "new", "Prometheus exporter for the Oracle job table", "--context", "docs/schema.sql"
+    )
     assert result.exit_code == 0
     slug = "prometheus-exporter-for-the-oracle-job"
     assert result.stdout == (
@@ -304,7 +308,9 @@ def test_config_wrong_type(repo: Path) -> None:
     _write_config(repo, '[review]\nthreshold = "SEVERE"\n')
     result = run("new", "Task")
     assert result.exit_code == 2
-    assert "`review.threshold`: Input should be 'BLOCKER', 'MAJOR', 'MINOR' or 'NIT'" in result.stderr
+    assert (
+        "`review.threshold`: Input should be 'BLOCKER', 'MAJOR', 'MINOR' or 'NIT'" in result.stderr
+    )
     assert "(got 'SEVERE')" in result.stderr
 
 

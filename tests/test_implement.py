@@ -62,8 +62,12 @@ def _user_text(message: dict[str, object]) -> str:
 # -- writing one file ---------------------------------------------------------------------------
 
 
-def test_writes_the_file_prints_diff_and_self_review(task: Path, repo: Path, tmp_path: Path) -> None:
-    result = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n"))
+def test_writes_the_file_prints_diff_and_self_review(
+    task: Path, repo: Path, tmp_path: Path
+) -> None:
+    result = run(
+        "implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")
+    )
     assert result.exit_code == 0, result.output
     assert (repo / COLLECTOR).read_text() == "X = 1\n"
     assert f"+++ b/{COLLECTOR}\n" in result.output
@@ -84,11 +88,13 @@ def test_handoff_prompt_names_the_file_to_continue(task: Path) -> None:
     assert f"specflow implement --file {COLLECTOR} --reply" in result.stderr
 
 
-@pytest.mark.parametrize("raw", ["../outside.py", "/etc/passwd", ".git/config", ".specflow/x.py",
-                                 "src/../../escape.py"])
+@pytest.mark.parametrize(
+    "raw", ["../outside.py", "/etc/passwd", ".git/config", ".specflow/x.py", "src/../../escape.py"]
+)
 def test_unsafe_paths_are_refused(task: Path, repo: Path, tmp_path: Path, raw: str) -> None:
-    result = run("implement", "--file", raw, "--allow-unplanned",
-                 "--reply", _reply(tmp_path, raw, "X = 1\n"))
+    result = run(
+        "implement", "--file", raw, "--allow-unplanned", "--reply", _reply(tmp_path, raw, "X = 1\n")
+    )
     assert result.exit_code == 2
     assert f"--file {raw}:" in result.stderr
     assert not (repo.parent / "outside.py").exists() and not (repo.parent / "escape.py").exists()
@@ -99,29 +105,49 @@ def test_symlink_escaping_the_repository(task: Path, repo: Path, tmp_path: Path)
     outside.mkdir()
     (repo / "src").mkdir()
     (repo / "src" / "link").symlink_to(outside)
-    result = run("implement", "--file", "src/link/evil.py", "--allow-unplanned",
-                 "--reply", _reply(tmp_path, "src/link/evil.py", "X = 1\n"))
+    result = run(
+        "implement",
+        "--file",
+        "src/link/evil.py",
+        "--allow-unplanned",
+        "--reply",
+        _reply(tmp_path, "src/link/evil.py", "X = 1\n"),
+    )
     assert result.exit_code == 2
     assert "outside the repository" in result.stderr
     assert not (outside / "evil.py").exists()
 
 
 def test_unplanned_file(task: Path, repo: Path, tmp_path: Path) -> None:
-    result = run("implement", "--file", "src/other.py", "--reply", _reply(tmp_path, "src/other.py", "Y = 2\n"))
+    result = run(
+        "implement",
+        "--file",
+        "src/other.py",
+        "--reply",
+        _reply(tmp_path, "src/other.py", "Y = 2\n"),
+    )
     assert result.exit_code == 2
     assert result.stderr == (
         f"specflow: src/other.py is not in the spec's file plan ({COLLECTOR}, {SERVER}); add it "
         "to the plan in spec.md, or pass --allow-unplanned\n"
     )
-    allowed = run("implement", "--file", "src/other.py", "--allow-unplanned",
-                  "--reply", _reply(tmp_path, "src/other.py", "Y = 2\n"))
+    allowed = run(
+        "implement",
+        "--file",
+        "src/other.py",
+        "--allow-unplanned",
+        "--reply",
+        _reply(tmp_path, "src/other.py", "Y = 2\n"),
+    )
     assert allowed.exit_code == 0, allowed.output
     assert (repo / "src/other.py").read_text() == "Y = 2\n"
 
 
 def test_open_unknown_blocks_the_file_it_names(repo: Path, tmp_path: Path) -> None:
     _specced(repo, tmp_path, SPEC_REPLY)  # U1 blocks the collector
-    blocked = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n"))
+    blocked = run(
+        "implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")
+    )
     assert blocked.exit_code == 2
     assert f"1 open UNKNOWN item(s) block {COLLECTOR}:" in blocked.stderr
     assert "  U1: the scrape interval in production" in blocked.stderr
@@ -138,8 +164,13 @@ def test_before_a_spec_exists(repo: Path, tmp_path: Path) -> None:
 
 
 def test_broken_reply_is_kept_and_nothing_written(task: Path, repo: Path, tmp_path: Path) -> None:
-    result = run("implement", "--file", COLLECTOR,
-                 "--reply", _reply(tmp_path, COLLECTOR, "def broken(:\n    pass\n"))
+    result = run(
+        "implement",
+        "--file",
+        COLLECTOR,
+        "--reply",
+        _reply(tmp_path, COLLECTOR, "def broken(:\n    pass\n"),
+    )
     assert result.exit_code == 1
     assert "syntax" in result.stderr.lower()
     assert not (repo / COLLECTOR).exists()
@@ -149,17 +180,37 @@ def test_broken_reply_is_kept_and_nothing_written(task: Path, repo: Path, tmp_pa
 # -- the user's changes ---------------------------------------------------------------------------
 
 
-def test_user_changes_are_protected_and_force_keeps_a_backup(task: Path, repo: Path, tmp_path: Path) -> None:
-    assert run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")).exit_code == 0
+def test_user_changes_are_protected_and_force_keeps_a_backup(
+    task: Path, repo: Path, tmp_path: Path
+) -> None:
+    assert (
+        run(
+            "implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")
+        ).exit_code
+        == 0
+    )
     # specflow's own write, unchanged: a second run may replace it
-    assert run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 2\n")).exit_code == 0
+    assert (
+        run(
+            "implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 2\n")
+        ).exit_code
+        == 0
+    )
     (repo / COLLECTOR).write_text("X = 2\n# mine\n")
-    refused = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 3\n"))
+    refused = run(
+        "implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 3\n")
+    )
     assert refused.exit_code == 2
     assert f"{COLLECTOR} has uncommitted changes that specflow did not write" in refused.stderr
     assert (repo / COLLECTOR).read_text() == "X = 2\n# mine\n"
-    forced = run("implement", "--file", COLLECTOR, "--force",
-                 "--reply", _reply(tmp_path, COLLECTOR, "X = 3\n"))
+    forced = run(
+        "implement",
+        "--file",
+        COLLECTOR,
+        "--force",
+        "--reply",
+        _reply(tmp_path, COLLECTOR, "X = 3\n"),
+    )
     assert forced.exit_code == 0, forced.output
     (backup,) = (task / "backups").rglob("collector.py.*")
     assert backup.read_text() == "X = 2\n# mine\n"
@@ -184,22 +235,30 @@ def test_committed_user_file_may_be_replaced(task: Path, repo: Path, tmp_path: P
     assert "-# committed\n+Y = 1\n" in result.output
 
 
-# -- test command -----------------------------------------------------------------------------------
+# -- test command --------------------------------------------------------------------------------
 
 
-def test_test_command_failure_exits_1_and_keeps_the_file(task: Path, repo: Path, tmp_path: Path) -> None:
+def test_test_command_failure_exits_1_and_keeps_the_file(
+    task: Path, repo: Path, tmp_path: Path
+) -> None:
     _config(repo, '[stages.implement]\ntest_command = "echo ran-the-tests && exit 3"\n')
-    result = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n"))
+    result = run(
+        "implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")
+    )
     assert result.exit_code == 1
     assert "$ echo ran-the-tests && exit 3  (exit 3)" in result.output
     assert "ran-the-tests" in result.output
-    assert f"failed (exit 3) after writing {COLLECTOR}; the file is kept for review" in result.stderr
+    assert (
+        f"failed (exit 3) after writing {COLLECTOR}; the file is kept for review" in result.stderr
+    )
     assert (repo / COLLECTOR).read_text() == "X = 1\n"
 
 
 def test_test_command_success(task: Path, repo: Path, tmp_path: Path) -> None:
     _config(repo, '[stages.implement]\ntest_command = "true"\n')
-    result = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n"))
+    result = run(
+        "implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")
+    )
     assert result.exit_code == 0
     assert "$ true  (exit 0)" in result.output
 
@@ -207,9 +266,13 @@ def test_test_command_success(task: Path, repo: Path, tmp_path: Path) -> None:
 # -- against the loopback API: re-ask, conversation, re-anchoring ---------------------------------
 
 
-def test_syntax_error_is_sent_back_with_its_line(task: Path, repo: Path, claude: AnthropicServer) -> None:
-    claude.script(Text(implement_reply(COLLECTOR, "x = 1\ndef broken(:\n")),
-                  Text(implement_reply(COLLECTOR, "x = 1\n")))
+def test_syntax_error_is_sent_back_with_its_line(
+    task: Path, repo: Path, claude: AnthropicServer
+) -> None:
+    claude.script(
+        Text(implement_reply(COLLECTOR, "x = 1\ndef broken(:\n")),
+        Text(implement_reply(COLLECTOR, "x = 1\n")),
+    )
     result = run("implement", "--file", COLLECTOR)
     assert result.exit_code == 0, result.output
     reask = _user_text(claude.requests[1].body["messages"][-1])
@@ -217,9 +280,13 @@ def test_syntax_error_is_sent_back_with_its_line(task: Path, repo: Path, claude:
     assert (repo / COLLECTOR).read_text() == "x = 1\n"
 
 
-def test_multi_file_session_reminds_at_the_tail(task: Path, repo: Path, claude: AnthropicServer) -> None:
+def test_multi_file_session_reminds_at_the_tail(
+    task: Path, repo: Path, claude: AnthropicServer
+) -> None:
     _config(repo, "[anchoring]\nremind_after_tokens = 1\nmin_system_share = 0.0\n")
-    claude.script(Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n")))
+    claude.script(
+        Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n"))
+    )
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     assert run("implement", "--file", SERVER).exit_code == 0
     first, second = (r.body for r in claude.requests)
@@ -239,7 +306,9 @@ def test_multi_file_session_reminds_at_the_tail(task: Path, repo: Path, claude: 
 
 
 def test_user_edits_reach_the_next_request(task: Path, repo: Path, claude: AnthropicServer) -> None:
-    claude.script(Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n")))
+    claude.script(
+        Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n"))
+    )
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     (repo / COLLECTOR).write_text("X = 1\nLIMIT = 5  # the user's edit\n")
     assert run("implement", "--file", SERVER).exit_code == 0
@@ -249,7 +318,9 @@ def test_user_edits_reach_the_next_request(task: Path, repo: Path, claude: Anthr
 
 
 def test_fresh_resets_the_conversation(task: Path, repo: Path, claude: AnthropicServer) -> None:
-    claude.script(Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n")))
+    claude.script(
+        Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n"))
+    )
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     assert run("implement", "--file", SERVER, "--fresh").exit_code == 0
     second = claude.requests[1].body
@@ -263,12 +334,17 @@ def test_fresh_resets_the_conversation(task: Path, repo: Path, claude: Anthropic
 
 
 def test_reset_past_the_context_budget(task: Path, repo: Path, claude: AnthropicServer) -> None:
-    _config(repo, (
-        "[anchoring]\nreset_at_share = 0.5\n\n"
-        '[[capabilities]]\nprovider = "anthropic"\nmatch = "claude-sonnet-5-5"\n'
-        'honours = ["effort"]\ncontext_window = 12000\n'
-    ))
-    claude.script(Text(implement_reply(COLLECTOR, "X = 1\n" * 2000)), Text(implement_reply(SERVER, "Y = 1\n")))
+    _config(
+        repo,
+        (
+            "[anchoring]\nreset_at_share = 0.5\n\n"
+            '[[capabilities]]\nprovider = "anthropic"\nmatch = "claude-sonnet-5-5"\n'
+            'honours = ["effort"]\ncontext_window = 12000\n'
+        ),
+    )
+    claude.script(
+        Text(implement_reply(COLLECTOR, "X = 1\n" * 2000)), Text(implement_reply(SERVER, "Y = 1\n"))
+    )
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     assert run("implement", "--file", SERVER).exit_code == 0
     assert len(claude.requests[1].body["messages"]) == 1

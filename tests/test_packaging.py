@@ -17,8 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     (found,) = out.glob("specflow-*.whl")
     return found
@@ -46,18 +57,36 @@ def test_plain_install_finds_its_packaged_templates(wheel: Path, tmp_path: Path)
     """A non-editable install, away from the source tree, uses the copies inside the wheel."""
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target",
-         str(target), str(wheel)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target)}
     probe = subprocess.run(
-        [sys.executable, "-c",
-         "import specflow.resources as r; print(r.packaged_dir('templates')); "
-         "print(r.packaged_dir('rules'))"],
-        cwd=workdir, env=env, check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import specflow.resources as r; print(r.packaged_dir('templates')); "
+            "print(r.packaged_dir('rules'))",
+        ],
+        cwd=workdir,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     templates, rules = probe.stdout.splitlines()
     assert templates == str(target / "specflow" / "_data" / "templates")
@@ -67,7 +96,10 @@ def test_plain_install_finds_its_packaged_templates(wheel: Path, tmp_path: Path)
     reply.write_text("## Scoping Questions\n\n1. Only one?\n")
     result = subprocess.run(
         [sys.executable, "-m", "specflow", "check", "scope", str(reply)],
-        cwd=workdir, env=env, capture_output=True, text=True,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1, result.stderr
     assert "violation" in result.stderr
@@ -87,7 +119,9 @@ def test_entry_point_exit_code_outside_a_repository(tmp_path: Path) -> None:
         [sys.executable, "-m", "specflow", "status"], cwd=tmp_path, capture_output=True, text=True
     )
     assert result.returncode == 2
-    assert result.stderr == "specflow: specflow works inside a git repository; run `git init` first\n"
+    assert (
+        result.stderr == "specflow: specflow works inside a git repository; run `git init` first\n"
+    )
 
 
 def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
@@ -100,7 +134,9 @@ def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
         "'markdown_it', 'httpx', 'httpx2') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
+    )
     assert result.stdout.splitlines()[-1] == "HEAVY []", result.stdout + result.stderr
 
 

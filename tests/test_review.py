@@ -17,7 +17,9 @@ from tests.helpers import run
 from tests.samples import review_reply
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLF"
-BLOCKING = "- [MAJOR] app.py:1 — Error propagation — the error is swallowed. Evidence: `except: pass`"
+BLOCKING = (
+    "- [MAJOR] app.py:1 — Error propagation — the error is swallowed. Evidence: `except: pass`"
+)
 MINOR = "- [MINOR] app.py:1 — Logging — print instead of a logger. Evidence: `print(x)`"
 
 
@@ -96,14 +98,17 @@ def test_cached_review_does_not_import_the_sdk(repo: Path, claude: AnthropicServ
         "import sys\nfrom specflow.cli import run\nsys.argv = ['specflow', 'review', '--json']\n"
         "rc = run()\nprint('RC', rc, [m for m in ('anthropic', 'openai') if m in sys.modules])\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,
-                          env=dict(os.environ))
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, env=dict(os.environ)
+    )
     assert done.stdout.splitlines()[-1] == "RC 0 []", done.stdout + done.stderr
     assert '"cached": true' in done.stdout
     assert len(claude.requests) == 1
 
 
-def test_staged_secret_blocks_without_calling_the_model(repo: Path, claude: AnthropicServer) -> None:
+def test_staged_secret_blocks_without_calling_the_model(
+    repo: Path, claude: AnthropicServer
+) -> None:
     _stage(repo, "settings.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
     result = run("review", "--json")
     assert result.exit_code == 1
@@ -141,7 +146,10 @@ def test_binary_rename_deletion_and_lock_file(repo: Path, claude: AnthropicServe
     assert code == 0
     assert sorted(data["reviewed"]) == ["gone.py", "new_name.py"]
     skipped = {s["path"]: s["reason"] for s in data["skipped"]}
-    assert skipped == {"logo.png": "binary file", "poetry.lock": "matches exclude pattern `poetry.lock`"}
+    assert skipped == {
+        "logo.png": "binary file",
+        "poetry.lock": "matches exclude pattern `poetry.lock`",
+    }
     sent = json.dumps(claude.requests[0].body)
     assert "gone.py" in sent and "new_name.py" in sent
     assert "poetry.lock" not in sent and "logo.png" not in sent
@@ -186,7 +194,7 @@ def test_large_diff_is_split_and_verdicts_merged(repo: Path, claude: AnthropicSe
     finding = "- [MAJOR] mod1.py:3 — Scope — not in the spec. Evidence: `value_2 = 2`"
 
     def answer(request: object) -> str:
-        body = json.dumps(getattr(request, "body"))
+        body = json.dumps(request.body)
         return review_reply([finding]) if "mod1.py" in body else review_reply()
 
     claude.default = answer
@@ -200,7 +208,9 @@ def test_handoff_writes_the_review_prompt_and_passes(repo: Path) -> None:
     _stage(repo, "app.py", "x = 1\n")
     result = run("review")
     assert result.exit_code == 0
-    assert "the review prompt is in .specflow/cache/review/handoff/review.prompt.md" in result.stdout
+    assert (
+        "the review prompt is in .specflow/cache/review/handoff/review.prompt.md" in result.stdout
+    )
     prompt = (repo / ".specflow/cache/review/handoff/review.prompt.md").read_text()
     assert "app.py" in prompt
     reply = repo.parent / "verdict.md"
@@ -212,14 +222,18 @@ def test_hook_blocks_and_passes_a_real_commit(repo: Path, claude: AnthropicServe
     assert "installed" in run("hook", "install").output
     _stage(repo, "app.py", "x = 1\n")
     claude.script(Text(review_reply([BLOCKING])))
-    blocked = subprocess.run(["git", "commit", "-qm", "blocked"], cwd=repo, capture_output=True, text=True)
+    blocked = subprocess.run(
+        ["git", "commit", "-qm", "blocked"], cwd=repo, capture_output=True, text=True
+    )
     assert blocked.returncode != 0
     assert "FAIL" in blocked.stdout + blocked.stderr
     assert git(repo, "log", "--format=%s").splitlines() == ["initial"]
     claude.script(Text(review_reply()))
     (repo / "app.py").write_text("x = 2\n")
     git(repo, "add", "app.py")
-    passed = subprocess.run(["git", "commit", "-qm", "passes"], cwd=repo, capture_output=True, text=True)
+    passed = subprocess.run(
+        ["git", "commit", "-qm", "passes"], cwd=repo, capture_output=True, text=True
+    )
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert git(repo, "log", "--format=%s").splitlines() == ["passes", "initial"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from specflow.workspace import Workspace
-from tests.fakes.anthropic_server import AnthropicServer
 from tests.fakes import Text
+from tests.fakes.anthropic_server import AnthropicServer
 from tests.helpers import run
 from tests.samples import BLOCKER_REPLY, SCOPE_FOUR_QUESTIONS, SCOPE_REPLY, SPEC_REPLY
 
@@ -19,8 +19,9 @@ SLUG = "prometheus-exporter"
 @pytest.fixture
 def task(repo: Path) -> Path:
     (repo / "schema.sql").write_text("CREATE TABLE jobs (id int, state text);\n")
-    result = run("new", "Prometheus exporter for the job table", "--name", SLUG,
-                 "--context", "schema.sql")
+    result = run(
+        "new", "Prometheus exporter for the job table", "--name", SLUG, "--context", "schema.sql"
+    )
     assert result.exit_code == 0, result.output
     return repo / ".specflow" / "tasks" / SLUG
 
@@ -66,7 +67,9 @@ def test_handoff_writes_the_prompt_and_the_reply_is_ingested(task: Path, tmp_pat
     reply = run("scope", "--reply", _write(tmp_path / "reply.md", SCOPE_REPLY))
     assert reply.exit_code == 0, reply.output
     assert (task / "scope.md").read_text() == SCOPE_REPLY
-    assert "Wrote .specflow/tasks/prometheus-exporter/scope.md (round 1, 5 questions):" in reply.output
+    assert (
+        "Wrote .specflow/tasks/prometheus-exporter/scope.md (round 1, 5 questions):" in reply.output
+    )
     answers = (task / "answers.md").read_text()
     assert "## 1. Which Oracle version and driver does the exporter connect with?" in answers
     assert _state(task) == "scoped"
@@ -84,7 +87,10 @@ def test_bad_reply_file_is_kept_and_nothing_written(task: Path, tmp_path: Path) 
     assert "`## Scoping Questions` has 4 questions; the contract allows 5–8" in result.stderr
     kept = list((task / "attempts").glob("scope-*.md"))
     assert len(kept) == 1 and kept[0].read_text() == SCOPE_FOUR_QUESTIONS
-    assert str(kept[0].relative_to(task.parent.parent.parent.parent)) in result.stderr or str(kept[0]) in result.stderr
+    assert (
+        str(kept[0].relative_to(task.parent.parent.parent.parent)) in result.stderr
+        or str(kept[0]) in result.stderr
+    )
     assert not (task / "scope.md").exists()
     assert _state(task) == "described"
 
@@ -99,7 +105,10 @@ def test_whole_flow_through_handoff(task: Path, tmp_path: Path) -> None:
     assert run("scope", "--reply", _write(tmp_path / "s.md", SCOPE_REPLY)).exit_code == 0
     early = run("spec", "--reply", _write(tmp_path / "spec.md", SPEC_REPLY))
     assert early.exit_code == 2
-    assert "5 question(s) in .specflow/tasks/prometheus-exporter/answers.md have no answer yet" in early.stderr
+    assert (
+        "5 question(s) in .specflow/tasks/prometheus-exporter/answers.md have no answer yet"
+        in early.stderr
+    )
     assert "  1. Which Oracle version and driver does the exporter connect with?" in early.stderr
     _answer_all()
     assert _state(task) == "answered"

@@ -203,7 +203,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "max_attempts": 2,
     },
     "reanchor.md.j2": stage_values("implement"),
-    "implement-seed.md.j2": {"summaries": ["- `src/a.py` (3 lines): def run", "- `b.json` (1 lines)"]},
+    "implement-seed.md.j2": {
+        "summaries": ["- `src/a.py` (3 lines): def run", "- `b.json` (1 lines)"]
+    },
 }
 
 

@@ -64,7 +64,7 @@ FENCE_LANGUAGES = {
 class ReviewItem(BaseModel):
     """One line of the self-review: a checklist item, its status, why, and the fix."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str
     status: Status
@@ -75,7 +75,7 @@ class ReviewItem(BaseModel):
 class ImplementReply(BaseModel):
     """A file written whole, and the model's review of it against the checklist."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     path: str | None
     language: str | None

@@ -177,7 +177,8 @@ def norm(title: str) -> str:
 
 
 def heading_ref(title: str, level: int = 2) -> str:
-    return f"`{'#' * level} {title.strip()}`"
+    """A heading as it is written, quoted as code: `## Scope`."""
+    return code_span(f"{'#' * level} {title.strip()}")
 
 
 def plural(n: int, word: str) -> str:

@@ -47,7 +47,7 @@ _SEPARATORS = tuple(re.compile(rf"(?:^|\s+){dash}\s+") for dash in ("[—–]", 
 class Finding(BaseModel):
     """One problem the reviewer found: how bad, where, which rule, what, and the proof."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     severity: Severity
     path: str
@@ -60,7 +60,7 @@ class Finding(BaseModel):
 class ReviewReply(BaseModel):
     """The reviewer's verdict on a diff and the findings behind it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     verdict: Verdict
     findings: list[Finding]

@@ -36,7 +36,7 @@ BLOCKER_FORM = (BLOCKER, NEEDS, DISCOVERY)
 class ScopeReply(BaseModel):
     """The normal scope reply: questions for the user, the risks seen, a simpler design."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: Literal["questions"] = "questions"
     questions: list[str]
@@ -47,7 +47,7 @@ class ScopeReply(BaseModel):
 class BlockerReply(BaseModel):
     """The blocker reply: what stops the work, what the user must supply, how to find out."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: Literal["blocker"] = "blocker"
     blocker: str

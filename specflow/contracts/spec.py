@@ -56,7 +56,7 @@ _TEST_RUNNER = re.compile(
 class SpecSection(BaseModel):
     """One section of the spec under its template heading."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     title: str
     body: str
@@ -67,7 +67,7 @@ class SpecSection(BaseModel):
 class Unknown(BaseModel):
     """An open question the spec cannot decide yet, and how to close it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str
     what: str
@@ -79,7 +79,7 @@ class Unknown(BaseModel):
 class SpecDoc(BaseModel):
     """A spec that holds its contract, with the parts later stages use."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     sections: list[SpecSection]
     file_plan: list[str]
@@ -114,12 +114,10 @@ def check_spec(text: str, headings: list[str]) -> ContractResult[SpecDoc]:
         violations.append(before)
     present = [outline.found[norm(t)] for t in headings if norm(t) in outline.found]
     na = {s.key: _check_na(s, violations) for s in present}
-    keys = {norm(t) for t in headings}
     matrix = outline.found.get(norm(MATRIX))
     if matrix is not None and not na[matrix.key]:
         violations.extend(_matrix_violations(matrix))
-    plan = outline.found.get(norm(FILE_PLAN))
-    file_plan = _file_plan(plan, na, violations) if norm(FILE_PLAN) in keys else []
+    file_plan = _file_plan(outline.found.get(norm(FILE_PLAN)), na, violations)
     unknowns = _unknowns(doc, violations)
     violations.extend(_hedging(doc))
 
