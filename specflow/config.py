@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from specflow.errors import ConfigError
 
@@ -47,17 +47,35 @@ class StageConfig(_Strict):
     test_command: str = ""
 
 
-def _stage(**kw: Any) -> StageConfig:
-    return StageConfig(**kw)
+STAGE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "scope": {"temperature": 0.8, "effort": "high"},
+    "spec": {"temperature": 0.3, "effort": "high"},
+    "implement": {"temperature": 0.1, "effort": "medium", "max_tokens": 32000},
+    "review": {"temperature": 0.0, "effort": "high"},
+}
 
 
 class StagesConfig(_Strict):
-    scope: StageConfig = Field(default_factory=lambda: _stage(temperature=0.8, effort="high"))
-    spec: StageConfig = Field(default_factory=lambda: _stage(temperature=0.3, effort="high"))
+    """One profile per stage. A [stages.<name>] table changes only the keys it sets."""
+
+    scope: StageConfig = Field(default_factory=lambda: StageConfig(**STAGE_DEFAULTS["scope"]))
+    spec: StageConfig = Field(default_factory=lambda: StageConfig(**STAGE_DEFAULTS["spec"]))
     implement: StageConfig = Field(
-        default_factory=lambda: _stage(temperature=0.1, effort="medium", max_tokens=32000)
+        default_factory=lambda: StageConfig(**STAGE_DEFAULTS["implement"])
     )
-    review: StageConfig = Field(default_factory=lambda: _stage(temperature=0.0, effort="high"))
+    review: StageConfig = Field(default_factory=lambda: StageConfig(**STAGE_DEFAULTS["review"]))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _over_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, defaults in STAGE_DEFAULTS.items():
+            given = data.get(name)
+            if isinstance(given, dict):
+                merged[name] = {**defaults, **given}
+        return merged
 
     def get(self, name: str) -> StageConfig:
         result: StageConfig = getattr(self, name)

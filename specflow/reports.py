@@ -23,26 +23,34 @@ def format_log(slug: str, summary: dict[str, dict[str, Any]]) -> str:
 
 
 def format_models(report: dict[str, Any]) -> str:
-    lines = [f"provider: {report.get('provider')}   model: {report.get('model')}"]
+    provider = report.get("provider")
+    lines = [
+        f"provider: {provider} (setting: {report.get('provider_setting')})   "
+        f"model: {report.get('model')}"
+    ]
     cap = report.get("capability") or {}
     if cap:
+        honours = ", ".join(cap.get("honours", [])) or "nothing"
         lines.append(
-            f"capability row: {cap.get('provider')} {cap.get('match')}  honours: "
-            f"{', '.join(cap.get('honours', [])) or 'nothing'}  window: "
-            f"{cap.get('context_window', 0):,}"
+            f"capability row: {cap.get('provider')} `{cap.get('match')}`, honours {honours}, "
+            f"context window {cap.get('context_window', 0):,} tokens"
         )
     lines.append("")
+    verb = "recommends" if provider == "handoff" else "sends"
     for stage, info in (report.get("stages") or {}).items():
-        sent = ", ".join(f"{k}={v}" for k, v in (info.get("sent") or {}).items()) or "nothing"
-        lines.append(f"{stage:<10} sends {sent}")
+        send = ", ".join(f"{k}={v}" for k, v in (info.get("send") or {}).items()) or "nothing"
+        lines.append(f"{stage:<10} {verb} {send}, max_tokens={info.get('max_tokens')}")
         for knob, why in (info.get("withheld") or {}).items():
             lines.append(f"{'':<10} not honoured: {knob} ({why})")
+    if provider == "handoff":
+        lines.append("(handoff: the settings are written into the prompt file for you to set)")
     rows = report.get("table") or []
     if rows:
-        lines += ["", "capability table (first match wins):"]
+        lines += ["", "capability table (first match wins; extend it with [[capabilities]]):"]
         for row in rows:
+            honours = ", ".join(row["honours"]) or "-"
             lines.append(
-                f"  {row['provider']:<9} {row['match']:<24} {', '.join(row['honours']) or '-':<32}"
-                f" {row['context_window']:>9,}  ${row['price_input']}/{row['price_output']} per M"
+                f"  {row['provider']:<9} {row['match']:<24} {honours:<32} "
+                f"{row['context_window']:>9,}  ${row['price_input']}/{row['price_output']} per M"
             )
     return "\n".join(lines) + "\n"

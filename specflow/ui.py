@@ -41,10 +41,12 @@ class StreamPrinter:
             self.stream.flush()
 
     def restart(self, reason: str) -> None:
-        """A provider retry threw away the partial reply; say so and start over."""
+        """The provider is retrying (*reason*); any partial reply shown is thrown away."""
         self._stop_spinner()
         if self.echo:
-            self.stream.write(f"\n[specflow] {reason}; the partial reply is discarded\n")
+            lead = "\n" if self._started else ""
+            dropped = "; the partial reply above is discarded" if self._started else ""
+            self.stream.write(f"{lead}[specflow] {reason}{dropped}\n")
             self.stream.flush()
         self._started = False
 

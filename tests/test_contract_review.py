@@ -267,3 +267,8 @@ def test_registry_refuses_an_unknown_stage_and_missing_context() -> None:
         check("plan", "")
     with pytest.raises(TypeError, match=r"check\('spec', ...\) needs headings="):
         check("spec", "## Goal\n")
+
+
+def test_comments_around_the_verdict_and_none_are_ignored() -> None:
+    text = "## Verdict\n<!-- PASS or FAIL -->\nPASS\n## Findings\nNone.\n<!-- one per line -->\n"
+    assert check_review(text, DIFF).value == ReviewReply(verdict="PASS", findings=[])

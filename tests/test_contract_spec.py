@@ -436,7 +436,7 @@ def test_unknowns_anywhere_are_collected_but_not_in_fences_or_quoted_code() -> N
     intent = (
         "Export metrics. UNKNOWN: SLA — verify: ask on-call — blocks: scrape interval\n\n"
         "```text\nUNKNOWN: not an item\n```\n\n"
-        "The form is `see UNKNOWN: x` in the docs."
+        "The form is `see UNKNOWN: x` in the docs. <!-- UNKNOWN: a note to self -->"
     )
     result = check_spec(spec(intent=intent, open="None open."), HEADINGS)
     assert result.value is not None, result.violations

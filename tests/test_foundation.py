@@ -388,3 +388,12 @@ def test_home_is_guarded() -> None:
     with pytest.raises(AssertionError, match="home directory"):
         Path.home()
     assert not os.path.isdir(os.environ["HOME"])
+
+
+def test_a_stage_table_changes_only_the_keys_it_sets(repo: Path) -> None:
+    path = _write_config(repo, "[stages.scope]\ntop_k = 40\n\n[stages.review]\neffort = \"max\"\n")
+    config = load_config(path, {})
+    assert (config.stages.scope.temperature, config.stages.scope.effort) == (0.8, "high")
+    assert config.stages.scope.top_k == 40
+    assert config.stages.review.effort == "max" and config.stages.review.temperature == 0.0
+    assert config.stages.implement.max_tokens == 32000

@@ -14,6 +14,7 @@ from specflow.contracts.base import ContractResult, Violation
 from specflow.contracts.markdown import (
     Document,
     Fence,
+    ListItem,
     Section,
     code_span,
     finish,
@@ -287,35 +288,12 @@ def _self_review(section: Section, checklist: list[str], out: list[Violation]) -
     seen: dict[str, int] = {}
     items: list[ReviewItem] = []
     for entry in section.items:
-        where = f"{section.ref} line {entry.line}"
-        raw_name, colon, rest = entry.one_line.partition(":")
-        name = _name(raw_name)
-        if not colon or not name:
-            out.append(Violation(f"{where} is not {REVIEW_LINE}", entry.line))
-            continue
-        key = norm(name)
-        if checklist and key not in names:
-            out.append(
-                Violation(
-                    f"{where} names `{name}`, which is not a checklist item; the items are: "
-                    f"{', '.join(checklist)}",
-                    entry.line,
-                )
+        named = _entry_name(entry, section, names, seen, out)
+        if named is not None:
+            item = _review_item(
+                named[0], named[1], f"{section.ref} line {entry.line}", entry.line, out
             )
-            continue
-        if key in seen:
-            out.append(
-                Violation(
-                    f"`{name}` appears twice in {section.ref} (lines {seen[key]} and "
-                    f"{entry.line}); keep one",
-                    entry.line,
-                )
-            )
-            continue
-        seen[key] = entry.line
-        item = _review_item(names.get(key, name), rest, where, entry.line, out)
-        if item is not None:
-            items.append(item)
+            items.extend([item] if item is not None else [])
     out.extend(
         Violation(
             f"{section.ref} has no line for `{name}`; add `- {name}: PASS|FAIL|N/A — <reason>`",
@@ -325,6 +303,38 @@ def _self_review(section: Section, checklist: list[str], out: list[Violation]) -
         if key not in seen
     )
     return items
+
+
+def _entry_name(
+    entry: ListItem,
+    section: Section,
+    names: dict[str, str],
+    seen: dict[str, int],
+    out: list[Violation],
+) -> tuple[str, str] | None:
+    """The checklist name a review line is for (marked seen) and the text after its colon;
+    None after reporting a line without a name, an unknown name or a repeated one."""
+    where = f"{section.ref} line {entry.line}"
+    raw_name, colon, rest = entry.one_line.partition(":")
+    name = _name(raw_name)
+    key = norm(name)
+    if not colon or not name:
+        problem = f"{where} is not {REVIEW_LINE}"
+    elif names and key not in names:
+        problem = (
+            f"{where} names `{name}`, which is not a checklist item; the items are: "
+            f"{', '.join(names.values())}"
+        )
+    elif key in seen:
+        problem = (
+            f"`{name}` appears twice in {section.ref} (lines {seen[key]} and {entry.line}); "
+            "keep one"
+        )
+    else:
+        seen[key] = entry.line
+        return names.get(key, name), rest
+    out.append(Violation(problem, entry.line))
+    return None
 
 
 def _review_item(

@@ -149,6 +149,12 @@ class Section:
     def is_empty(self) -> bool:
         return not self.content_blocks
 
+    @property
+    def content_text(self) -> str:
+        """The body without HTML comments, stripped: what a reader of the rendered page sees
+        in a one-word section."""
+        return _HTML_COMMENT.sub("", self.body_text).strip()
+
 
 @dataclass
 class Document:

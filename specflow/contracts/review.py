@@ -115,7 +115,7 @@ def _verdict(section: Section, out: list[Violation]) -> Verdict | None:
     if section.is_empty:
         out.append(empty_violation(section, "write `PASS` or `FAIL`"))
         return None
-    word = section.body_text.strip().strip("*_`").strip()
+    word = section.content_text.strip("*_`").strip()
     if word.upper() == "PASS":
         return "PASS"
     if word.upper() == "FAIL":
@@ -139,7 +139,7 @@ def _findings(
     if section.is_empty:
         out.append(empty_violation(section, "write `None.` when there are no findings"))
         return []
-    if section.body_text.strip() in ("None.", "None"):
+    if section.content_text in ("None.", "None"):
         return []
     for block in section.content_blocks:
         if block.kind != "list":
