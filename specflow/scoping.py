@@ -50,7 +50,8 @@ def previous_rounds(session: Session, task: Task) -> list[Round]:
     for n in range(1, task.scope_round + 1):
         answers = folder / f"answers-{n}.md"
         if answers.is_file():
-            rounds.append(Round(n, parse_answers(answers.read_text(encoding="utf-8"))))
+            text = answers.read_text(encoding="utf-8")
+            rounds.append(Round(n, parse_answers(text, source=session.ws.rel(answers))))
     return rounds
 
 
@@ -96,7 +97,9 @@ def prepare_scope(session: Session, task: Task) -> tuple[Prepared, int, bool]:
 
 def _current_answers(session: Session, task: Task) -> list[Answer]:
     path = session.ws.task_dir(task.slug) / "answers.md"
-    return parse_answers(path.read_text(encoding="utf-8")) if path.is_file() else []
+    if not path.is_file():
+        return []
+    return parse_answers(path.read_text(encoding="utf-8"), source=session.ws.rel(path))
 
 
 def run_scope(session: Session, task: Task, reply: str | None) -> ScopeResult | Handoff:
@@ -177,7 +180,7 @@ def record_answer(session: Session, task: Task, n: int, text: str) -> Path:
     if not path.is_file():
         raise StateError(f"task `{task.slug}` has no questions yet; run `specflow scope` first")
     current = path.read_text(encoding="utf-8")
-    numbers = [a.n for a in parse_answers(current)]
+    numbers = [a.n for a in parse_answers(current, source=session.ws.rel(path))]
     if n not in numbers:
         raise UsageError(
             f"no question {n} in {session.ws.rel(path)}; the questions are "

@@ -14,7 +14,9 @@ class Violation:
     line: int | None = None  # 1-based line in the checked text
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
+        if not self.line or f"line {self.line}" in self.message:
+            return self.message  # the message already says where
+        return f"line {self.line}: {self.message}"
 
 
 @dataclass

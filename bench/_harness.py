@@ -1,0 +1,163 @@
+"""Shared set-up for the benchmark scripts: scratch repositories, a safe environment, the
+loopback Anthropic server from tests/fakes, and the PASS/MISS line of a target.
+
+Nothing here reaches the network or the user's home: each run works in a temporary folder
+that holds both the repository and the HOME its subprocesses see, and is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # for tests.fakes (the loopback servers) and tests.samples
+
+from _timing import clean_env  # noqa: E402
+
+from tests.fakes import Responder  # noqa: E402
+from tests.fakes.anthropic_server import AnthropicServer  # noqa: E402
+
+# A placeholder credential: it only ever goes to the loopback server on 127.0.0.1.
+DUMMY_KEY = "sk-ant-bench-loopback-not-a-real-key"
+PYTHON = sys.executable
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """A temporary folder with a git repository and the HOME its subprocesses use."""
+
+    base: Path
+    repo: Path
+    home: Path
+
+
+@contextmanager
+def scratch() -> Iterator[Scratch]:
+    """A fresh repository with one commit, removed (with its HOME) on exit."""
+    with tempfile.TemporaryDirectory(prefix="specflow-bench-") as tmp:
+        base = Path(tmp)
+        home = base / "home"
+        repo = base / "repo"
+        home.mkdir()
+        repo.mkdir()
+        env = bench_env(home)
+        git(repo, env, "init", "-q", "-b", "main")
+        (repo / "README.md").write_text("# bench\n", encoding="utf-8")
+        git(repo, env, "add", "README.md")
+        git(repo, env, "commit", "-qm", "initial")
+        yield Scratch(base, repo, home)
+
+
+def bench_env(home: Path, server: AnthropicServer | None = None) -> dict[str, str]:
+    """The environment of a benchmarked command: no credentials, no git config, HOME in *home*.
+
+    With *server*, a dummy key and ANTHROPIC_BASE_URL point the SDK at the loopback server.
+    """
+    env = {
+        k: v
+        for k, v in clean_env().items()
+        if not k.startswith(("GIT_", "SPECFLOW_")) and k not in ("CI", "PYTHONSTARTUP")
+    }
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="Bench Author",
+        GIT_AUTHOR_EMAIL="bench@example.invalid",
+        GIT_COMMITTER_NAME="Bench Author",
+        GIT_COMMITTER_EMAIL="bench@example.invalid",
+        NO_COLOR="1",
+    )
+    if server is not None:
+        env["ANTHROPIC_API_KEY"] = DUMMY_KEY
+        env["ANTHROPIC_BASE_URL"] = server.root_url
+    return env
+
+
+def git(cwd: Path, env: dict[str, str], *args: str) -> str:
+    """Run git in *cwd*; its stdout."""
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"git {' '.join(args)} failed ({done.returncode}): {done.stderr}")
+    return done.stdout
+
+
+def specflow(
+    cwd: Path, env: dict[str, str], *args: str, expect: Sequence[int] = (0,)
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m specflow ARGS` in *cwd*; stop the benchmark on an unexpected exit code."""
+    done = subprocess.run(
+        [PYTHON, "-m", "specflow", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    if done.returncode not in expect:
+        raise SystemExit(
+            f"specflow {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}"
+        )
+    return done
+
+
+def set_config(repo: Path, section: str, key: str, value: str) -> None:
+    """Set `key = value` under `[section]` of the config `specflow init` wrote."""
+    path = repo / ".specflow" / "config.toml"
+    text = path.read_text(encoding="utf-8")
+    head = text.index(f"[{section}]\n")
+    pattern = re.compile(rf"^{re.escape(key)} = .*$", re.M)
+    found = pattern.search(text, head)
+    following = re.compile(r"^\[", re.M).search(text, head + 1)
+    if found is None or (following is not None and found.start() > following.start()):
+        raise SystemExit(f"{path}: no `{key}` under [{section}]")
+    text = text[: found.start()] + f"{key} = {value}" + text[found.end() :]
+    path.write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def loopback(
+    default: str | Responder | None = None, usage_mode: Literal["auto", "plain"] = "auto"
+) -> Iterator[AnthropicServer]:
+    """A loopback Anthropic API on 127.0.0.1, stopped and checked for server errors on exit."""
+    server = AnthropicServer(default, usage_mode=usage_mode)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    if server.errors:
+        raise SystemExit("the loopback server failed:\n" + "\n".join(server.errors))
+
+
+def read_transcript(path: Path) -> list[dict[str, Any]]:
+    """The records of a transcript.jsonl, in order."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The text of one message of a recorded Messages API request body."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    return "".join(str(b.get("text", "")) for b in content or [] if isinstance(b, dict))
+
+
+def target(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def machine() -> str:
+    """One line naming the machine, for the table header."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"Python {platform.python_version()}, nproc {cpus}, {platform.system()} {platform.machine()}"

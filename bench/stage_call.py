@@ -1,0 +1,66 @@
+"""Overhead of a whole stage call beside the cost of importing the Anthropic SDK.
+
+    python bench/stage_call.py [--runs N]
+
+Times, as medians of N subprocess runs (default 10) in the same run: `python -c pass`,
+`python -c "import anthropic"`, `specflow models`, `specflow models --json`, and a full
+`specflow scope` against a loopback Anthropic server on 127.0.0.1 that answers at once with a
+valid scope reply. Each scope run re-asks the same round of one task (the reply holds, the
+transcript grows by one line). Target: the stage call takes at most 0.4 s more than
+`import anthropic`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import PYTHON, bench_env, loopback, machine, scratch, specflow, target  # noqa: E402
+from _timing import median_wall  # noqa: E402
+
+from tests.samples import SCOPE_REPLY  # noqa: E402
+
+BUDGET_S = 0.4
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    runs = args.runs
+    with scratch() as s, loopback(SCOPE_REPLY) as server:
+        env = bench_env(s.home, server)
+        specflow(s.repo, env, "init")
+        specflow(s.repo, env, "new", "Prometheus exporter for the Oracle job table")
+        cli = [PYTHON, "-m", "specflow"]
+        rows = [
+            ("python -c pass", median_wall([PYTHON, "-c", "pass"], runs, str(s.repo), env)),
+            (
+                'python -c "import anthropic"',
+                median_wall([PYTHON, "-c", "import anthropic"], runs, str(s.repo), env),
+            ),
+            ("specflow models", median_wall([*cli, "models"], runs, str(s.repo), env)),
+            ("specflow models --json", median_wall([*cli, "models", "--json"], runs, str(s.repo), env)),
+        ]
+        before = len(server.requests)
+        scope = median_wall([*cli, "scope"], runs, str(s.repo), env)
+        calls = len(server.requests) - before
+        rows.append(("specflow scope (loopback)", scope))
+        if calls != runs + 1:  # the runs and median_wall's warm-up, one request each
+            raise SystemExit(f"expected {runs + 1} scope requests, the server got {calls}")
+    sdk = rows[1][1]
+    print(f"median of {runs} runs; {machine()}")
+    print(f"{'command':<30} {'median s':>9} {'minus import anthropic':>23}")
+    for label, seconds in rows:
+        print(f"{label:<30} {seconds:>9.3f} {seconds - sdk:>+23.3f}")
+    overhead = scope - sdk
+    print(
+        f"target: scope stage call <= import anthropic + {BUDGET_S:.2f} s: "
+        f"+{overhead:.3f} s  {target(overhead <= BUDGET_S)}"
+    )
+
+
+if __name__ == "__main__":
+    main()

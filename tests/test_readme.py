@@ -1,0 +1,42 @@
+"""The README tells the truth: CI runs its test command, and it lists every command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from specflow.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_quick_start_has_exactly_two_commands() -> None:
+    commands = _quick_start_commands()
+    assert len(commands) == 2
+    install, tests = commands
+    assert "pip install ." in install and "specflow scope" in install
+    assert "pip install -e '.[test]'" in tests and "pytest" in tests
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert _quick_start_commands()[1] in ci.splitlines()
+
+
+def test_readme_lists_every_command() -> None:
+    for name in cli.commands:
+        assert f"specflow {name}" in README, f"README does not mention `specflow {name}`"
+
+
+def test_readme_documents_the_exit_codes() -> None:
+    from specflow import errors
+
+    for code in (errors.EXIT_OK, errors.EXIT_CHECK_FAILED, errors.EXIT_USAGE,
+                 errors.EXIT_PROVIDER, errors.EXIT_INTERRUPTED):
+        assert f"\n| {code} |" in README
