@@ -23,7 +23,9 @@ def test_models_without_credentials_recommends_for_handoff(repo: Path) -> None:
     assert "scope      recommends temperature=0.8, effort=high, max_tokens=16000" in lines
 
 
-def test_models_for_a_current_and_an_older_claude(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_models_for_a_current_and_an_older_claude(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-x")
     current = json.loads(run("models", "--json").output)
     assert current["provider"] == "anthropic"
@@ -49,8 +51,9 @@ def test_models_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert run("models").exit_code == 0
 
 
-def test_log_counts_calls_and_tokens(repo: Path, anthropic_server: AnthropicServer,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_log_counts_calls_and_tokens(
+    repo: Path, anthropic_server: AnthropicServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-x")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.root_url)
     run("new", "A task")

@@ -29,9 +29,12 @@ BLOCKING = "- [MAJOR] app.py:1 — Scope — not in the spec. Evidence: `x = 1`"
 
 def _pre_commit(repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "specflow-review",
-         "--verbose"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "specflow-review", "--verbose"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

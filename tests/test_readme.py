@@ -37,6 +37,11 @@ def test_readme_lists_every_command() -> None:
 def test_readme_documents_the_exit_codes() -> None:
     from specflow import errors
 
-    for code in (errors.EXIT_OK, errors.EXIT_CHECK_FAILED, errors.EXIT_USAGE,
-                 errors.EXIT_PROVIDER, errors.EXIT_INTERRUPTED):
+    for code in (
+        errors.EXIT_OK,
+        errors.EXIT_CHECK_FAILED,
+        errors.EXIT_USAGE,
+        errors.EXIT_PROVIDER,
+        errors.EXIT_INTERRUPTED,
+    ):
         assert f"\n| {code} |" in README
