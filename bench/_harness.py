@@ -11,9 +11,11 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,6 +90,29 @@ def bench_env(home: Path, server: AnthropicServer | None = None) -> dict[str, st
     return env
 
 
+def interleaved_medians(
+    commands: dict[str, list[str]], runs: int, cwd: Path, env: dict[str, str]
+) -> dict[str, float]:
+    """Median wall time in seconds of each command, run in turn *runs* times after a warm-up.
+
+    Taking the commands in turn, rather than all runs of one then all of the next, spreads
+    any change in the machine's load over every command alike, so their differences hold.
+    """
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    for lap in range(runs + 1):
+        for label, cmd in commands.items():
+            start = time.perf_counter()
+            done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
+            elapsed = time.perf_counter() - start
+            if done.returncode not in (0, 1):
+                raise SystemExit(
+                    f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.decode()}"
+                )
+            if lap:  # lap 0 is the warm-up: file cache, .pyc files
+                times[label].append(elapsed)
+    return {label: statistics.median(values) for label, values in times.items()}
+
+
 def git(cwd: Path, env: dict[str, str], *args: str) -> str:
     """Run git in *cwd*; its stdout."""
     done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
@@ -160,4 +185,5 @@ def target(ok: bool) -> str:
 def machine() -> str:
     """One line naming the machine, for the table header."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"Python {platform.python_version()}, nproc {cpus}, {platform.system()} {platform.machine()}"
+    system = f"{platform.system()} {platform.machine()}"
+    return f"Python {platform.python_version()}, nproc {cpus}, {system}"

@@ -2,7 +2,7 @@
 
     python bench/stage_call.py [--runs N]
 
-Times, as medians of N subprocess runs (default 10) in the same run: `python -c pass`,
+Times, as medians of N subprocess runs (default 10) taken in turn in the same run: `python -c pass`,
 `python -c "import anthropic"`, `specflow models`, `specflow models --json`, and a full
 `specflow scope` against a loopback Anthropic server on 127.0.0.1 that answers at once with a
 valid scope reply. Each scope run re-asks the same round of one task (the reply holds, the
@@ -17,8 +17,16 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import PYTHON, bench_env, loopback, machine, scratch, specflow, target  # noqa: E402
-from _timing import median_wall  # noqa: E402
+from _harness import (  # noqa: E402
+    PYTHON,
+    bench_env,
+    interleaved_medians,
+    loopback,
+    machine,
+    scratch,
+    specflow,
+    target,
+)
 
 from tests.samples import SCOPE_REPLY  # noqa: E402
 
@@ -35,21 +43,18 @@ def main() -> None:
         specflow(s.repo, env, "init")
         specflow(s.repo, env, "new", "Prometheus exporter for the Oracle job table")
         cli = [PYTHON, "-m", "specflow"]
-        rows = [
-            ("python -c pass", median_wall([PYTHON, "-c", "pass"], runs, str(s.repo), env)),
-            (
-                'python -c "import anthropic"',
-                median_wall([PYTHON, "-c", "import anthropic"], runs, str(s.repo), env),
-            ),
-            ("specflow models", median_wall([*cli, "models"], runs, str(s.repo), env)),
-            ("specflow models --json", median_wall([*cli, "models", "--json"], runs, str(s.repo), env)),
-        ]
-        before = len(server.requests)
-        scope = median_wall([*cli, "scope"], runs, str(s.repo), env)
-        calls = len(server.requests) - before
-        rows.append(("specflow scope (loopback)", scope))
-        if calls != runs + 1:  # the runs and median_wall's warm-up, one request each
-            raise SystemExit(f"expected {runs + 1} scope requests, the server got {calls}")
+        commands = {
+            "python -c pass": [PYTHON, "-c", "pass"],
+            'python -c "import anthropic"': [PYTHON, "-c", "import anthropic"],
+            "specflow models": [*cli, "models"],
+            "specflow models --json": [*cli, "models", "--json"],
+            "specflow scope (loopback)": [*cli, "scope"],
+        }
+        medians = interleaved_medians(commands, runs, s.repo, env)
+        if len(server.requests) != runs + 1:  # the runs and the warm-up, one request each
+            raise SystemExit(f"expected {runs + 1} scope requests, got {len(server.requests)}")
+    rows = list(medians.items())
+    scope = medians["specflow scope (loopback)"]
     sdk = rows[1][1]
     print(f"median of {runs} runs; {machine()}")
     print(f"{'command':<30} {'median s':>9} {'minus import anthropic':>23}")

@@ -381,8 +381,8 @@ def spec(task_slug: str | None, reply: str | None, provider: str | None, model: 
         click.echo(
             'Resolve them with `specflow resolve ID "what you found"`, then `specflow spec`.'
         )
-    else:
-        click.echo("Next: specflow implement --file PATH")
+    elif result.file_plan:
+        click.echo(f"Next: specflow implement --file {result.file_plan[0]}")
 
 
 @cli.command()

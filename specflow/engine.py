@@ -57,6 +57,7 @@ class StageIO:
     on_attempt: Callable[[int, list[str]], None] | None = None
     task_dir: Path | None = None
     command: str = ""  # the command that re-runs the stage, for messages
+    show_path: Callable[[Path], str] = str  # how paths appear in messages
 
 
 @dataclass
@@ -104,7 +105,10 @@ def run_stage(
         violations = [str(v) for v in result.violations]
         if attempt > max_retries:
             raise _exhausted(
-                io.command or f"specflow {prepared.stage}", violations, kept[-1], attempt
+                io.command or f"specflow {prepared.stage}",
+                violations,
+                io.show_path(kept[-1]),
+                attempt,
             )
         if io.on_attempt is not None:
             io.on_attempt(attempt, violations)
@@ -134,7 +138,10 @@ def check_reply_file(
     if not result.ok:
         kept = io.keep_attempt(text)
         raise _exhausted(
-            io.command or f"specflow {stage}", [str(v) for v in result.violations], kept, None
+            io.command or f"specflow {stage}",
+            [str(v) for v in result.violations],
+            io.show_path(kept),
+            None,
         )
     return result
 
@@ -185,7 +192,8 @@ def _refuse_unusable(reply: Reply, io: StageIO, kept: list[Path], max_tokens: in
         path = io.keep_attempt(reply.text)
         kept.append(path)
         raise ProviderError(
-            f"the model refused to answer (stop_reason `refusal`); its reply is kept in {path}. "
+            f"the model refused to answer (stop_reason `refusal`); its reply is kept in "
+            f"{io.show_path(path)}. "
             "Rephrase the task or attached context and run the stage again."
         )
     if reply.stop_reason in ("max_tokens", "length"):
@@ -193,13 +201,11 @@ def _refuse_unusable(reply: Reply, io: StageIO, kept: list[Path], max_tokens: in
         kept.append(path)
         raise ProviderError(
             f"the reply was cut off at max_tokens ({max_tokens}); the partial reply is kept in "
-            f"{path}. Raise `max_tokens` for this stage in .specflow/config.toml and run again."
+            f"{io.show_path(path)}. Raise `max_tokens` for this stage in .specflow/config.toml and run again."
         )
 
 
-def _exhausted(
-    command: str, violations: list[str], last: Path, attempts: int | None
-) -> CheckFailed:
+def _exhausted(command: str, violations: list[str], last: str, attempts: int | None) -> CheckFailed:
     how = f"after {attempts} attempts" if attempts else "in the reply file"
     stage = command.split()[1] if len(command.split()) > 1 else command
     listed = "\n".join(f"  - {v}" for v in violations)

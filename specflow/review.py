@@ -21,6 +21,7 @@ from specflow.errors import CheckFailed, ProviderUnreachable
 from specflow.fsutil import atomic_write_text
 from specflow.providers.base import SystemBlock
 from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
+from specflow.ui import notice
 from specflow.workspace import Task
 
 Mode = Literal["staged", "range", "files"]
@@ -285,7 +286,13 @@ def _review_chunks(
     else:
         pieces = [(c.text, c.paths) for c in chunks]
     findings: list[Finding] = []
+    session.printer.echo = False  # the verdict is summarised below; don't stream it too
     for n, (text, paths) in enumerate(pieces, 1):
+        if len(pieces) > 1:
+            notice(
+                f"review: part {n} of {len(pieces)} ({', '.join(paths[:3])}"
+                f"{', …' if len(paths) > 3 else ''})"
+            )
         prepared = _prepare(session, spec, text, paths, n, len(pieces))
         outcome = execute(
             session, task, prepared, _contract_for(paths), reply=None, command="specflow review"

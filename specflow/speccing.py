@@ -27,6 +27,7 @@ class SpecResult:
     path: Path
     unknowns: list[UnknownItem]
     revised: bool
+    file_plan: list[str]
 
 
 def spec_contract(session: Session) -> Any:
@@ -103,7 +104,8 @@ def run_spec(session: Session, task: Task, reply: str | None) -> SpecResult | Ha
     task.unknowns = merge_unknowns(task.unknowns, doc)
     task.move_to("specced")
     session.ws.save(task)
-    return SpecResult(spec_path, [u for u in task.unknowns if u.status == "open"], revised)
+    open_items = [u for u in task.unknowns if u.status == "open"]
+    return SpecResult(spec_path, open_items, revised, list(doc.file_plan))
 
 
 def _norm(text: str) -> str:

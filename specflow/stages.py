@@ -154,10 +154,8 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
 
     def on_attempt(attempt: int, violations: list[str]) -> None:
         session.printer.done()
-        notice(
-            f"{stage}: reply {attempt} broke the contract ({len(violations)} violation(s)); "
-            "asking again with the exact list",
-        )
+        listed = "".join(f"\n  - {v}" for v in violations)
+        notice(f"{stage}: reply {attempt} broke the contract; asking again with:{listed}")
 
     def cost(reply: Reply) -> float:
         return estimate_cost(reply.usage, cap)
@@ -171,6 +169,7 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
         on_attempt=on_attempt,
         task_dir=folder,
         command=command,
+        show_path=session.ws.rel,
     )
 
 
