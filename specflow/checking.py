@@ -59,7 +59,9 @@ def check_file(stage: str, file: str, target: str | None) -> tuple[list[str], st
     result = contract_result(stage, text, target)
     name = "<stdin>" if file == "-" else file
     lines = [
-        f"{name}:{v.line}: {v.message}" if v.line else f"{name}: {v.message}"
+        f"{name}:{v.line}: {v.message.replace(f' (line {v.line})', '')}"
+        if v.line
+        else f"{name}: {v.message}"
         for v in result.violations
     ]
     if lines:

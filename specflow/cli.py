@@ -33,11 +33,15 @@ class SpecflowGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SpecflowError as exc:
-            click.echo(f"specflow: {exc}", err=True)
+            click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("specflow: interrupted", err=True)
+            click.echo("interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader went away (`specflow status | head`): not an error of ours.
+            _silence_stdout()
+            ctx.exit(0)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception:
@@ -48,6 +52,12 @@ class SpecflowGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_BUG)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def run() -> int:
@@ -61,8 +71,11 @@ def run() -> int:
         exc.show()
         return exc.exit_code
     except click.Abort:
-        click.echo("specflow: interrupted", err=True)
+        click.echo("interrupted", err=True)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
     return code if isinstance(code, int) else 0
 
 
@@ -172,6 +185,7 @@ def new(description: str, name: str | None, context: tuple[str, ...]) -> None:
     ws = _workspace()
     config = load_config(ws.config_path)
     files = [read_context(ws.root, raw, config.context.max_file_bytes) for raw in context]
+    files = list({f.path: f for f in files}.values())  # the same file twice is attached once
     title = description.strip().splitlines()[0]
     task = ws.create_task(title, render_describe(description, files), [f.path for f in files], name)
     click.echo(f"Created task {task.slug} ({ws.rel(ws.task_dir(task.slug))}/describe.md)")
@@ -193,29 +207,21 @@ def status(as_json: bool) -> None:
         specflow status --json
     """
     ws = _workspace()
-    current = ws.current_slug()
-    rows: list[dict[str, Any]] = []
-    for slug in ws.slugs():
-        task = ws.load(slug)
-        rows.append(
-            {
-                "slug": slug,
-                "state": task.state,
-                "created": task.created,
-                "artifacts": ws.artifacts(task),
-                "current": slug == current,
-            }
-        )
+    rows, problems = ws.status_rows()
     if as_json:
         click.echo(json.dumps({"tasks": rows}, indent=2))
-        return
-    if not rows:
+    elif not rows:
         click.echo('No tasks yet. Start one with: specflow new "DESCRIPTION"')
-        return
-    width = max(len(r["slug"]) for r in rows)
-    for r in rows:
-        mark = "*" if r["current"] else " "
-        click.echo(f"{mark} {r['slug']:<{width}}  {r['state']:<12}  {', '.join(r['artifacts'])}")
+    else:
+        width = max(len(r["slug"]) for r in rows)
+        for r in rows:
+            mark = "*" if r["current"] else " "
+            artifacts = ", ".join(r["artifacts"])
+            click.echo(f"{mark} {r['slug']:<{width}}  {r['state']:<12}  {artifacts}")
+    if problems:
+        from specflow.errors import StateError
+
+        raise StateError("\n".join(str(p) for p in problems))
 
 
 @cli.command()
@@ -257,6 +263,7 @@ def show(artifact: str | None, task_slug: str | None) -> None:
     ws = _workspace()
     task = ws.resolve(task_slug)
     name = artifact or DEFAULT_ARTIFACT[task.state]
+    ws.shown_artifact(task, name)  # a file of the task folder, nothing outside it
     click.echo(ws.read_artifact(task, name), nl=False)
 
 

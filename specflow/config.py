@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -40,11 +40,20 @@ class StageConfig(_Strict):
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     top_k: int | None = Field(default=None, ge=1)
     effort: Effort | None = None
-    # "off", "adaptive", or a budget of thinking tokens (>= 1024).
-    thinking: Thinking | int = "off"
+    # "off", "adaptive", or a budget of thinking tokens (>= 1024, below max_tokens).
+    thinking: Thinking | Annotated[int, Field(ge=1024)] = "off"
     max_tokens: int = Field(default=16000, ge=256)
     max_retries: int = Field(default=2, ge=0, le=10)
     test_command: str = ""
+    test_timeout_s: float = Field(default=900.0, gt=0)
+
+    @model_validator(mode="after")
+    def _budget_below_max_tokens(self) -> StageConfig:
+        if isinstance(self.thinking, int) and self.thinking >= self.max_tokens:
+            raise ValueError(
+                f"thinking budget {self.thinking} must be below max_tokens ({self.max_tokens})"
+            )
+        return self
 
 
 STAGE_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -205,20 +214,25 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _describe(exc: ValidationError, path: Path | None) -> str:
     where = str(path) if path is not None else "configuration"
-    lines = [f"{where}: invalid configuration"]
+    messages: dict[str, list[str]] = {}
     for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
+        # pydantic names union branches in the location ("literal['off','adaptive']",
+        # "constrained-int"); the user only knows the key, so drop them and merge.
+        loc = [str(p) for p in err["loc"] if str(p).isidentifier() or str(p).isdigit()]
         key = ".".join(loc) or "(top level)"
-        if loc and loc[0] in ("provider", "model"):
-            key += " (set in the file, SPECFLOW_PROVIDER/SPECFLOW_MODEL, or a flag)"
         if err["type"] == "extra_forbidden":
             hint = _nearest(loc)
-            msg = f"unknown key `{key}`" + (f"; did you mean `{hint}`?" if hint else "")
-        else:
-            got = err.get("input")
-            shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
-            msg = f"`{key}`: {err['msg']}{shown}"
-        lines.append(f"  - {msg}")
+            text = f"unknown key `{key}`" + (f"; did you mean `{hint}`?" if hint else "")
+            messages.setdefault(text, [])
+            continue
+        if loc and loc[0] in ("provider", "model"):
+            key += " (set in the file, SPECFLOW_PROVIDER/SPECFLOW_MODEL, or a flag)"
+        got = err.get("input")
+        shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+        messages.setdefault(f"`{key}`", []).append(err["msg"].removeprefix("Value error, ") + shown)
+    lines = [f"{where}: invalid configuration"]
+    for head, problems in messages.items():
+        lines.append(f"  - {head}: {'; or '.join(problems)}" if problems else f"  - {head}")
     return "\n".join(lines)
 
 

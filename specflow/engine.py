@@ -23,6 +23,7 @@ from specflow.providers.base import (
     SystemBlock,
     TextCallback,
 )
+from specflow.anchoring import estimate_tokens
 from specflow.transcript import Exchange, append
 
 Contract = Callable[[str], ContractResult[Any]]
@@ -177,13 +178,9 @@ def _record(
             violations=[str(v) for v in result.violations],
             reanchor=prepared.reanchor if first else "none",
             reanchor_reason=prepared.reanchor_reason if first else "",
-            reminder_tokens=_estimate(prepared.reminder) if first else 0,
+            reminder_tokens=estimate_tokens(prepared.reminder) if first else 0,
         ),
     )
-
-
-def _estimate(text: str) -> int:
-    return (len(text) + 3) // 4 if text else 0
 
 
 def _refuse_unusable(reply: Reply, io: StageIO, kept: list[Path], max_tokens: int) -> None:
@@ -201,7 +198,8 @@ def _refuse_unusable(reply: Reply, io: StageIO, kept: list[Path], max_tokens: in
         kept.append(path)
         raise ProviderError(
             f"the reply was cut off at max_tokens ({max_tokens}); the partial reply is kept in "
-            f"{io.show_path(path)}. Raise `max_tokens` for this stage in .specflow/config.toml and run again."
+            f"{io.show_path(path)}. Raise `max_tokens` for this stage in .specflow/config.toml "
+            "and run again."
         )
 
 

@@ -116,6 +116,11 @@ def uninstall_hook(root: Path) -> str:
     folder = hooks_dir(root)
     hook, chained = folder / HOOK_NAME, folder / CHAINED_NAME
     if hook.exists() or hook.is_symlink():
+        if not is_specflow_hook(hook) and not (chained.exists() or chained.is_symlink()):
+            return (
+                f"specflow's hook is not installed ({hook} is another hook, left in place); "
+                "nothing to uninstall"
+            )
         if not is_specflow_hook(hook):
             raise UsageError(
                 f"{hook} is not specflow's hook (it has no `{MARKER}` line), so it was left "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import difflib
 import hashlib
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +23,15 @@ from specflow.anchoring import AnchorPolicy, TokenLedger, estimate_tokens
 from specflow.contracts.base import ContractResult
 from specflow.contracts.implement import ImplementReply, check_implement, parse_checklist
 from specflow.contracts.spec import SpecDoc, check_spec, template_headings
-from specflow.describe import _LANGS
+from specflow.describe import LANGS
 from specflow.engine import Outcome, Prepared
 from specflow.errors import CheckFailed, StateError, UsageError
-from specflow.fsutil import atomic_write_text
+from specflow.fsutil import atomic_write_bytes, atomic_write_text
 from specflow.prompts import do_not_items
 from specflow.providers.base import Message, SystemBlock
 from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
 from specflow.transcript import Exchange, append
-from specflow.workspace import Task, WrittenFile, now
+from specflow.workspace import Task, UnknownItem, WrittenFile, now
 
 FORBIDDEN_TOPS = (".git", ".specflow")
 
@@ -121,15 +122,35 @@ def check_plan(doc: SpecDoc, target: Target, allow_unplanned: bool) -> None:
     )
 
 
-def blocking_unknowns(task: Task, target: Target) -> list[Any]:
+_PATHLIKE = re.compile(
+    r"`([^`\s]+)`|(?<![\w./-])((?:[\w.-]+/)+[\w.-]+|[\w-]+\.[A-Za-z]\w{0,7})(?![\w/])"
+)
+
+
+def named_paths(text: str) -> list[str]:
+    """The file paths a `blocks:` text names: backticked tokens and bare path-like words."""
+    found = []
+    for quoted, bare in _PATHLIKE.findall(text):
+        token = (quoted or bare).rstrip(".,;:")
+        if "/" in token or re.search(r"\.[A-Za-z]\w{0,7}$", token):
+            found.append(token.removeprefix("./"))
+    return found
+
+
+def _same_file(named: str, rel: str) -> bool:
+    """`collector.py` or `exporter/collector.py` names src/exporter/collector.py; `a.py` names
+    only files called a.py."""
+    return rel == named or rel.endswith("/" + named)
+
+
+def blocking_unknowns(task: Task, target: Target) -> list[UnknownItem]:
     """Open UNKNOWNs that block this file: those naming it, and those naming no file at all."""
-    name = Path(target.rel).name
     blocking = []
     for item in task.unknowns:
         if item.status != "open":
             continue
-        names_file = any(ch in item.blocks for ch in "/.") or "`" in item.blocks
-        if target.rel in item.blocks or name in item.blocks or not names_file:
+        paths = named_paths(item.blocks)
+        if not paths or any(_same_file(p, target.rel) for p in paths):
             blocking.append(item)
     return blocking
 
@@ -160,7 +181,14 @@ def protect_user_changes(session: Session, task: Task, target: Target, force: bo
     """Refuse to overwrite uncommitted changes specflow did not write, unless --force."""
     if not target.path.is_file():
         return
-    content = target.path.read_text(encoding="utf-8", errors="replace")
+    data = target.path.read_bytes()
+    try:
+        content = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--file {target.rel}: not UTF-8 text (byte {exc.start}); specflow writes text "
+            "files only, so it leaves this one alone"
+        ) from None
     record = _written(task, target.rel)
     if record is not None and record.sha256 == sha256(content):
         return  # exactly what specflow wrote last
@@ -175,9 +203,13 @@ def protect_user_changes(session: Session, task: Task, target: Target, force: bo
             f"{target.rel} has uncommitted changes that specflow did not write; commit or "
             "stash them, or pass --force (a copy is kept under the task's backups/)"
         )
-    stamp = now().replace(":", "").replace("-", "")
+    stamp = now().replace(":", "").replace("-", "").replace("+0000", "Z")
     backup = session.ws.task_dir(task.slug) / "backups" / f"{target.rel}.{stamp}"
-    atomic_write_text(backup, content)
+    n = 2
+    while backup.exists():
+        backup = backup.with_name(f"{Path(target.rel).name}.{stamp}-{n}")
+        n += 1
+    atomic_write_bytes(backup, data)  # byte for byte: line endings and all
 
 
 # -- the request ---------------------------------------------------------------------------------
@@ -273,7 +305,7 @@ def reset_seed(session: Session, task: Task, target: Target) -> str:
 
 
 def _language(rel: str) -> str:
-    return _LANGS.get(Path(rel).suffix.lower(), "")
+    return LANGS.get(Path(rel).suffix.lower(), "")
 
 
 def prepare_implement(
@@ -382,8 +414,13 @@ def run_implement(
     command = f"specflow implement --file {target.rel}"
     if session.ws.current_slug() != task.slug:
         command += f" --task {task.slug}"
-    if allow_unplanned:
-        command += " --allow-unplanned"
+    for flag, on in (
+        ("--allow-unplanned", allow_unplanned),
+        ("--force", force),
+        ("--fresh", fresh),
+    ):
+        if on:
+            command += f" {flag}"
     outcome = execute(
         session, task, prepared, implement_contract(session, target), reply=reply, command=command
     )
@@ -421,7 +458,11 @@ def _finish(
         )
     )
     done = {f.path for f in task.files}
-    next_files = [p for p in (_norm(x) for x in doc.file_plan) if p not in done]
+    next_files = [
+        p
+        for p in (_norm(x) for x in doc.file_plan)
+        if p not in done and not blocking_unknowns(task, Target(session.ws.root / p, p))
+    ]
     test = _run_tests(session, task, target)
     return ImplementResult(target, diff, value, next_files, test, prepared.reanchor)
 
@@ -429,7 +470,9 @@ def _finish(
 def _save_conversation(
     session: Session, task: Task, conversation: Conversation, prepared: Prepared, outcome: Outcome
 ) -> None:
-    sent = prepared.messages()  # the valid exchange only: failed attempts are not carried on
+    # The valid exchange only: failed attempts are not carried on, and neither is the
+    # reminder (it restated the rules for that turn; later turns get their own).
+    sent = [*prepared.history, Message("user", prepared.user_turn)]
     conversation.messages = [StoredMessage(role=m.role, content=m.content) for m in sent]
     conversation.messages.append(StoredMessage(role="assistant", content=outcome.text))
     if outcome.reply is not None:
@@ -459,8 +502,19 @@ def _run_tests(session: Session, task: Task, target: Target) -> tuple[str, int, 
     command = test_command_for(session, list(getattr(doc, "test_commands", []) or []))
     if not command:
         return None
-    done = subprocess.run(command, shell=True, cwd=session.ws.root, capture_output=True, text=True)
-    output = (done.stdout + done.stderr).strip().splitlines()
+    limit = session.stage_config("implement").test_timeout_s
+    try:
+        done = subprocess.run(
+            command,
+            shell=True,
+            cwd=session.ws.root,
+            capture_output=True,
+            text=True,
+            timeout=limit,
+        )
+        code, output = done.returncode, (done.stdout + done.stderr).strip().splitlines()
+    except subprocess.TimeoutExpired:
+        code, output = 124, [f"timed out after {limit:g} s ([stages.implement] test_timeout_s)"]
     tail = "\n".join(output[-20:])
     append(
         session.ws.task_dir(task.slug) / "transcript.jsonl",
@@ -469,11 +523,11 @@ def _run_tests(session: Session, task: Task, target: Target) -> tuple[str, int, 
             provider="test",
             model="-",
             kind="test",
-            contract_ok=done.returncode == 0,
-            note=f"{command} -> exit {done.returncode} after writing {target.rel}",
+            contract_ok=code == 0,
+            note=f"{command} -> exit {code} after writing {target.rel}",
         ),
     )
-    return command, done.returncode, tail
+    return command, code, tail
 
 
 def raise_if_tests_failed(result: ImplementResult) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from specflow.contracts.review import Finding, ReviewReply, blocks, check_review
 from specflow.diffs import Chunk, FileDiff, SkippedFile, filter_files, parse_diff, split_for_budget
 from specflow.engine import Prepared
-from specflow.errors import CheckFailed, ProviderUnreachable
+from specflow.errors import CheckFailed, ProviderUnreachable, StateError
 from specflow.fsutil import atomic_write_text
 from specflow.providers.base import SystemBlock
 from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
@@ -92,7 +92,11 @@ def pick_task(
     best: tuple[int, Task, str] | None = None
     current = ws.current_slug()
     for candidate in ws.slugs():
-        task = ws.load(candidate)
+        try:
+            task = ws.load(candidate)
+        except StateError as exc:
+            notice(f"review: skipping a task: {exc}")
+            continue
         spec = ws.artifact_path(task, "spec")
         if not spec.is_file():
             continue
@@ -138,7 +142,9 @@ def _from_cache(session: Session, key: str) -> ReviewReply | None:
 
 
 def _to_cache(session: Session, key: str, reply: ReviewReply) -> None:
-    session.ws.ensure_gitignore()
+    ignore = session.ws.cache_dir / ".gitignore"
+    if not ignore.exists():  # keeps the cache out of git without touching the user's files
+        atomic_write_text(ignore, "# written by specflow: the review cache stays local\n*\n")
     atomic_write_text(
         _cache_path(session, key),
         json.dumps({"key": key, "reply": reply.model_dump()}, indent=1) + "\n",
@@ -159,7 +165,7 @@ def secret_findings(
             path=s.path or "(unknown)",
             line=s.line,
             rule="Secrets",
-            message=f"a {s.kind} is staged; remove it and rotate it if it was ever pushed",
+            message=f"secret staged ({s.kind}); remove it, and rotate it if it was ever pushed",
             evidence=s.preview,
         )
         for s in found
@@ -167,7 +173,35 @@ def secret_findings(
     return redacted, findings
 
 
+def gate_session(session: Session) -> Session:
+    """The same session with the gate's patience: [review] timeout_s, at most one retry.
+
+    A commit waits on the gate, so an unreachable provider must fail (open or closed) in
+    about two timeouts, not in the many minutes a stage call may take.
+    """
+    cfg = session.config
+    limit = cfg.review.timeout_s
+    patient = cfg.model_copy(
+        update={
+            "anthropic": cfg.anthropic.model_copy(
+                update={
+                    "timeout_s": min(cfg.anthropic.timeout_s, limit),
+                    "max_retries": min(cfg.anthropic.max_retries, 1),
+                }
+            ),
+            "openai": cfg.openai.model_copy(
+                update={
+                    "timeout_s": min(cfg.openai.timeout_s, limit),
+                    "max_retries": min(cfg.openai.max_retries, 1),
+                }
+            ),
+        }
+    )
+    return replace(session, config=patient)
+
+
 def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewResult:
+    session = gate_session(session)
     threshold = options.threshold or session.config.review.threshold
     files = parse_diff(read_diff(session, options))
     kept, skipped = filter_files(files, session.config.review.exclude)
@@ -205,12 +239,27 @@ def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewR
         if cached is not None:
             result.cached = True
             return _verdict(result, cached.findings, threshold)
+    from specflow.providers.factory import resolve_provider_name
+
+    if ci and resolve_provider_name(session.config, session.env) == "handoff":
+        message = (
+            "no model credentials in CI, so the review cannot run: set "
+            "ANTHROPIC_API_KEY (or configure a provider), or pass --fail-open"
+        )
+        if not fail_open:
+            raise ProviderUnreachable(message)
+        result.notes.append(message.split(", or pass")[0] + "; passing (fail-open)")
+        return result
     try:
         merged = _review_chunks(session, task, spec, redacted, result)
     except ProviderUnreachable as exc:
+        why = (
+            f"{str(exc).rstrip('.')} (the gate waits up to [review] timeout_s = "
+            f"{session.config.review.timeout_s:g} s per attempt)"
+        )
         if not fail_open:
-            raise
-        result.notes.append(f"the review did not run: {exc}; passing (fail-open)")
+            raise ProviderUnreachable(why) from None
+        result.notes.append(f"the review did not run: {why}; passing (fail-open)")
         return result
     if merged is None:
         return result  # handoff: the prompt was written

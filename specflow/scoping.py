@@ -18,7 +18,7 @@ from specflow.engine import Outcome, Prepared
 from specflow.errors import StateError, UsageError
 from specflow.providers.base import SystemBlock
 from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
-from specflow.workspace import TRANSITIONS, Task
+from specflow.workspace import TRANSITIONS, Task, now
 
 
 @dataclass(frozen=True)
@@ -124,9 +124,10 @@ def _command(base: str, task: Task, session: Session) -> str:
 def _save_scope(
     session: Session, task: Task, outcome: Outcome, round_no: int, follow_up: bool
 ) -> ScopeResult:
-    folder = session.ws.task_dir(task.slug)
     if follow_up:
         _archive_round(session, task)
+    else:
+        _discard_round(session, task)
     value = outcome.value
     path = session.ws.write_artifact(task, "scope", outcome.text)
     task.scope_round = round_no
@@ -137,18 +138,22 @@ def _save_scope(
         needs = value.needs if isinstance(value.needs, str) else "\n".join(value.needs)
         return ScopeResult("blocker", path, round_no, [], needs)
     assert isinstance(value, ScopeReply)
-    answers = folder / "answers.md"
-    if (
-        answers.is_file()
-        and not follow_up
-        and any(a.answer for a in _current_answers(session, task))
-    ):
-        raise StateError(f"{session.ws.rel(answers)} has answers; refusing to overwrite it")
     session.ws.write_artifact(task, "answers", render_answers(value.questions, round=round_no))
     task.move_to("scoped")
     task.scoped_inputs = inputs_hash(session, task)
     session.ws.save(task)
     return ScopeResult("questions", path, round_no, value.questions)
+
+
+def _discard_round(session: Session, task: Task) -> None:
+    """Asked again with nothing changed: keep the replaced scope (and empty answers) aside."""
+    folder = session.ws.task_dir(task.slug)
+    stamp = now().replace(":", "").replace("-", "").replace("+0000", "Z")
+    for name in ("scope", "answers"):
+        source = folder / f"{name}.md"
+        if source.is_file():
+            text = source.read_text(encoding="utf-8")
+            session.ws.write_artifact(task, f"rounds/replaced/{name}-{stamp}.md", text)
 
 
 def _archive_round(session: Session, task: Task) -> None:
@@ -169,7 +174,33 @@ def all_answers(session: Session, task: Task) -> list[Answer]:
 
 
 def unanswered(session: Session, task: Task) -> list[Answer]:
-    return [a for a in _current_answers(session, task) if not a.answer.strip()]
+    """The current round's open questions, after checking answers.md against scope.md."""
+    answers = _current_answers(session, task)
+    _check_against_scope(session, task, answers)
+    return [a for a in answers if not a.answer.strip()]
+
+
+def _check_against_scope(session: Session, task: Task, answers: list[Answer]) -> None:
+    """answers.md must hold every question of scope.md: a hand edit (an unclosed ``` fence,
+    a changed heading) must not make questions vanish from the spec's input."""
+    scope = session.ws.artifact_path(task, "scope")
+    if not scope.is_file():
+        return
+    value = check_scope(scope.read_text(encoding="utf-8")).value
+    if not isinstance(value, ScopeReply):
+        return
+    have = {a.n for a in answers}
+    missing = [n for n in range(1, len(value.questions) + 1) if n not in have]
+    extra = sorted(have - set(range(1, len(value.questions) + 1)))
+    if missing or extra:
+        path = session.ws.rel(session.ws.artifact_path(task, "answers"))
+        lost = f"questions {', '.join(map(str, missing))} are missing" if missing else ""
+        added = f"questions {', '.join(map(str, extra))} are not in scope.md" if extra else ""
+        raise StateError(
+            f"{path} does not match scope.md ({'; '.join(x for x in (lost, added) if x)}): "
+            "an unclosed ``` fence or an edited `## N. question` heading? Fix the file so each "
+            "question has its own heading."
+        )
 
 
 def record_answer(session: Session, task: Task, n: int, text: str) -> Path:

@@ -82,11 +82,15 @@ def read_reply(source: str) -> tuple[str, str]:
         raise UsageError(f"--reply {source}: not UTF-8 text") from None
 
 
-def home_of(session: Session, task: Task | None) -> Path:
-    """Where a run keeps its transcript, attempts and handoff files."""
-    if task is not None:
-        return session.ws.task_dir(task.slug)
-    return session.ws.cache_dir / "review"  # a review with no task: git-ignored
+def home_of(session: Session, task: Task | None, stage: str) -> Path:
+    """Where a run keeps its attempts and handoff files.
+
+    A review's files hold the (redacted) diff of a change not yet committed, so they stay in
+    the git-ignored cache; the other stages keep theirs with the task.
+    """
+    if task is None or stage == "review":
+        return session.ws.cache_dir / "review"
+    return session.ws.task_dir(task.slug)
 
 
 def execute(
@@ -107,7 +111,7 @@ def execute(
         return Outcome(text, result.value, None, [], [])
     from specflow.providers.factory import make_provider
 
-    handoff_reply = home_of(session, task) / "handoff" / f"{stage}.reply.md"
+    handoff_reply = home_of(session, task, stage) / "handoff" / f"{stage}.reply.md"
     continue_cmd = f"{command} --reply {session.ws.rel(handoff_reply)}"
     provider = make_provider(
         session.config,
@@ -117,7 +121,8 @@ def execute(
     )
     stage_config = session.stage_config(stage)
     _decoding_notice(session, provider.name, stage)
-    session.printer.waiting(f"{stage}: waiting for {session.config.model} ({provider.name})")
+    if provider.name != "handoff":
+        session.printer.waiting(f"{stage}: waiting for {session.config.model} ({provider.name})")
     try:
         return run_stage(
             prepared,
@@ -139,7 +144,8 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
     from specflow.capabilities import estimate_cost, load_table, lookup
     from specflow.providers.factory import resolve_provider_name
 
-    folder = home_of(session, task)
+    folder = home_of(session, task, stage)
+    transcript = (session.ws.task_dir(task.slug) if task else folder) / "transcript.jsonl"
     name = resolve_provider_name(session.config, session.env)
     cap = lookup(name, session.config.model, load_table(session.config.capabilities))
 
@@ -161,7 +167,7 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
         return estimate_cost(reply.usage, cap)
 
     return StageIO(
-        transcript=folder / "transcript.jsonl",
+        transcript=transcript,
         keep_attempt=lambda text: session.ws.keep_attempt(folder, stage, text),
         render_reask=render_reask,
         cost=cost,

@@ -65,6 +65,8 @@ def summarize(records: list[Exchange]) -> dict[str, dict[str, Any]]:
     """Per stage: calls, retries, tokens, cache-read share, cost, re-anchors and resets."""
     stages: dict[str, dict[str, Any]] = {}
     for r in records:
+        if r.kind == "test":
+            continue  # a test command run, not a model exchange
         s = stages.setdefault(
             r.stage,
             {

@@ -12,7 +12,7 @@ import shutil
 import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -23,6 +23,7 @@ from specflow.resources import packaged_dir
 SPECFLOW_DIR = ".specflow"
 GITIGNORE_LINE = ".specflow/cache/"
 SLUG_MAX = 40
+SLUG_PATTERN = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{SLUG_MAX - 1}}}")
 
 State = Literal["described", "scoped", "answered", "specced", "implementing", "blocked"]
 
@@ -105,8 +106,32 @@ def _command_for(current: str, target: str, default: str) -> str:
     return default
 
 
+_TRANSLIT = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "o",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ß": "ss",
+        "đ": "d",
+        "Đ": "d",
+        "ł": "l",
+        "Ł": "l",
+        "þ": "th",
+        "Þ": "th",
+        "ð": "d",
+        "Ð": "d",
+        "ı": "i",
+    }
+)
+
+
 def slugify(text: str) -> str:
     """Lowercase ASCII words joined by '-', at most SLUG_MAX characters, cut at a word."""
+    # NFKD splits accents off (é -> e); these letters have no decomposition.
+    text = text.translate(_TRANSLIT)
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", ascii_text.lower())
     slug = ""
@@ -202,12 +227,21 @@ class Workspace:
             return str(path)
 
     def task_dir(self, slug: str) -> Path:
+        if not SLUG_PATTERN.fullmatch(slug):
+            raise UsageError(
+                f"`{slug}` is not a task slug (lowercase letters, digits and '-', at most "
+                f"{SLUG_MAX} characters)"
+            )
         return self.tasks_dir / slug
 
     def slugs(self) -> list[str]:
         if not self.tasks_dir.is_dir():
             return []
-        return sorted(p.name for p in self.tasks_dir.iterdir() if (p / "task.json").is_file())
+        return sorted(
+            p.name
+            for p in self.tasks_dir.iterdir()
+            if SLUG_PATTERN.fullmatch(p.name) and (p / "task.json").is_file()
+        )
 
     def unique_slug(self, base: str) -> str:
         slug, n = base, 2
@@ -218,22 +252,51 @@ class Workspace:
         return slug
 
     def load(self, slug: str) -> Task:
+        if not SLUG_PATTERN.fullmatch(slug):
+            raise UsageError(self._unknown_task(slug))
         path = self.task_dir(slug) / "task.json"
         if not path.is_file():
             raise UsageError(self._unknown_task(slug))
         try:
-            return Task.model_validate_json(path.read_text(encoding="utf-8"))
-        except (ValidationError, ValueError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            task = Task.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            detail = f"{where}: {err['msg']}" if where else err["msg"]
             raise StateError(
-                f"{self.rel(path)} is corrupt ({first}); fix or restore it "
+                f"{self.rel(path)} is corrupt ({detail}); fix or restore it "
                 "(it is plain JSON; `git log -p` may have an older copy)"
             ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateError(f"{self.rel(path)} cannot be read: {exc}") from None
+        if task.slug != slug:
+            raise StateError(
+                f"{self.rel(path)} says its slug is {task.slug!r}, but it lives in tasks/{slug}/; "
+                f'set "slug" back to "{slug}"'
+            )
+        return task
 
     def save(self, task: Task) -> None:
         task.updated = now()
         path = self.task_dir(task.slug) / "task.json"
         atomic_write_text(path, task.model_dump_json(indent=2) + "\n")
+
+    def status_rows(self) -> tuple[list[dict[str, Any]], list[StateError]]:
+        """One row per task for `specflow status`; a corrupt task is listed and reported."""
+        current = self.current_slug()
+        rows: list[dict[str, Any]] = []
+        problems: list[StateError] = []
+        for slug in self.slugs():
+            row: dict[str, Any] = {"slug": slug, "current": slug == current}
+            try:
+                task = self.load(slug)
+            except StateError as exc:
+                problems.append(exc)
+                row.update(state="corrupt", created=None, artifacts=[])
+            else:
+                row.update(state=task.state, created=task.created, artifacts=self.artifacts(task))
+            rows.append({k: row[k] for k in ("slug", "state", "created", "artifacts", "current")})
+        return rows, problems
 
     def current_slug(self) -> str | None:
         if not self.current_file.is_file():
@@ -242,7 +305,7 @@ class Workspace:
         return slug or None
 
     def set_current(self, slug: str) -> None:
-        if not (self.task_dir(slug) / "task.json").is_file():
+        if not SLUG_PATTERN.fullmatch(slug) or not (self.task_dir(slug) / "task.json").is_file():
             raise UsageError(self._unknown_task(slug))
         atomic_write_text(self.current_file, slug + "\n")
 
@@ -272,6 +335,14 @@ class Workspace:
 
     def artifact_path(self, task: Task, name: str) -> Path:
         return self.task_dir(task.slug) / (name if "." in name else f"{name}.md")
+
+    def shown_artifact(self, task: Task, name: str) -> Path:
+        """An artifact a user asked to see: a file directly in the task folder, by name."""
+        candidate = name if "." in name else f"{name}.md"
+        if "/" in candidate or "\\" in candidate or candidate.startswith("."):
+            have = ", ".join(Path(a).stem for a in self.artifacts(task)) or "none"
+            raise UsageError(f"`{name}` is not an artifact of task `{task.slug}`; it has: {have}")
+        return self.task_dir(task.slug) / candidate
 
     def artifacts(self, task: Task) -> list[str]:
         folder = self.task_dir(task.slug)

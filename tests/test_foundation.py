@@ -35,7 +35,7 @@ def test_init_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     result = run("init")
     assert result.exit_code == 2
     assert result.stderr == (
-        "specflow: specflow works inside a git repository; run `git init` first\n"
+        "error: specflow works inside a git repository; run `git init` first\n"
     )
     assert not (tmp_path / ".specflow").exists()
 
@@ -172,7 +172,7 @@ def _no_task_created(repo: Path) -> bool:
 def test_context_missing_file(repo: Path) -> None:
     result = run("new", "Task", "--context", "nope.txt")
     assert result.exit_code == 2
-    assert result.stderr == "specflow: --context nope.txt: no such file\n"
+    assert result.stderr == "error: --context nope.txt: no such file\n"
     assert _no_task_created(repo)
 
 
@@ -180,7 +180,7 @@ def test_context_binary_file(repo: Path) -> None:
     (repo / "blob.bin").write_bytes(b"\x89PNG\x00\x01\x02")
     result = run("new", "Task", "--context", "blob.bin")
     assert result.exit_code == 2
-    assert result.stderr == "specflow: --context blob.bin: a binary file; attach text files only\n"
+    assert result.stderr == "error: --context blob.bin: a binary file; attach text files only\n"
     assert _no_task_created(repo)
 
 
@@ -210,7 +210,7 @@ def test_context_over_the_size_limit(repo: Path) -> None:
     result = run("new", "Task", "--context", "big.txt")
     assert result.exit_code == 2
     assert result.stderr == (
-        "specflow: --context big.txt: 11 bytes, over the 10-byte limit ([context] "
+        "error: --context big.txt: 11 bytes, over the 10-byte limit ([context] "
         "max_file_bytes in .specflow/config.toml); attach an excerpt instead\n"
     )
     assert _no_task_created(repo)
@@ -247,7 +247,7 @@ def test_use_switches_and_unknown_lists_known(repo: Path) -> None:
     assert Workspace(repo).current_slug() == "first-task"
     result = run("use", "third")
     assert result.exit_code == 2
-    assert result.stderr == "specflow: no task `third`; known tasks: first-task, second-task\n"
+    assert result.stderr == "error: no task `third`; known tasks: first-task, second-task\n"
 
 
 def test_show_prints_artifacts(repo: Path) -> None:
@@ -259,7 +259,7 @@ def test_show_prints_artifacts(repo: Path) -> None:
     missing = run("show", "spec")
     assert missing.exit_code == 2
     assert missing.stderr == (
-        "specflow: task `show-me` has no spec yet (.specflow/tasks/show-me/spec.md); "
+        "error: task `show-me` has no spec yet (.specflow/tasks/show-me/spec.md); "
         "it has: describe\n"
     )
 
@@ -349,7 +349,7 @@ def test_corrupt_task_json(repo: Path) -> None:
     describe = (repo / ".specflow/tasks/broken-task/describe.md").read_text()
     result = run("status")
     assert result.exit_code == 2
-    assert result.stderr.startswith("specflow: .specflow/tasks/broken-task/task.json is corrupt")
+    assert result.stderr.startswith("error: .specflow/tasks/broken-task/task.json is corrupt")
     assert task_json.read_text() == "{not json"
     assert (repo / ".specflow/tasks/broken-task/describe.md").read_text() == describe
 
@@ -381,7 +381,7 @@ def test_interrupt_exits_130(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(workspace.Workspace, "slugs", interrupted)
     result = run("status")
     assert result.exit_code == 130
-    assert result.stderr == "specflow: interrupted\n"
+    assert result.stderr == "interrupted\n"
 
 
 def test_home_is_guarded() -> None:
@@ -391,7 +391,7 @@ def test_home_is_guarded() -> None:
 
 
 def test_a_stage_table_changes_only_the_keys_it_sets(repo: Path) -> None:
-    path = _write_config(repo, "[stages.scope]\ntop_k = 40\n\n[stages.review]\neffort = \"max\"\n")
+    path = _write_config(repo, '[stages.scope]\ntop_k = 40\n\n[stages.review]\neffort = "max"\n')
     config = load_config(path, {})
     assert (config.stages.scope.temperature, config.stages.scope.effort) == (0.8, "high")
     assert config.stages.scope.top_k == 40

@@ -240,8 +240,26 @@ def test_uninstall_restores_the_chained_original(repo: Path) -> None:
     assert not chained_path(repo).exists()
 
 
-def test_uninstall_refuses_a_foreign_hook(repo: Path) -> None:
+def test_uninstall_leaves_a_foreign_hook_alone(repo: Path) -> None:
     write_foreign_hook(repo)
+    assert uninstall_hook(repo) == (
+        f"specflow's hook is not installed ({hook_path(repo)} is another hook, left in place); "
+        "nothing to uninstall"
+    )
+    assert hook_path(repo).read_text() == FOREIGN
+
+
+def test_uninstall_twice_after_chaining(repo: Path) -> None:
+    write_foreign_hook(repo)
+    install_hook(repo)
+    assert "restored the original hook" in uninstall_hook(repo)
+    assert "nothing to uninstall" in uninstall_hook(repo)
+    assert hook_path(repo).read_text() == FOREIGN
+
+
+def test_uninstall_refuses_a_foreign_hook_with_a_chained_one(repo: Path) -> None:
+    write_foreign_hook(repo)
+    chained_path(repo).write_text(FOREIGN)
     with pytest.raises(UsageError) as caught:
         uninstall_hook(repo)
     assert str(caught.value) == (

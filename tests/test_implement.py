@@ -128,7 +128,7 @@ def test_unplanned_file(task: Path, repo: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert result.stderr == (
-        f"specflow: src/other.py is not in the spec's file plan ({COLLECTOR}, {SERVER}); add it "
+        f"error: src/other.py is not in the spec's file plan ({COLLECTOR}, {SERVER}); add it "
         "to the plan in spec.md, or pass --allow-unplanned\n"
     )
     allowed = run(

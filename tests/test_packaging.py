@@ -119,9 +119,7 @@ def test_entry_point_exit_code_outside_a_repository(tmp_path: Path) -> None:
         [sys.executable, "-m", "specflow", "status"], cwd=tmp_path, capture_output=True, text=True
     )
     assert result.returncode == 2
-    assert (
-        result.stderr == "specflow: specflow works inside a git repository; run `git init` first\n"
-    )
+    assert result.stderr == "error: specflow works inside a git repository; run `git init` first\n"
 
 
 def test_help_imports_no_heavy_module(tmp_path: Path) -> None:

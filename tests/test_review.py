@@ -87,7 +87,7 @@ def test_cached_verdict_makes_no_request(repo: Path, claude: AnthropicServer) ->
     code, data, _ = _review()
     assert code == 0 and data["cached"] is True
     assert len(claude.requests) == 1
-    assert ".specflow/cache/" in (repo / ".gitignore").read_text()
+    assert (repo / ".specflow/cache/.gitignore").is_file()
 
 
 def test_cached_review_does_not_import_the_sdk(repo: Path, claude: AnthropicServer) -> None:
@@ -170,7 +170,8 @@ def test_unreachable_provider_fails_open_locally_and_closed_in_ci(
     monkeypatch.setenv("CI", "true")
     ci = run("review")
     assert ci.exit_code == 3
-    assert "could not" in ci.stderr.lower() or "unreachable" in ci.stderr.lower() or ci.stderr
+    assert "could not reach the Anthropic API at http://127.0.0.1:9" in ci.stderr
+    assert "[review] timeout_s = 120 s" in ci.stderr
     assert run("review", "--fail-open").exit_code == 0
 
 

@@ -95,7 +95,7 @@ def test_bad_reply_file_is_kept_and_nothing_written(task: Path, tmp_path: Path) 
 def test_missing_reply_file(task: Path) -> None:
     result = run("scope", "--reply", "nope.md")
     assert result.exit_code == 2
-    assert result.stderr == "specflow: --reply nope.md: no such file\n"
+    assert result.stderr == "error: --reply nope.md: no such file\n"
 
 
 def test_whole_flow_through_handoff(task: Path, tmp_path: Path) -> None:
@@ -146,7 +146,7 @@ def test_answer_without_a_terminal(task: Path, tmp_path: Path) -> None:
     result = run("answer")
     assert result.exit_code == 2
     assert result.stderr == (
-        "specflow: no terminal to ask on; edit .specflow/tasks/prometheus-exporter/answers.md "
+        "error: no terminal to ask on; edit .specflow/tasks/prometheus-exporter/answers.md "
         'or pass the answer: specflow answer N "TEXT"\n'
     )
     bad = run("answer", "9", "x")

@@ -1,0 +1,220 @@
+"""Cost of `specflow check spec` on a large spec, beside a bare interpreter.
+
+    python bench/check_spec.py [--runs N]
+
+Writes a valid 2,000-line spec (the default template's ten headings; hundreds of
+directives, a large error matrix, many backticked file paths, some UNKNOWN items) into a
+scratch repository, makes sure it holds (`specflow check spec FILE` exits 0), then times, as
+medians of N runs (default 20) taken in turn: `python -c pass`, the imports of the check
+alone, `specflow check spec` on a 44-line spec and on the 2,000-line one. It also times
+the contract check alone in-process (`check_spec` on the text, specflow already imported).
+
+Target: under 50 ms of work beyond interpreter start-up for the 2,000-line spec, where
+importing specflow's modules counts as part of the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import (  # noqa: E402
+    PYTHON,
+    bench_env,
+    interleaved_medians,
+    machine,
+    scratch,
+    specflow,
+    target,
+)
+
+from tests.samples import SPEC_REPLY  # noqa: E402
+
+LINES = 2000
+BUDGET_S = 0.050
+# What `specflow check spec` imports, without running it: the fixed part of its cost.
+IMPORTS = "import specflow.cli, specflow.checking, specflow.contracts.spec, markdown_it"
+
+PACKAGES = ["ingest", "store", "api", "jobs", "auth", "metrics", "cli", "export"]
+MODULES = ["models", "service", "client", "handlers", "schema", "queue", "cache", "errors"]
+SYSTEMS = [
+    "the Oracle job table",
+    "the Kafka topic `jobs.events`",
+    "the S3 bucket for exports",
+    "the Redis cache",
+    "the Postgres metadata store",
+    "the internal auth service",
+    "the Prometheus push gateway",
+    "the SMTP relay",
+]
+FAILURES = [
+    ("connection refused", "connect raises `ConnectionRefusedError`", "retry with backoff"),
+    ("timeout", "the call exceeds its deadline", "retry twice, then fail fast"),
+    ("bad credentials", "HTTP 401 from the service", "fail fast, alert on-call"),
+    ("rate limited", "HTTP 429 with Retry-After", "wait Retry-After, then retry"),
+    ("malformed payload", "pydantic `ValidationError`", "skip the record, count it"),
+    ("disk full", "`OSError` with ENOSPC", "stop writing, alert"),
+    ("schema drift", "unknown column in the result set", "fail fast with the column name"),
+    ("duplicate key", "unique constraint violation", "skip, log at debug"),
+]
+SETTINGS = [
+    "DSN",
+    "POOL_SIZE",
+    "TIMEOUT_S",
+    "RETRY_LIMIT",
+    "BATCH_SIZE",
+    "LOG_LEVEL",
+    "EXPORT_BUCKET",
+    "CACHE_TTL_S",
+]
+
+
+def _path(n: int) -> str:
+    return f"src/{PACKAGES[n % len(PACKAGES)]}/{MODULES[(n // 8) % len(MODULES)]}_{n}.py"
+
+
+def _sections(directives: int) -> list[tuple[str, list[str]]]:
+    """The spec's sections as (heading, body lines); *directives* sizes the filler section."""
+    files = [
+        f"- `{_path(n)}` (create) — owns the {MODULES[(n // 8) % 8]} of the "
+        f"{PACKAGES[n % 8]} package; depends on `{_path((n + 3) % 160)}`."
+        for n in range(160)
+    ]
+    steps = [
+        f"{n}. In `{_path(n % 160)}`, call `{MODULES[n % 8]}_{n}()` for "
+        f"{SYSTEMS[n % len(SYSTEMS)]} with a {5 + n % 25}-second timeout and log the outcome "
+        f"with the request id."
+        for n in range(1, directives + 1)
+    ]
+    matrix = ["| Failure | Detection | Logging | Recovery |", "| --- | --- | --- | --- |"]
+    for n in range(560):
+        what, detect, recover = FAILURES[n % len(FAILURES)]
+        system = SYSTEMS[n % len(SYSTEMS)]
+        matrix.append(
+            f"| {what} on {system} (case {n}) | {detect} | error with `op_{n}` and the host "
+            f"| {recover} |"
+        )
+    unknowns = [
+        f"- UNKNOWN: the peak volume of {SYSTEMS[n % len(SYSTEMS)]} (case {n}) — verify: read "
+        f"the dashboards for the last 30 days — blocks: the batch size in `{_path(n)}`"
+        for n in range(12)
+    ]
+    return [
+        (
+            "Intent",
+            [
+                "Expose the job pipeline's state as metrics and exports so on-call sees stuck",
+                "jobs within one scrape interval, and finance gets a nightly export.",
+            ],
+        ),
+        ("Scope", [f"- Read {SYSTEMS[n % 8]} for feature {n}." for n in range(60)]),
+        (
+            "Architecture & File Plan",
+            ["Collectors read each system, a scheduler runs them, the API serves results.", ""]
+            + files,
+        ),
+        ("Implementation Directives", steps),
+        ("Error Handling Matrix", matrix),
+        (
+            "Concurrency Decisions",
+            [f"- One `threading.Lock` guards the {MODULES[n % 8]} state {n}." for n in range(60)],
+        ),
+        (
+            "Configuration & Secrets",
+            [
+                f"- `APP_{SETTINGS[n % 8]}_{n}` from the environment; default {n}; required: "
+                f"{'yes' if n % 3 == 0 else 'no'}."
+                for n in range(80)
+            ],
+        ),
+        (
+            "Testing Strategy",
+            ["Run `pytest -q`; fakes replace every external system.", ""]
+            + [f"- Test matrix row {n} with a fake raising on call {n % 4}." for n in range(80)],
+        ),
+        ("Out of Scope", [f"- No changes to {SYSTEMS[n % 8]} (boundary {n})." for n in range(40)]),
+        ("Open Items", unknowns),
+    ]
+
+
+def _render(sections: list[tuple[str, list[str]]]) -> str:
+    lines: list[str] = []
+    for heading, body in sections:
+        lines += [f"## {heading}", "", *body, ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def big_spec(total_lines: int = LINES) -> str:
+    """A valid spec of exactly *total_lines* lines, grown through its directives."""
+    base = _render(_sections(0)).count("\n") + 1  # the empty list still takes a line
+    text = _render(_sections(total_lines - base + 1))
+    assert text.count("\n") == total_lines, text.count("\n")
+    return text
+
+
+def in_process_check(text: str, runs: int) -> tuple[float, int, int]:
+    """Median seconds of check_spec on *text* (after a warm-up); its file plan and UNKNOWNs."""
+    from specflow.contracts.spec import check_spec, template_headings
+    from specflow.prompts import Prompts
+
+    headings = template_headings(Prompts(None).spec_template())  # the packaged template
+    result = check_spec(text, headings)
+    if result.value is None:
+        raise SystemExit("the generated spec breaks the contract:\n" + str(result.violations))
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        check_spec(text, headings)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), len(result.value.file_plan), len(result.value.unknowns)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    text = big_spec()
+    with scratch() as s:
+        env = bench_env(s.home)
+        big = s.repo / "spec.md"
+        small = s.repo / "small-spec.md"
+        big.write_text(text, encoding="utf-8")
+        small.write_text(SPEC_REPLY, encoding="utf-8")
+        for path in (big, small):
+            specflow(s.repo, env, "check", "spec", path.name)  # exit 0: the spec holds
+        check = [PYTHON, "-m", "specflow", "check", "spec"]
+        medians = interleaved_medians(
+            {
+                "python -c pass": [PYTHON, "-c", "pass"],
+                "imports only (no check)": [PYTHON, "-c", IMPORTS],
+                f"specflow check spec ({SPEC_REPLY.count(chr(10))} lines)": [*check, small.name],
+                f"specflow check spec ({LINES:,} lines)": [*check, big.name],
+            },
+            args.runs,
+            s.repo,
+            env,
+        )
+    alone, files, unknowns = in_process_check(text, args.runs)
+    base = medians["python -c pass"]
+    print(f"median of {args.runs} runs; {machine()}")
+    print(
+        f"spec: {LINES:,} lines, {len(text):,} characters, {files} files in the plan, "
+        f"{unknowns} UNKNOWN items"
+    )
+    print(f"{'command':<34} {'median s':>9} {'minus bare':>11}")
+    for label, seconds in medians.items():
+        print(f"{label:<34} {seconds:>9.3f} {seconds - base:>+11.3f}")
+    print(f"{'check_spec() alone, in-process':<34} {alone:>9.3f}")
+    work = medians[f"specflow check spec ({LINES:,} lines)"] - base
+    print(
+        f"target: check spec ({LINES:,} lines) < {BUDGET_S * 1000:.0f} ms beyond start-up: "
+        f"{work * 1000:+.0f} ms  {target(work < BUDGET_S)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
