@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specflow.anchoring import estimate_tokens
 from specflow.contracts.base import ContractResult
 from specflow.errors import CheckFailed, ProviderError
 from specflow.providers.base import (
@@ -23,7 +24,6 @@ from specflow.providers.base import (
     SystemBlock,
     TextCallback,
 )
-from specflow.anchoring import estimate_tokens
 from specflow.transcript import Exchange, append
 
 Contract = Callable[[str], ContractResult[Any]]
