@@ -7,6 +7,7 @@ that holds both the repository and the HOME its subprocesses see, and is removed
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -32,7 +33,7 @@ from tests.fakes import Responder  # noqa: E402
 from tests.fakes.anthropic_server import AnthropicServer  # noqa: E402
 
 # A placeholder credential: it only ever goes to the loopback server on 127.0.0.1.
-DUMMY_KEY = "sk-ant-bench-loopback-not-a-real-key"
+DUMMY_KEY = "loopback-dummy"
 PYTHON = sys.executable
 
 
@@ -176,6 +177,18 @@ def message_text(message: dict[str, Any]) -> str:
     if isinstance(content, str):
         return content
     return "".join(str(b.get("text", "")) for b in content or [] if isinstance(b, dict))
+
+
+def runs_option(parser: argparse.ArgumentParser, default: int) -> None:
+    """Add `--runs N` (a positive number of repetitions) to *parser*."""
+
+    def positive(text: str) -> int:
+        value = int(text)
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+        return value
+
+    parser.add_argument("--runs", type=positive, default=default, metavar="N")
 
 
 def target(ok: bool) -> str:

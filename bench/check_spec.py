@@ -27,6 +27,7 @@ from _harness import (  # noqa: E402
     bench_env,
     interleaved_medians,
     machine,
+    runs_option,
     scratch,
     specflow,
     target,
@@ -175,7 +176,7 @@ def in_process_check(text: str, runs: int) -> tuple[float, int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=20)
+    runs_option(parser, 20)
     args = parser.parse_args()
     text = big_spec()
     with scratch() as s:

@@ -35,6 +35,7 @@ from _harness import (  # noqa: E402
     machine,
     message_text,
     read_transcript,
+    runs_option,
     scratch,
     set_config,
     specflow,
@@ -354,9 +355,9 @@ def _print_requests(on: Session, off: Session) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=1)
+    runs_option(parser, 1)
     args = parser.parse_args()
-    results = [(run_session(True), run_session(False)) for _ in range(max(1, args.runs))]
+    results = [(run_session(True), run_session(False)) for _ in range(args.runs)]
     on, off = results[0]
     if any(
         r != (on.tokens(), off.tokens()) for r in ((a.tokens(), b.tokens()) for a, b in results)

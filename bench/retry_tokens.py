@@ -31,6 +31,7 @@ from _harness import (  # noqa: E402
     machine,
     message_text,
     read_transcript,
+    runs_option,
     scratch,
     set_config,
     specflow,
@@ -156,9 +157,9 @@ def _medians(series: list[list[int]]) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=1)
+    runs_option(parser, 1)
     args = parser.parse_args()
-    runs = [measure_once() for _ in range(max(1, args.runs))]
+    runs = [measure_once() for _ in range(args.runs)]
     m = runs[0]
     if any(r != m for r in runs[1:]):
         print("note: the token counts differed between runs; showing medians")

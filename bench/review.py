@@ -31,6 +31,7 @@ from _harness import (  # noqa: E402
     interleaved_medians,
     loopback,
     machine,
+    runs_option,
     scratch,
     specflow,
     target,
@@ -174,7 +175,7 @@ def large_review(runs: int) -> tuple[dict[str, float], int, float, int, int, int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=10)
+    runs_option(parser, 10)
     args = parser.parse_args()
     small = cached_review(args.runs)
     large, changed, alone, diff_lines, chunks, requests = large_review(args.runs)

@@ -23,6 +23,7 @@ from _harness import (  # noqa: E402
     interleaved_medians,
     loopback,
     machine,
+    runs_option,
     scratch,
     specflow,
     target,
@@ -35,7 +36,7 @@ BUDGET_S = 0.4
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=10)
+    runs_option(parser, 10)
     args = parser.parse_args()
     runs = args.runs
     with scratch() as s, loopback(SCOPE_REPLY) as server:
