@@ -437,14 +437,18 @@ def resolve(uid: str, text: str, task_slug: str | None) -> None:
 
 
 @cli.command()
-@click.argument("stage", type=click.Choice(["scope", "spec"]))
+@click.argument("stage", type=click.Choice(["scope", "spec", "implement"]))
 @task_option
-def prompt(stage: str, task_slug: str | None) -> None:
+@click.option("--file", "path", metavar="PATH", help="implement: the file to write.")
+def prompt(stage: str, task_slug: str | None, path: str | None) -> None:
     """Print a stage's fully rendered prompt without calling a model.
+
+    For implement, the prompt of a fresh conversation for --file PATH.
 
     \b
     Example:
         specflow prompt scope | pbcopy
+        specflow prompt implement --file src/app.py
     """
     from specflow.stages import format_prompt
 
@@ -454,10 +458,17 @@ def prompt(stage: str, task_slug: str | None) -> None:
         from specflow.scoping import prepare_scope
 
         prepared = prepare_scope(session, task)[0]
-    else:
+    elif stage == "spec":
         from specflow.speccing import prepare_spec
 
         prepared = prepare_spec(session, task)
+    else:
+        from specflow.errors import UsageError
+        from specflow.implementing import prompt_for
+
+        if not path:
+            raise UsageError("`specflow prompt implement` needs --file PATH")
+        prepared = prompt_for(session, task, path)
     click.echo(format_prompt(prepared), nl=False)
 
 

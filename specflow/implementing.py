@@ -371,6 +371,13 @@ def prepare_implement(
     return prepared, conversation
 
 
+def prompt_for(session: Session, task: Task, raw_path: str) -> Prepared:
+    """The request a fresh implement conversation would send for *raw_path* (nothing saved)."""
+    target = resolve_target(session.ws.root, raw_path)
+    spec_text, doc = load_spec(session, task)
+    return prepare_implement(session, task, target, spec_text, doc, fresh=True)[0]
+
+
 def _history(conversation: Conversation) -> list[Message]:
     messages = [
         Message("user" if m.role == "user" else "assistant", m.content)

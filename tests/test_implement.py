@@ -362,3 +362,15 @@ def test_check_implement_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert result.exit_code == 1
     file.write_text(implement_reply("a.py", "x = 1\n"))
     assert run("check", "implement", str(file), "--path", "a.py").exit_code == 0
+
+
+def test_prompt_for_implement(task: Path, repo: Path) -> None:
+    result = run("prompt", "implement", "--file", COLLECTOR)
+    assert result.exit_code == 0, result.output
+    assert f"## File to write: `{COLLECTOR}`" in result.output
+    assert "## Error Handling Matrix" in result.output  # the spec travels with it
+    assert "## Review Checklist" in result.output  # and the engineering standards
+    assert not (task / "conversations").exists()  # nothing was saved
+    missing = run("prompt", "implement")
+    assert missing.exit_code == 2
+    assert "needs --file PATH" in missing.stderr
