@@ -175,7 +175,9 @@ def in_process_check(text: str, runs: int) -> tuple[float, int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     runs_option(parser, 20)
     args = parser.parse_args()
     text = big_spec()

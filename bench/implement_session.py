@@ -15,7 +15,8 @@ reads, summed over the session; reminder tokens as a share of all input tokens (
 cache read + cache write); the reminds and resets.
 
 Targets: billed input with caching <= 35 % of without; reminders <= 5 % of input tokens.
-Token counts are deterministic; N runs (default 1) of both sessions must agree.
+Token counts are deterministic: with N runs (default 1) of both sessions, a note says if they
+differ (the first run is shown).
 """
 
 from __future__ import annotations
@@ -354,7 +355,9 @@ def _print_requests(on: Session, off: Session) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     runs_option(parser, 1)
     args = parser.parse_args()
     results = [(run_session(True), run_session(False)) for _ in range(args.runs)]

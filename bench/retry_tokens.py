@@ -13,7 +13,8 @@ violations, i.e. request k <= request 1 + the failed reply + the re-ask message 
 (sized the way the server counts them, from the recorded request bodies), so the cost does
 not grow with k. The table also shows what stacking every failed attempt would cost.
 
-Token counts are deterministic; N runs (default 1), each in a fresh repository, must agree.
+Token counts are deterministic: with N runs (default 1), each in a fresh repository, a note
+says if they differ and the medians are shown.
 """
 
 from __future__ import annotations
@@ -156,7 +157,9 @@ def _medians(series: list[list[int]]) -> list[int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     runs_option(parser, 1)
     args = parser.parse_args()
     runs = [measure_once() for _ in range(args.runs)]

@@ -174,7 +174,9 @@ def large_review(runs: int) -> tuple[dict[str, float], int, float, int, int, int
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     runs_option(parser, 10)
     args = parser.parse_args()
     small = cached_review(args.runs)
@@ -182,18 +184,18 @@ def main() -> None:
     print(f"median of {args.runs} runs; {machine()}")
     print("(a) small staged change (one 40-line file), verdict cached by a first review")
     base = small["python -c pass"]
-    print(f"{'command':<30} {'median s':>9} {'minus bare':>11}")
+    print(f"{'command':<36} {'median s':>9} {'minus bare':>11}")
     for label, seconds in small.items():
-        print(f"{label:<30} {seconds:>9.3f} {seconds - base:>+11.3f}")
+        print(f"{label:<36} {seconds:>9.3f} {seconds - base:>+11.3f}")
     print(
         f"(b) {changed:,} changed lines in {NEW_FILES + CHANGED_FILES} files ({diff_lines:,} diff "
         f"lines); {chunks} chunk(s), {requests} request(s) per uncached review"
     )
     sdk = large['python -c "import anthropic"']
-    print(f"{'command':<30} {'median s':>9} {'minus import anthropic':>23}")
+    print(f"{'command':<36} {'median s':>9} {'minus import anthropic':>23}")
     for label, seconds in large.items():
-        print(f"{label:<30} {seconds:>9.3f} {seconds - sdk:>+23.3f}")
-    print(f"{'parse + redact + split, in-process':<30} {alone:>9.3f}")
+        print(f"{label:<36} {seconds:>9.3f} {seconds - sdk:>+23.3f}")
+    print(f"{'parse + redact + split, in-process':<36} {alone:>9.3f}")
     cached = small["review --staged (cached)"] - base
     print(
         f"target: cached review < {CACHED_BUDGET_S:.2f} s beyond python -c pass: "
