@@ -314,11 +314,13 @@ class Session:
         return sum(1 for r in self.rows if r["reanchor"] == action)
 
 
-def run_session(caching: bool) -> Session:
+def run_session(caching: bool, remind_after: int | None = None) -> Session:
     with scratch() as s, loopback(answer, usage_mode="auto") as server:
         env = bench_env(s.home, server)
         specflow(s.repo, env, "init")
         set_config(s.repo, "anthropic", "prompt_caching", "true" if caching else "false")
+        if remind_after is not None:
+            set_config(s.repo, "anchoring", "remind_after_tokens", str(remind_after))
         specflow(s.repo, env, "new", "Prometheus exporter for the job table", "--name", SLUG)
         (s.base / "scope.md").write_text(SCOPE_REPLY, encoding="utf-8")
         (s.base / "spec.md").write_text(SPEC, encoding="utf-8")
@@ -359,15 +361,30 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     runs_option(parser, 1)
+    parser.add_argument(
+        "--remind-after",
+        type=int,
+        metavar="TOKENS",
+        help="set [anchoring] remind_after_tokens (default: the config default), so that "
+        "reminders fire within ten files and their cost shows",
+    )
     args = parser.parse_args()
-    results = [(run_session(True), run_session(False)) for _ in range(args.runs)]
+    results = [
+        (run_session(True, args.remind_after), run_session(False, args.remind_after))
+        for _ in range(args.runs)
+    ]
     on, off = results[0]
     if any(
         r != (on.tokens(), off.tokens()) for r in ((a.tokens(), b.tokens()) for a, b in results)
     ):
         print("note: the token counts differed between runs; showing the first run")
     print(f"{len(results)} run(s); {machine()}")
-    print("10-file implement session, default [anchoring]; per request with caching on:")
+    anchoring = (
+        f"[anchoring] remind_after_tokens = {args.remind_after}"
+        if args.remind_after is not None
+        else "default [anchoring]"
+    )
+    print(f"10-file implement session, {anchoring}; per request with caching on:")
     _print_requests(on, off)
     print()
     print(f"{'':<22} {'caching on':>12} {'caching off':>12}")

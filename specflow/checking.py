@@ -12,7 +12,7 @@ from typing import Any
 
 from specflow.errors import UsageError
 from specflow.prompts import Prompts
-from specflow.workspace import SPECFLOW_DIR, find_root
+from specflow.repo import SPECFLOW_DIR, find_root
 
 
 def _prompts() -> Prompts:

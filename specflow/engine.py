@@ -38,12 +38,12 @@ class Prepared:
     user_turn: str
     history: list[Message] = field(default_factory=list)
     reminder: str = ""  # appended to the newest user turn (re-anchoring)
+    cache_turn: bool = False  # a cache breakpoint after the new turn (growing conversations)
     reanchor: str = "none"
     reanchor_reason: str = ""
 
     def messages(self) -> list[Message]:
-        turn = self.user_turn + (f"\n\n{self.reminder}" if self.reminder else "")
-        return [*self.history, Message("user", turn)]
+        return [*self.history, Message("user", self.user_turn, self.cache_turn, self.reminder)]
 
 
 @dataclass

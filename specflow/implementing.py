@@ -313,7 +313,9 @@ def prepare_implement(
 ) -> tuple[Prepared, Conversation]:
     variables = render_vars(session)
     system = [
-        *rules_blocks(session, standards=True, spec=spec_text),
+        # Four cache breakpoints at most: the rules, the end of the system prompt (which covers
+        # the spec), the previous request's newest turn and this one. So the spec gets none.
+        *rules_blocks(session, standards=True, spec=spec_text, cache_spec=False),
         # Rendered without a path so the block is the same for every file and stays cached.
         SystemBlock(
             session.prompts.render("implement.md.j2", **{**variables, "path": ""}),
@@ -351,7 +353,7 @@ def prepare_implement(
     decision = policy.decide(conversation.ledger, estimate_tokens(turn), force_reset=fresh)
     if decision.action == "reset" and not new_conversation:
         turn = turn_for(True)
-    prepared = Prepared("implement", system, turn)
+    prepared = Prepared("implement", system, turn, cache_turn=True)
     if decision.action == "reset":
         conversation.messages = []
         conversation.ledger.note_reset(sum(estimate_tokens(b.text) for b in system))
@@ -379,14 +381,16 @@ def prompt_for(session: Session, task: Task, raw_path: str) -> Prepared:
 
 
 def _history(conversation: Conversation) -> list[Message]:
+    """The stored conversation, with a cache breakpoint where the previous request had its
+    last one (its newest user turn): that prefix was cached then and is read back now."""
     messages = [
         Message("user" if m.role == "user" else "assistant", m.content)
         for m in conversation.messages
     ]
-    if messages:
-        # A breakpoint after the conversation so far: the next request re-reads it from cache.
-        last = messages[-1]
-        messages[-1] = Message(last.role, last.content, cache=True)
+    users = [i for i, m in enumerate(messages) if m.role == "user"]
+    if users:
+        last = messages[users[-1]]
+        messages[users[-1]] = Message(last.role, last.content, cache=True)
     return messages
 
 

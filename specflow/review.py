@@ -12,15 +12,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from specflow.contracts.review import Finding, ReviewReply, blocks, check_review
 from specflow.diffs import Chunk, FileDiff, SkippedFile, filter_files, parse_diff, split_for_budget
-from specflow.engine import Prepared
 from specflow.errors import CheckFailed, ProviderUnreachable, StateError
 from specflow.fsutil import atomic_write_text
 from specflow.providers.base import SystemBlock
 from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
+
+if TYPE_CHECKING:
+    from specflow.engine import Prepared
 from specflow.ui import notice
 from specflow.workspace import Task
 
@@ -289,6 +291,7 @@ def _prepare(
     session: Session, spec: str | None, chunk_text: str, paths: list[str], part: int, parts: int
 ) -> Prepared:
     from specflow.describe import fence_for
+    from specflow.engine import Prepared
 
     variables = render_vars(session)
     system = [

@@ -10,15 +10,17 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specflow.config import Config, StageConfig
-from specflow.engine import Contract, Outcome, Prepared, StageIO, check_reply_file, run_stage
 from specflow.errors import UsageError
 from specflow.prompts import Prompts
 from specflow.providers.base import Decoding, HandoffWritten, Reply, SystemBlock
 from specflow.ui import StreamPrinter, notice
 from specflow.workspace import Task, Workspace
+
+if TYPE_CHECKING:  # the engine is imported when a stage runs, not for a cached review
+    from specflow.engine import Contract, Outcome, Prepared, StageIO
 
 
 @dataclass
@@ -58,14 +60,16 @@ def decoding_of(stage_config: StageConfig) -> Decoding:
     )
 
 
-def rules_blocks(session: Session, *, standards: bool, spec: str | None) -> list[SystemBlock]:
+def rules_blocks(
+    session: Session, *, standards: bool, spec: str | None, cache_spec: bool = True
+) -> list[SystemBlock]:
     """The stable, cached prefix: rules (and standards), then the spec."""
     rules = session.prompts.rules()
     if standards:
         rules = rules.rstrip() + "\n\n" + session.prompts.standards()
     blocks = [SystemBlock(rules, cache=True, label="rules")]
     if spec is not None:
-        blocks.append(SystemBlock("# The spec\n\n" + spec, cache=True, label="spec"))
+        blocks.append(SystemBlock("# The spec\n\n" + spec, cache=cache_spec, label="spec"))
     return blocks
 
 
@@ -103,6 +107,8 @@ def execute(
     command: str,
 ) -> Outcome | Handoff:
     """Run *prepared* through the provider (or check --reply) until the contract holds."""
+    from specflow.engine import Outcome, check_reply_file, run_stage
+
     stage = prepared.stage
     io = _stage_io(session, task, stage, command)
     if reply is not None:
@@ -142,6 +148,7 @@ def execute(
 
 def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> StageIO:
     from specflow.capabilities import estimate_cost, load_table, lookup
+    from specflow.engine import StageIO
     from specflow.providers.factory import resolve_provider_name
 
     folder = home_of(session, task, stage)
@@ -220,5 +227,5 @@ def format_prompt(prepared: Prepared) -> str:
     parts = ["<!-- specflow: system prompt -->", ""]
     parts += [block.text.rstrip() + "\n" for block in prepared.system]
     for message in prepared.messages():
-        parts += [f"<!-- specflow: {message.role} -->", "", message.content.rstrip() + "\n"]
+        parts += [f"<!-- specflow: {message.role} -->", "", message.full_text.rstrip() + "\n"]
     return "\n".join(parts)

@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from specflow.errors import StateError, UsageError
 from specflow.fsutil import atomic_write_text
+from specflow.repo import SPECFLOW_DIR, find_root
 from specflow.resources import packaged_dir
 
-SPECFLOW_DIR = ".specflow"
 GITIGNORE_LINE = ".specflow/cache/"
 SLUG_MAX = 40
 SLUG_PATTERN = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{SLUG_MAX - 1}}}")
@@ -37,15 +37,6 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
 }
 
 ARTIFACTS = ("describe", "scope", "answers", "spec")
-
-
-def find_root(start: Path) -> Path:
-    """The top of the git work tree holding *start*, found without importing git."""
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
-            return folder
-    raise UsageError("specflow works inside a git repository; run `git init` first")
 
 
 def now() -> str:

@@ -298,8 +298,18 @@ def test_multi_file_session_reminds_at_the_tail(
     tail = _user_text(second["messages"][-1])
     assert tail.rstrip().endswith("</specflow-reminder>")
     assert "No per-job metrics." in tail  # the spec's Out of Scope
-    # the stable prefix is cached: rules, spec, instructions
-    assert [b.get("cache_control") for b in second["system"]] == [{"type": "ephemeral"}] * 3
+    # four breakpoints: the rules, the end of the system prompt, the previous request's turn
+    # and this one; the reminder rides after the cached part, so the next request matches
+    ephemeral = {"type": "ephemeral"}
+    assert [b.get("cache_control") for b in second["system"]] == [ephemeral, None, ephemeral]
+    previous, _answer, newest = second["messages"]
+    assert previous["content"][0]["cache_control"] == ephemeral
+    assert newest["content"][0]["cache_control"] == ephemeral
+    assert "<specflow-reminder>" not in newest["content"][0]["text"]
+    assert newest["content"][1]["text"].startswith("<specflow-reminder>")
+    assert "cache_control" not in newest["content"][1]
+    stored = (task / "conversations" / "implement.json").read_text()
+    assert "<specflow-reminder>" not in stored
     log = json.loads(run("log", "--json").output)
     assert log["stages"]["implement"]["reanchors"] == 1
     assert log["stages"]["implement"]["resets"] == 0

@@ -291,8 +291,12 @@ def _text_block(text: str, cache: bool) -> dict[str, Any]:
 
 
 def _message(message: Message, cache: bool) -> dict[str, Any]:
-    content: Any = [_text_block(message.content, True)] if cache else message.content
-    return {"role": message.role, "content": content}
+    if not cache and not message.tail:
+        return {"role": message.role, "content": message.content}
+    blocks = [_text_block(message.content, cache)]
+    if message.tail:
+        blocks.append(_text_block(message.tail, False))
+    return {"role": message.role, "content": blocks}
 
 
 def _thinking(value: Any) -> dict[str, Any]:

@@ -27,7 +27,14 @@ class SystemBlock:
 class Message:
     role: Role
     content: str
-    cache: bool = False  # a cache breakpoint after this message (stable conversation prefix)
+    cache: bool = False  # a cache breakpoint after `content` (stable conversation prefix)
+    # Text sent after `content`, outside the cached part: a reminder for this turn only, so
+    # the next request, which carries the turn without it, still matches the cached prefix.
+    tail: str = ""
+
+    @property
+    def full_text(self) -> str:
+        return f"{self.content.rstrip()}\n\n{self.tail}" if self.tail else self.content
 
 
 @dataclass(frozen=True)

@@ -137,5 +137,5 @@ def _prompt(request: Request) -> list[str]:
         title = f"SYSTEM ({block.label})" if block.label else "SYSTEM"
         lines += [f"===== {title} =====", "", block.text.rstrip("\n"), ""]
     for message in request.messages:
-        lines += [f"===== {message.role.upper()} =====", "", message.content.rstrip("\n"), ""]
+        lines += [f"===== {message.role.upper()} =====", "", message.full_text.rstrip("\n"), ""]
     return lines

@@ -186,7 +186,7 @@ def build_params(request: Request, sent: Mapping[str, Any]) -> dict[str, Any]:
     system = "\n\n".join(block.text for block in request.system)
     if system:
         messages.append({"role": "system", "content": system})
-    messages += [{"role": m.role, "content": m.content} for m in request.messages]
+    messages += [{"role": m.role, "content": m.full_text} for m in request.messages]
     params: dict[str, Any] = {
         "model": request.model,
         "messages": messages,
