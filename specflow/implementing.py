@@ -29,7 +29,7 @@ from specflow.errors import CheckFailed, StateError, UsageError
 from specflow.fsutil import atomic_write_bytes, atomic_write_text
 from specflow.prompts import do_not_items
 from specflow.providers.base import Message, SystemBlock
-from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
+from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks, stage_command
 from specflow.transcript import Exchange, append
 from specflow.workspace import Task, UnknownItem, WrittenFile, now
 
@@ -236,6 +236,17 @@ def _written_copy(session: Session, task: Task, rel: str) -> Path:
     return session.ws.task_dir(task.slug) / "written" / rel
 
 
+def _other_files(session: Session, task: Task, target: Target) -> list[tuple[WrittenFile, str]]:
+    """The task's other written files with their content on disk now ("" when deleted)."""
+    found = []
+    for record in task.files:
+        if record.path != target.rel:
+            path = session.ws.root / record.path
+            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+            found.append((record, text))
+    return found
+
+
 def done_files(
     session: Session, task: Task, target: Target, fresh_conversation: bool
 ) -> list[dict[str, Any]]:
@@ -245,11 +256,7 @@ def done_files(
     changed since are shown (with the diff); a fresh conversation gets every file's content.
     """
     files = []
-    for record in task.files:
-        if record.path == target.rel:
-            continue
-        path = session.ws.root / record.path
-        current = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    for record, current in _other_files(session, task, target):
         changed = sha256(current) != record.sha256
         if not changed:
             if fresh_conversation:
@@ -294,13 +301,10 @@ def summarize_file(rel: str, content: str) -> str:
 
 
 def reset_seed(session: Session, task: Task, target: Target) -> str:
-    rows = []
-    for record in task.files:
-        if record.path == target.rel:
-            continue
-        path = session.ws.root / record.path
-        content = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-        rows.append(summarize_file(record.path, content))
+    rows = [
+        summarize_file(record.path, content)
+        for record, content in _other_files(session, task, target)
+    ]
     return session.prompts.render("implement-seed.md.j2", summaries=rows)
 
 
@@ -422,9 +426,7 @@ def run_implement(
     check_unknowns(task, target)
     protect_user_changes(session, task, target, force)
     prepared, conversation = prepare_implement(session, task, target, spec_text, doc, fresh)
-    command = f"specflow implement --file {target.rel}"
-    if session.ws.current_slug() != task.slug:
-        command += f" --task {task.slug}"
+    command = stage_command(session, task, f"specflow implement --file {target.rel}")
     for flag, on in (
         ("--allow-unplanned", allow_unplanned),
         ("--force", force),

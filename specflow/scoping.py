@@ -17,7 +17,7 @@ from specflow.describe import parse_describe
 from specflow.engine import Outcome, Prepared
 from specflow.errors import StateError, UsageError
 from specflow.providers.base import SystemBlock
-from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
+from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks, stage_command
 from specflow.workspace import TRANSITIONS, Task, now
 
 
@@ -110,15 +110,11 @@ def run_scope(session: Session, task: Task, reply: str | None) -> ScopeResult | 
         prepared,
         check_scope,
         reply=reply,
-        command=_command("specflow scope", task, session),
+        command=stage_command(session, task, "specflow scope"),
     )
     if isinstance(outcome, Handoff):
         return outcome
     return _save_scope(session, task, outcome, round_no, follow_up)
-
-
-def _command(base: str, task: Task, session: Session) -> str:
-    return base if session.ws.current_slug() == task.slug else f"{base} --task {task.slug}"
 
 
 def _save_scope(

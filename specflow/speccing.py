@@ -16,7 +16,7 @@ from specflow.engine import Prepared
 from specflow.errors import StateError, UsageError
 from specflow.providers.base import SystemBlock
 from specflow.scoping import all_answers, unanswered
-from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
+from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks, stage_command
 from specflow.workspace import Task, UnknownItem
 
 SPEC_STATES = ("scoped", "answered", "specced", "implementing")
@@ -86,9 +86,7 @@ def prepare_spec(session: Session, task: Task) -> Prepared:
 
 def run_spec(session: Session, task: Task, reply: str | None) -> SpecResult | Handoff:
     prepared = prepare_spec(session, task)
-    command = "specflow spec" + (
-        "" if session.ws.current_slug() == task.slug else f" --task {task.slug}"
-    )
+    command = stage_command(session, task, "specflow spec")
     outcome = execute(session, task, prepared, spec_contract(session), reply=reply, command=command)
     if isinstance(outcome, Handoff):
         return outcome

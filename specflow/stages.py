@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from specflow.config import Config, StageConfig
 from specflow.errors import UsageError
 from specflow.prompts import Prompts
-from specflow.providers.base import Decoding, HandoffWritten, Reply, SystemBlock
+from specflow.providers.base import HandoffWritten, Reply, SystemBlock
 from specflow.ui import StreamPrinter, notice
 from specflow.workspace import Task, Workspace
 
@@ -50,14 +50,9 @@ class Handoff:
     command: str
 
 
-def decoding_of(stage_config: StageConfig) -> Decoding:
-    return Decoding(
-        temperature=stage_config.temperature,
-        top_p=stage_config.top_p,
-        top_k=stage_config.top_k,
-        effort=stage_config.effort,
-        thinking=stage_config.thinking,
-    )
+def stage_command(session: Session, task: Task, base: str) -> str:
+    """The command that re-runs a stage for *task*, as the user would type it."""
+    return base if session.ws.current_slug() == task.slug else f"{base} --task {task.slug}"
 
 
 def rules_blocks(
@@ -107,6 +102,7 @@ def execute(
     command: str,
 ) -> Outcome | Handoff:
     """Run *prepared* through the provider (or check --reply) until the contract holds."""
+    from specflow.capabilities import stage_decoding
     from specflow.engine import Outcome, check_reply_file, run_stage
 
     stage = prepared.stage
@@ -135,7 +131,7 @@ def execute(
             provider,
             contract,
             model=session.config.model,
-            decoding=decoding_of(stage_config),
+            decoding=stage_decoding(session.config, stage),
             max_tokens=stage_config.max_tokens,
             max_retries=stage_config.max_retries,
             io=io,
@@ -191,11 +187,11 @@ def _decoding_notice(session: Session, provider_name: str, stage: str) -> None:
     if provider_name == "handoff" or stage in session.noticed:
         return
     session.noticed.add(stage)
-    from specflow.capabilities import load_table, lookup, plan_decoding
+    from specflow.capabilities import load_table, lookup, plan_decoding, stage_decoding
 
     cap = lookup(provider_name, session.config.model, load_table(session.config.capabilities))
     sent, withheld = plan_decoding(
-        decoding_of(session.stage_config(stage)), cap, stage, model=session.config.model
+        stage_decoding(session.config, stage), cap, stage, model=session.config.model
     )
     shown = ", ".join(f"{k}={v}" for k, v in sent.items()) or "none"
     notice(f"{stage}: sending {shown} to {session.config.model}")
