@@ -149,3 +149,18 @@ def test_status_and_version_import_no_sdk(repo: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
     assert result.stdout.splitlines()[-1] == "HEAVY []", result.stdout + result.stderr
+
+
+def test_check_runs_offline_without_any_sdk(tmp_path: Path) -> None:
+    reply = tmp_path / "scope.md"
+    reply.write_text("## Scoping Questions\n\n1. Only one?\n")
+    code = (
+        "import sys\nfrom specflow.cli import run\n"
+        f"sys.argv = ['specflow', 'check', 'scope', {str(reply)!r}]\n"
+        "rc = run()\n"
+        "print('RC', rc, [m for m in ('anthropic', 'openai', 'git', 'jinja2') if m in sys.modules])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.stdout.splitlines()[-1] == "RC 1 []", result.stdout + result.stderr
