@@ -312,11 +312,8 @@ def _language(rel: str) -> str:
     return LANGS.get(Path(rel).suffix.lower(), "")
 
 
-def prepare_implement(
-    session: Session, task: Task, target: Target, spec_text: str, doc: SpecDoc, fresh: bool
-) -> tuple[Prepared, Conversation]:
-    variables = render_vars(session)
-    system = [
+def _system(session: Session, spec_text: str, variables: dict[str, Any]) -> list[SystemBlock]:
+    return [
         # Four cache breakpoints at most: the rules, the end of the system prompt (which covers
         # the spec), the previous request's newest turn and this one. So the spec gets none.
         *rules_blocks(session, standards=True, spec=spec_text, cache_spec=False),
@@ -327,36 +324,51 @@ def prepare_implement(
             label="instructions",
         ),
     ]
-    conversation = Conversation() if fresh else load_conversation(session, task)
+
+
+def _turn(
+    session: Session, task: Task, target: Target, doc: SpecDoc, fresh_conversation: bool
+) -> str:
+    """The user turn for *target*; a fresh conversation opens with the summary of files done."""
     current = target.path.read_text(encoding="utf-8") if target.path.is_file() else None
-    cfg = session.config
+    text = session.prompts.render(
+        "implement-input.md.j2",
+        path=target.rel,
+        language=_language(target.rel),
+        current=current,
+        done_files=done_files(session, task, target, fresh_conversation),
+        plan_files=[_norm(p) for p in doc.file_plan],
+    )
+    if fresh_conversation and any(f.path != target.rel for f in task.files):
+        return reset_seed(session, task, target) + "\n" + text
+    return text
+
+
+def _policy(session: Session) -> AnchorPolicy:
     from specflow.capabilities import load_table, lookup
     from specflow.providers.factory import resolve_provider_name
 
+    cfg = session.config
     cap = lookup(resolve_provider_name(cfg, session.env), cfg.model, load_table(cfg.capabilities))
+    return AnchorPolicy(cfg.anchoring, cap.context_window)
+
+
+def prepare_implement(
+    session: Session, task: Task, target: Target, spec_text: str, doc: SpecDoc, fresh: bool
+) -> tuple[Prepared, Conversation]:
+    """The request for *target* and the conversation it continues (or resets), re-anchored."""
+    variables = render_vars(session)
+    system = _system(session, spec_text, variables)
+    conversation = Conversation() if fresh else load_conversation(session, task)
     if not conversation.ledger.system_tokens:
         conversation.ledger.system_tokens = sum(estimate_tokens(b.text) for b in system)
-    policy = AnchorPolicy(cfg.anchoring, cap.context_window)
-
-    def turn_for(fresh_conversation: bool) -> str:
-        text = session.prompts.render(
-            "implement-input.md.j2",
-            path=target.rel,
-            language=_language(target.rel),
-            current=current,
-            done_files=done_files(session, task, target, fresh_conversation),
-            plan_files=[_norm(p) for p in doc.file_plan],
-        )
-        others = [f for f in task.files if f.path != target.rel]
-        if fresh_conversation and others:
-            return reset_seed(session, task, target) + "\n" + text
-        return text
-
     new_conversation = fresh or not conversation.messages
-    turn = turn_for(new_conversation)
-    decision = policy.decide(conversation.ledger, estimate_tokens(turn), force_reset=fresh)
+    turn = _turn(session, task, target, doc, new_conversation)
+    decision = _policy(session).decide(
+        conversation.ledger, estimate_tokens(turn), force_reset=fresh
+    )
     if decision.action == "reset" and not new_conversation:
-        turn = turn_for(True)
+        turn = _turn(session, task, target, doc, True)
     prepared = Prepared("implement", system, turn, cache_turn=True)
     if decision.action == "reset":
         conversation.messages = []

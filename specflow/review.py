@@ -203,6 +203,7 @@ def gate_session(session: Session) -> Session:
 
 
 def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewResult:
+    """Review the change *options* names; the result says whether it blocks the commit."""
     session = gate_session(session)
     threshold = options.threshold or session.config.review.threshold
     files = parse_diff(read_diff(session, options))
@@ -217,30 +218,55 @@ def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewR
     if not kept:
         result.notes.append("nothing to review: the diff is empty after skipping files")
         return result
-    fail_open = _fail_open(session, options, ci)
-    changed = sum(f.added + f.removed for f in kept)
-    limit = session.config.review.max_diff_lines
-    if changed > limit:
-        message = (
-            f"the diff changes {changed:,} lines, over [review] max_diff_lines "
-            f"({limit:,}); review it in parts (--files, --range) or raise the limit"
-        )
-        if options.fail_open:
-            result.notes.append(message + "; passing because of --fail-open")
-            return result
-        raise CheckFailed(message + " (or pass --fail-open to let it through)")
+    if not _within_size(kept, session, options, result):
+        return result
     task, spec = pick_task(session, options.task_slug, result.reviewed)
     result.task = task.slug if task else None
     if options.reply is not None:
         reply = _ingest(session, task, redacted, options.reply)
         return _verdict(result, reply.findings, threshold)
-    diff_text = "".join(f.text for f in redacted)
-    key = cache_key(session, diff_text, spec)
-    if options.use_cache and session.config.review.cache:
-        cached = _from_cache(session, key)
-        if cached is not None:
-            result.cached = True
-            return _verdict(result, cached.findings, threshold)
+    key = cache_key(session, "".join(f.text for f in redacted), spec)
+    cached = (
+        _from_cache(session, key) if options.use_cache and session.config.review.cache else None
+    )
+    if cached is not None:
+        result.cached = True
+        return _verdict(result, cached.findings, threshold)
+    merged = _ask_model(session, task, spec, redacted, result, _fail_open(session, options, ci), ci)
+    if merged is None:
+        return result  # a handoff prompt was written, or the gate failed open
+    _to_cache(session, key, merged)
+    return _verdict(result, merged.findings, threshold)
+
+
+def _within_size(
+    kept: list[FileDiff], session: Session, options: ReviewOptions, result: ReviewResult
+) -> bool:
+    """False (with a note) when an oversized diff passes on --fail-open; raises otherwise."""
+    changed = sum(f.added + f.removed for f in kept)
+    limit = session.config.review.max_diff_lines
+    if changed <= limit:
+        return True
+    message = (
+        f"the diff changes {changed:,} lines, over [review] max_diff_lines "
+        f"({limit:,}); review it in parts (--files, --range) or raise the limit"
+    )
+    if not options.fail_open:
+        raise CheckFailed(message + " (or pass --fail-open to let it through)")
+    result.notes.append(message + "; passing because of --fail-open")
+    return False
+
+
+def _ask_model(
+    session: Session,
+    task: Task | None,
+    spec: str | None,
+    files: list[FileDiff],
+    result: ReviewResult,
+    fail_open: bool,
+    ci: bool,
+) -> ReviewReply | None:
+    """The merged verdict of the model, or None when the gate passes without one."""
     from specflow.providers.factory import resolve_provider_name
 
     if ci and resolve_provider_name(session.config, session.env) == "handoff":
@@ -251,9 +277,9 @@ def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewR
         if not fail_open:
             raise ProviderUnreachable(message)
         result.notes.append(message.split(", or pass")[0] + "; passing (fail-open)")
-        return result
+        return None
     try:
-        merged = _review_chunks(session, task, spec, redacted, result)
+        return _review_chunks(session, task, spec, files, result)
     except ProviderUnreachable as exc:
         why = (
             f"{str(exc).rstrip('.')} (the gate waits up to [review] timeout_s = "
@@ -262,11 +288,7 @@ def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewR
         if not fail_open:
             raise ProviderUnreachable(why) from None
         result.notes.append(f"the review did not run: {why}; passing (fail-open)")
-        return result
-    if merged is None:
-        return result  # handoff: the prompt was written
-    _to_cache(session, key, merged)
-    return _verdict(result, merged.findings, threshold)
+        return None
 
 
 def _fail_open(session: Session, options: ReviewOptions, ci: bool) -> bool:

@@ -158,7 +158,8 @@ def test_check_runs_offline_without_any_sdk(tmp_path: Path) -> None:
         "import sys\nfrom specflow.cli import run\n"
         f"sys.argv = ['specflow', 'check', 'scope', {str(reply)!r}]\n"
         "rc = run()\n"
-        "print('RC', rc, [m for m in ('anthropic', 'openai', 'git', 'jinja2') if m in sys.modules])\n"
+        "heavy = ('anthropic', 'openai', 'git', 'jinja2')\n"
+        "print('RC', rc, [m for m in heavy if m in sys.modules])\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
