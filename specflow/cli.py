@@ -194,7 +194,16 @@ def new(description: str, name: str | None, context: tuple[str, ...]) -> None:
     click.echo("Next: specflow scope")
 
 
-cli.add_command(new, "describe")
+describe = click.Command(
+    "describe",
+    callback=new.callback,
+    params=new.params,
+    help=(new.help or "").replace(
+        "Describe a new task", "Alias of `specflow new`: describe a new task", 1
+    ),
+    short_help="Alias of `specflow new`.",
+)
+cli.add_command(describe)
 
 
 @cli.command()
