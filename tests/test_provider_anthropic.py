@@ -702,3 +702,16 @@ def test_the_server_refuses_what_the_api_refuses(anthropic_server: AnthropicServ
         "A maximum of 4 blocks with cache_control may be provided. Found 5."
     )
     assert anthropic_server.pending == 0
+
+
+def test_a_400_blames_only_the_parameter_that_was_sent(
+    anthropic_server: AnthropicServer, make: Callable[..., AnthropicProvider], sleeps: list[float]
+) -> None:
+    anthropic_server.script(
+        AnthropicServer.bad_request("temperature and top_p cannot both be specified")
+    )
+    with pytest.raises(ProviderError) as caught:
+        make().complete(request(model="claude-haiku-4-5", stage="spec"))
+    message = str(caught.value)
+    assert "`temperature` comes from `[stages.spec] temperature`" in message
+    assert "top_p` comes from" not in message  # the request carried no top_p

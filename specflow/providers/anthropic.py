@@ -187,8 +187,12 @@ class AnthropicProvider:
             return ProviderError(self._refused(status, text))
         return ProviderError(
             f"the Anthropic API refused the request ({summary})."
-            + setting_hint(text, request.stage, status=status)
+            + setting_hint(text, request.stage, status=status, sent=self._sent(request))
         )
+
+    def _sent(self, request: Request) -> set[str]:
+        cap = lookup("anthropic", request.model, self.table)
+        return set(plan_decoding(request.decoding, cap, request.stage)[0])
 
     def _refused(self, status: int, text: str) -> str:
         used = self._credential[0] if self._credential else "no credential"

@@ -136,6 +136,10 @@ class OpenAICompatProvider:
     def _timeout(self) -> TransientFailure:
         return TransientFailure(f"no reply within {self.config.timeout_s:g} s", unreachable=True)
 
+    def _sent(self, request: Request) -> set[str]:
+        cap = lookup("openai", request.model, self.table)
+        return set(plan_decoding(request.decoding, cap, request.stage)[0])
+
     def _status_failure(self, exc: openai.APIStatusError, request: Request) -> Exception:
         status = exc.status_code
         etype, message = error_parts(exc.body)
@@ -147,7 +151,7 @@ class OpenAICompatProvider:
             return ProviderError(self._refused(status, text))
         return ProviderError(
             f"the server at {self.base_url} refused the request ({summary})."
-            + setting_hint(text, request.stage, status=status)
+            + setting_hint(text, request.stage, status=status, sent=self._sent(request))
         )
 
     def _refused(self, status: int, text: str) -> str:

@@ -18,7 +18,7 @@ import email.utils
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -177,12 +177,22 @@ def error_parts(body: object) -> tuple[str | None, str | None]:
     return None, None
 
 
-def setting_hint(message: str, stage: str, *, status: int = 400) -> str:
-    """Which setting of specflow's config set the parameter an API error names, if any."""
+def setting_hint(
+    message: str, stage: str, *, status: int = 400, sent: Collection[str] | None = None
+) -> str:
+    """Which setting of specflow's config set the parameter an API error names, if any.
+
+    With *sent* (the decoding settings the request carried), a parameter the message names
+    but the request did not carry ("temperature and top_p cannot both be set", when only
+    temperature was sent) is not blamed.
+    """
     named: list[str] = []
     for match in _PARAMETER.finditer(message):
         if match.group(1) not in named:
             named.append(match.group(1))
+    if sent is not None:
+        carried = [n for n in named if _PARAMETER_KEYS[n] in sent or n == "max_tokens"]
+        named = carried or named
     if named:
         sources = "; ".join(
             f"`{name}` comes from `[stages.{stage}] {_PARAMETER_KEYS[name]}`" for name in named
