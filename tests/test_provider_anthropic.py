@@ -401,7 +401,7 @@ def test_a_400_naming_the_thinking_budget_names_the_thinking_key(
         AnthropicServer.bad_request("`max_tokens` must be greater than `thinking.budget_tokens`")
     )
     with pytest.raises(ProviderError) as caught:
-        make().complete(request(stage="implement"))
+        make().complete(request(stage="implement", decoding=Decoding(effort="high", thinking=2048)))
     assert str(caught.value).endswith(
         "`max_tokens` comes from `[stages.implement] max_tokens`; `thinking` comes from "
         "`[stages.implement] thinking`; `budget_tokens` comes from `[stages.implement] "
