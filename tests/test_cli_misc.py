@@ -11,6 +11,7 @@ import pytest
 from specflow.ui import StreamPrinter
 from tests.fakes import Text
 from tests.fakes.anthropic_server import AnthropicServer
+from tests.fakes.openai_server import OpenAIServer
 from tests.helpers import run
 from tests.samples import SCOPE_REPLY
 
@@ -85,3 +86,25 @@ def test_printer_restart_says_what_was_discarded() -> None:
         "scope: waiting\npartial \n[specflow] HTTP 529 overloaded; retrying in 0.5 s; the partial "
         "reply above is discarded\nwhole reply\n"
     )
+
+
+def test_scope_through_a_local_openai_compatible_server(
+    repo: Path, openai_server: OpenAIServer
+) -> None:
+    (repo / ".specflow").mkdir()
+    (repo / ".specflow/config.toml").write_text(
+        'provider = "openai"\nmodel = "qwen2.5-coder:14b"\n'
+        f'[openai]\nbase_url = "{openai_server.base_url}"\n'
+        "[stages.scope]\ntop_k = 40\n"
+    )
+    run("new", "Add a health endpoint")
+    openai_server.script(Text(SCOPE_REPLY))
+    result = run("scope")
+    assert result.exit_code == 0, result.output
+    assert "scope: sending temperature=0.8, top_k=40 to qwen2.5-coder:14b" in result.stderr
+    assert "scope: not honoured: effort" in result.stderr
+    (request,) = openai_server.requests
+    assert request.body["model"] == "qwen2.5-coder:14b"
+    assert request.body["temperature"] == 0.8
+    assert request.body["top_k"] == 40
+    assert (repo / ".specflow/tasks/add-a-health-endpoint/scope.md").read_text() == SCOPE_REPLY
