@@ -17,12 +17,13 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from specflow.capabilities import SAMPLING_KNOBS, lookup, plan_decoding
+from specflow.capabilities import SAMPLING_KNOBS
 from specflow.config import AnthropicConfig, CapabilityEntry
 from specflow.errors import ConfigError, ProviderError, ProviderUnreachable
 from specflow.providers.base import Message, Reply, Request, SystemBlock, TextCallback, Usage
 from specflow.providers.retry import (
     PERMANENT_STREAM_ERRORS,
+    RetryingProvider,
     RetryPolicy,
     TransientFailure,
     describe_cause,
@@ -30,7 +31,6 @@ from specflow.providers.retry import (
     parse_retry_after,
     redact,
     setting_hint,
-    with_retries,
 )
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ RETRY_STATUSES = frozenset({408, 429})
 log = logging.getLogger(__name__)
 
 
-class AnthropicProvider:
+class AnthropicProvider(RetryingProvider):
     """The Anthropic Messages API, streamed. Never logs or writes the key."""
 
     name = "anthropic"
@@ -63,26 +63,11 @@ class AnthropicProvider:
         self._sleep = sleep
         self._policy = RetryPolicy(config.max_retries, config.retry_after_cap_s)
 
-    def complete(self, request: Request, on_text: TextCallback | None = None) -> Reply:
-        """Send *request*, stream its text to *on_text*, and return the whole reply."""
-        credential = self._require_credential()
-        cap = lookup("anthropic", request.model, self.table)
-        sent, withheld = plan_decoding(request.decoding, cap, request.stage, model=request.model)
-        params = build_params(request, sent, caching=self.config.prompt_caching)
-        started = time.monotonic()
-        with self._client(credential) as client:
-            reply, retries = with_retries(
-                lambda: self._attempt(client, params, request, on_text),
-                self._policy,
-                sleep=self._sleep,
-                on_text=on_text,
-                exhausted=self._exhausted,
-            )
-        reply.latency_s = time.monotonic() - started
-        reply.retries = retries
-        reply.sent = sent
-        reply.withheld = withheld
-        return reply
+    def _params(self, request: Request, sent: Mapping[str, Any]) -> dict[str, Any]:
+        return build_params(request, sent, caching=self.config.prompt_caching)
+
+    def _connect(self) -> anthropic.Anthropic:
+        return self._client(self._require_credential())
 
     def _require_credential(self) -> tuple[str, str]:
         if self._credential is None:
@@ -189,10 +174,6 @@ class AnthropicProvider:
             f"the Anthropic API refused the request ({summary})."
             + setting_hint(text, request.stage, status=status, sent=self._sent(request))
         )
-
-    def _sent(self, request: Request) -> set[str]:
-        cap = lookup("anthropic", request.model, self.table)
-        return set(plan_decoding(request.decoding, cap, request.stage)[0])
 
     def _refused(self, status: int, text: str) -> str:
         used = self._credential[0] if self._credential else "no credential"

@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from specflow.capabilities import lookup, plan_decoding
 from specflow.config import CapabilityEntry, OpenAIConfig
 from specflow.errors import ProviderError, ProviderUnreachable
 from specflow.providers.base import Reply, Request, TextCallback, Usage
 from specflow.providers.retry import (
+    RetryingProvider,
     RetryPolicy,
     TransientFailure,
     describe_cause,
@@ -26,7 +26,6 @@ from specflow.providers.retry import (
     parse_retry_after,
     redact,
     setting_hint,
-    with_retries,
 )
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ RETRY_STATUSES = frozenset({408, 429})
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "content_filter": "refusal"}
 
 
-class OpenAICompatProvider:
+class OpenAICompatProvider(RetryingProvider):
     """Chat completions on an OpenAI-compatible endpoint, streamed."""
 
     name = "openai"
@@ -57,25 +56,11 @@ class OpenAICompatProvider:
         self._sleep = sleep
         self._policy = RetryPolicy(config.max_retries, config.retry_after_cap_s)
 
-    def complete(self, request: Request, on_text: TextCallback | None = None) -> Reply:
-        """Send *request*, stream its text to *on_text*, and return the whole reply."""
-        cap = lookup("openai", request.model, self.table)
-        sent, withheld = plan_decoding(request.decoding, cap, request.stage, model=request.model)
-        params = build_params(request, sent)
-        started = time.monotonic()
-        with self._client() as client:
-            reply, retries = with_retries(
-                lambda: self._attempt(client, params, request, on_text),
-                self._policy,
-                sleep=self._sleep,
-                on_text=on_text,
-                exhausted=self._exhausted,
-            )
-        reply.latency_s = time.monotonic() - started
-        reply.retries = retries
-        reply.sent = sent
-        reply.withheld = withheld
-        return reply
+    def _params(self, request: Request, sent: Mapping[str, Any]) -> dict[str, Any]:
+        return build_params(request, sent)
+
+    def _connect(self) -> openai.OpenAI:
+        return self._client()
 
     def _client(self) -> openai.OpenAI:
         import openai
@@ -135,10 +120,6 @@ class OpenAICompatProvider:
 
     def _timeout(self) -> TransientFailure:
         return TransientFailure(f"no reply within {self.config.timeout_s:g} s", unreachable=True)
-
-    def _sent(self, request: Request) -> set[str]:
-        cap = lookup("openai", request.model, self.table)
-        return set(plan_decoding(request.decoding, cap, request.stage)[0])
 
     def _status_failure(self, exc: openai.APIStatusError, request: Request) -> Exception:
         status = exc.status_code

@@ -19,10 +19,14 @@ import random
 import re
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from specflow.capabilities import lookup, plan_decoding
+from specflow.config import CapabilityEntry
 from specflow.errors import ProviderError
+from specflow.providers.base import Reply, Request, TextCallback
 
 T = TypeVar("T")
 
@@ -207,3 +211,55 @@ def setting_hint(
             "check the model id."
         )
     return ""
+
+
+class RetryingProvider:
+    """What the network providers share: plan the decoding, then retry a streamed request.
+
+    A subclass says how to build the request body (`_params`), open a client (`_connect`), make
+    one attempt (`_attempt`) and word a failure once retries run out (`_exhausted`).
+    """
+
+    name: str
+    table: list[CapabilityEntry]
+    _policy: RetryPolicy
+    _sleep: Callable[[float], None]
+
+    def complete(self, request: Request, on_text: TextCallback | None = None) -> Reply:
+        """Send *request*, stream its text to *on_text*, and return the whole reply."""
+        cap = lookup(self.name, request.model, self.table)
+        sent, withheld = plan_decoding(request.decoding, cap, request.stage, model=request.model)
+        params = self._params(request, sent)
+        started = time.monotonic()
+        with self._connect() as client:
+            reply, retries = with_retries(
+                lambda: self._attempt(client, params, request, on_text),
+                self._policy,
+                sleep=self._sleep,
+                on_text=on_text,
+                exhausted=self._exhausted,
+            )
+        reply.latency_s = time.monotonic() - started
+        reply.retries = retries
+        reply.sent = sent
+        reply.withheld = withheld
+        return reply
+
+    def _sent(self, request: Request) -> set[str]:
+        """The decoding settings *request* carried, for naming what an error blames."""
+        cap = lookup(self.name, request.model, self.table)
+        return set(plan_decoding(request.decoding, cap, request.stage)[0])
+
+    def _params(self, request: Request, sent: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _connect(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _attempt(
+        self, client: Any, params: dict[str, Any], request: Request, on_text: TextCallback | None
+    ) -> Reply:
+        raise NotImplementedError
+
+    def _exhausted(self, failure: TransientFailure, attempts: int) -> ProviderError:
+        raise NotImplementedError
