@@ -672,13 +672,35 @@ def review(
         specflow review --staged
         specflow review --range origin/main..HEAD --json
     """
-    from specflow.review import Mode, ReviewOptions, format_result, run_review
+    from pathlib import Path
+
+    from specflow import review_memo
+    from specflow.repo import find_root
 
     if sum((staged, bool(rev_range), bool(files))) > 1:
         from specflow.errors import UsageError
 
         raise UsageError("pass one of --staged, --range or --files")
-    chosen: Mode = "range" if rev_range else "files" if files else "staged"
+    chosen: review_memo.Mode = "range" if rev_range else "files" if files else "staged"
+    root = find_root(Path.cwd())
+    diff = review_memo.read_diff(root, chosen, rev_range, files)
+    memo = None
+    if not no_cache and reply is None and review_memo.memo_enabled():
+        # A change judged before is answered without loading the config, the task store or
+        # the prompts (see review_memo): the hook's common case stays well under a second.
+        asked = (chosen, rev_range, files, task_slug, threshold, fail_open, provider, model)
+        memo = review_memo.memo_key(root, diff, asked, os.environ)
+        known = review_memo.recall(root, memo)
+        if known is not None:
+            click.echo(json.dumps(known.data, indent=2) if as_json else known.text, nl=as_json)
+            if known.blocked:
+                click.get_current_context().exit(1)
+            return
+
+    from dataclasses import replace
+
+    from specflow.review import ReviewOptions, format_result, run_review
+
     options = ReviewOptions(
         mode=chosen,
         rev_range=rev_range,
@@ -691,12 +713,17 @@ def review(
     )
     session = _session(provider, model)
     result = run_review(
-        session, options, ci=os.environ.get("CI", "").lower() in ("1", "true", "yes")
+        session, options, ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"), diff=diff
     )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         click.echo(format_result(result), nl=False)
+    if memo is not None and result.rememberable:
+        again = replace(result, cached=True)  # a re-run is answered from the cache
+        review_memo.remember(
+            root, memo, review_memo.Remembered(format_result(again), again.to_json(), again.blocked)
+        )
     if result.blocked:
         click.get_current_context().exit(1)
 

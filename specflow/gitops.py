@@ -1,14 +1,18 @@
 """Git access for specflow: repository root, diffs, file state and the hooks folder.
 
-The only module that imports GitPython, and only inside functions: `import git` costs about
-90 ms (it runs `git version`), which `specflow --help`, `status` and `check` never pay.
+Git commands run as plain subprocesses (`_run`): the review gate runs on every commit and a
+cached review has a budget of a quarter of a second, of which `import git` alone would take
+60-110 ms (it imports GitPython's object model and runs `git version`) just to start the same
+subprocess. GitPython's object model reads the blobs of HEAD (`head_content`), imported
+inside that function only, so `specflow --help`, `status`, `check` and `review` never pay it.
 
 Git hands its hooks environment variables that point at *its* view of the repository
 (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE, GIT_PREFIX, ...). Inherited by a git command that
 specflow runs — from a submodule's hook, a worktree's hook, or a hook of another repository
 that calls specflow — they redirect that command to the wrong repository or index (see
 https://github.com/pre-commit/pre-commit/issues/300). So every command runs with those
-variables removed (`clean_git_env`, after pre-commit's `no_git_env`).
+variables removed (`clean_git_env`, after pre-commit's `no_git_env`), and GitPython runs
+with them taken out of os.environ.
 
 One exception, on purpose: the staged diff honours a GIT_INDEX_FILE that lies inside this
 repository's git directory. During `git commit -a` or `git commit <paths>` git builds the
@@ -25,10 +29,12 @@ Output is decoded as UTF-8; bytes that are not UTF-8 become U+FFFD.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from specflow.errors import SpecflowError, UsageError
 
@@ -77,8 +83,8 @@ _DIFF_OPTIONS = (
 _NOT_A_REPO = "specflow works inside a git repository; run `git init` first"
 
 # GitPython builds each child's environment from os.environ and can only add to it, so
-# cleaning means removing keys from os.environ for the duration of one command; the lock
-# keeps two threads from interleaving that.
+# cleaning means removing keys from os.environ while it runs; the lock keeps two threads from
+# interleaving that.
 _ENV_LOCK = threading.Lock()
 
 
@@ -170,14 +176,17 @@ def head_content(root: Path, path: str | Path) -> str | None:
     rel = _repo_relative(root, path, base=root)
     if rel == ".":
         return None
-    status, out, _ = _run(root, "ls-tree", "-z", "HEAD", "--", rel)
-    if status != 0 or not out:
-        return None
-    meta, _, _ = out.partition(b"\t")
-    _mode, kind, sha = meta.decode("ascii").split()
-    if kind != "blob":
-        return None
-    return _text(_checked_bytes(root, "cat-file", "blob", sha))
+    with _gitpython(root) as repo:
+        try:
+            item = repo.head.commit.tree / rel
+        except ValueError:  # no commit yet: HEAD names a branch that does not exist
+            return None
+        except KeyError:  # no such path in HEAD
+            return None
+        if item.type != "blob":
+            return None
+        data: bytes = item.data_stream.read()
+    return _text(data)
 
 
 def is_tracked_and_modified(root: Path, path: str | Path) -> bool:
@@ -321,24 +330,30 @@ def _checked_bytes(root: Path, *args: str, env: Mapping[str, str] | None = None)
 
 
 def _run(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> tuple[int, bytes, str]:
-    """Run git in *cwd* with a clean environment; return (exit status, stdout, stderr)."""
+    """Run git in *cwd* with a clean environment; return (exit status, stdout, stderr).
+
+    *env* adds to the cleaned environment (e.g. the hook's GIT_INDEX_FILE, vetted above).
+    """
+    command = [os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git", *_CONFIG_OVERRIDES, *args]
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, env={**clean_git_env(), **(env or {})}, capture_output=True
+        )
+    except OSError as exc:  # no git on PATH, or not executable
+        raise GitError(f"git could not be run ({exc}); install git, put it on PATH") from None
+    return done.returncode, done.stdout, _text(done.stderr)
+
+
+@contextmanager
+def _gitpython(root: Path) -> Iterator[Any]:
+    """GitPython's Repo for *root*, with the redirecting GIT_* variables out of os.environ."""
     with _ENV_LOCK, _without_redirecting_git_vars():
         try:
             import git
         except ImportError as exc:  # GitPython raises ImportError when git itself is missing
             raise GitError(f"git could not be loaded ({exc}); install git, put it on PATH") from exc
-        command = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *_CONFIG_OVERRIDES, *args]
-        try:
-            return git.Git(str(cwd)).execute(
-                command,
-                with_extended_output=True,
-                with_exceptions=False,
-                stdout_as_string=False,
-                strip_newline_in_stdout=False,
-                env=dict(env or {}),
-            )
-        except git.GitCommandNotFound as exc:
-            raise GitError(f"git could not be run ({exc}); install git, put it on PATH") from exc
+        with git.Repo(root) as repo:
+            yield repo
 
 
 @contextmanager

@@ -12,13 +12,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from specflow.contracts.review import Finding, ReviewReply, blocks, check_review
 from specflow.diffs import Chunk, FileDiff, SkippedFile, filter_files, parse_diff, split_for_budget
 from specflow.errors import CheckFailed, ProviderUnreachable, StateError
 from specflow.fsutil import atomic_write_text
 from specflow.providers.base import SystemBlock
+from specflow.review_memo import Mode, read_diff
 from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 from specflow.ui import notice
 from specflow.workspace import Task
 
-Mode = Literal["staged", "range", "files"]
 PROMPT_VERSION = "review-1"
 
 
@@ -54,6 +54,9 @@ class ReviewResult:
     notes: list[str] = field(default_factory=list)
     handoff: Handoff | None = None
     task: str | None = None
+    # The verdict came from the verdict cache or went into it, and nothing was skipped with a
+    # notice: the review memo may answer the same review again (see review_memo).
+    rememberable: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,22 +73,13 @@ class ReviewResult:
         }
 
 
-def read_diff(session: Session, options: ReviewOptions) -> str:
-    from specflow import gitops
-
-    root = session.ws.root
-    if options.mode == "range":
-        assert options.rev_range is not None
-        return gitops.range_diff(root, options.rev_range)
-    if options.mode == "files":
-        return gitops.files_diff(root, options.paths)
-    return gitops.staged_diff(root)
-
-
 def pick_task(
-    session: Session, slug: str | None, paths: list[str]
+    session: Session, slug: str | None, paths: list[str], problems: list[str] | None = None
 ) -> tuple[Task | None, str | None]:
-    """The task whose spec the change is checked against, and that spec's text."""
+    """The task whose spec the change is checked against, and that spec's text.
+
+    A task that cannot be read is skipped with a notice (and its message added to *problems*).
+    """
     ws = session.ws
     if slug:
         task = ws.load(slug)
@@ -98,6 +92,8 @@ def pick_task(
             task = ws.load(candidate)
         except StateError as exc:
             notice(f"review: skipping a task: {exc}")
+            if problems is not None:
+                problems.append(str(exc))
             continue
         spec = ws.artifact_path(task, "spec")
         if not spec.is_file():
@@ -202,11 +198,16 @@ def gate_session(session: Session) -> Session:
     return replace(session, config=patient)
 
 
-def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewResult:
-    """Review the change *options* names; the result says whether it blocks the commit."""
+def run_review(
+    session: Session, options: ReviewOptions, *, ci: bool, diff: str | None = None
+) -> ReviewResult:
+    """Review the change *options* names (its *diff*, when already read); the result says
+    whether it blocks the commit."""
     session = gate_session(session)
     threshold = options.threshold or session.config.review.threshold
-    files = parse_diff(read_diff(session, options))
+    if diff is None:
+        diff = read_diff(session.ws.root, options.mode, options.rev_range, options.paths)
+    files = parse_diff(diff)
     kept, skipped = filter_files(files, session.config.review.exclude)
     result = ReviewResult(
         "PASS", [], threshold, False, skipped=skipped, reviewed=[f.path for f in kept]
@@ -220,7 +221,8 @@ def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewR
         return result
     if not _within_size(kept, session, options, result):
         return result
-    task, spec = pick_task(session, options.task_slug, result.reviewed)
+    problems: list[str] = []
+    task, spec = pick_task(session, options.task_slug, result.reviewed, problems)
     result.task = task.slug if task else None
     if options.reply is not None:
         reply = _ingest(session, task, redacted, options.reply)
@@ -231,11 +233,13 @@ def run_review(session: Session, options: ReviewOptions, *, ci: bool) -> ReviewR
     )
     if cached is not None:
         result.cached = True
+        result.rememberable = not problems
         return _verdict(result, cached.findings, threshold)
     merged = _ask_model(session, task, spec, redacted, result, _fail_open(session, options, ci), ci)
     if merged is None:
         return result  # a handoff prompt was written, or the gate failed open
     _to_cache(session, key, merged)
+    result.rememberable = not problems and options.use_cache and session.config.review.cache
     return _verdict(result, merged.findings, threshold)
 
 

@@ -80,7 +80,12 @@ def test_text_output(repo: Path, claude: AnthropicServer) -> None:
     assert "Blocked: findings at or above MAJOR." in result.stdout
 
 
-def test_cached_verdict_makes_no_request(repo: Path, claude: AnthropicServer) -> None:
+def test_cached_verdict_makes_no_request(
+    repo: Path, claude: AnthropicServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "SPECFLOW_REVIEW_MEMO", "0"
+    )  # the verdict cache itself (see test_review_memo)
     _stage(repo, "app.py", "x = 1\n")
     claude.script(Text(review_reply()))
     assert _review()[0] == 0
@@ -90,7 +95,12 @@ def test_cached_verdict_makes_no_request(repo: Path, claude: AnthropicServer) ->
     assert (repo / ".specflow/cache/.gitignore").is_file()
 
 
-def test_cached_review_does_not_import_the_sdk(repo: Path, claude: AnthropicServer) -> None:
+def test_cached_review_does_not_import_the_sdk(
+    repo: Path, claude: AnthropicServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "SPECFLOW_REVIEW_MEMO", "0"
+    )  # the verdict cache itself (see test_review_memo)
     _stage(repo, "app.py", "x = 1\n")
     claude.script(Text(review_reply()))
     assert _review()[0] == 0

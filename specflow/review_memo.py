@@ -1,0 +1,143 @@
+"""The gate's memory: `specflow review` on a change it has already judged answers at once.
+
+The verdict cache (review.py) keys a model's verdict by what the model saw: the redacted
+diff, the spec, the rules, the templates and the model. Computing that key takes the
+validated config, the task store and the prompts, and importing pydantic for them costs
+about 0.2 s on its own. A hook runs on every commit, so the memo sits in front of it: it
+keys the command's whole *result* by the raw bytes of everything the review reads, which
+needs only git and hashlib:
+
+- the diff (the same gitops call the review makes), the command's options and the
+  current folder (`--files` paths are relative to it);
+- `.specflow/config.toml`, the SPECFLOW_PROVIDER / SPECFLOW_MODEL overrides and CI;
+- every task's `task.json` and `spec.md`, and the current-task pointer;
+- the project's template and rule overrides, the packaged ones, and specflow's version.
+
+Any change to any of them is a miss: the ordinary path runs (and may still find the verdict
+in the verdict cache). Only results whose verdict came from or went into the verdict cache
+are remembered, so `review.cache = false`, `--no-cache`, a handoff, a gate that failed open
+and an ingested `--reply` are never answered from here. A memo file holds the key and the
+printed result (findings quote redacted code only); a damaged one is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from specflow import __version__
+from specflow.fsutil import atomic_write_text
+from specflow.repo import SPECFLOW_DIR
+from specflow.resources import packaged_dir
+
+Mode = Literal["staged", "range", "files"]
+FORMAT = "specflow-review-memo-1"
+ENV_KEYS = ("SPECFLOW_PROVIDER", "SPECFLOW_MODEL", "CI")
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """A result printed before: the text and JSON forms, and whether it blocked."""
+
+    text: str
+    data: dict[str, Any]
+    blocked: bool
+
+
+def read_diff(root: Path, mode: Mode, rev_range: str | None, paths: Sequence[str]) -> str:
+    """The diff a review of *mode* reads: staged (default), a revision range, or files."""
+    from specflow import gitops
+
+    if mode == "range":
+        assert rev_range is not None
+        return gitops.range_diff(root, rev_range)
+    if mode == "files":
+        return gitops.files_diff(root, paths)
+    return gitops.staged_diff(root)
+
+
+def memo_key(
+    root: Path,
+    diff: str,
+    options: Sequence[object],
+    env: Mapping[str, str],
+    cwd: Path | None = None,
+) -> str:
+    """The hash of everything a review of *diff* in *root* reads, with its *options*."""
+    digest = hashlib.sha256()
+
+    def part(data: bytes | str) -> None:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        digest.update(len(raw).to_bytes(8, "big"))
+        digest.update(raw)
+
+    part(FORMAT)
+    part(__version__)
+    part(json.dumps([repr(o) for o in options]))
+    part(str(cwd or Path.cwd()))
+    part(json.dumps({k: env.get(k) for k in ENV_KEYS}, sort_keys=True))
+    part(diff)
+    for path in _inputs(root):
+        part(str(path))
+        try:
+            part(path.read_bytes())
+        except OSError:
+            part(b"\0unreadable")
+    return digest.hexdigest()
+
+
+def _inputs(root: Path) -> list[Path]:
+    """The files the review reads besides the diff, in a fixed order; absent ones too."""
+    home = root / SPECFLOW_DIR
+    files = [home / "config.toml", home / "current"]
+    tasks = home / "tasks"
+    if tasks.is_dir():
+        for folder in sorted(tasks.iterdir()):
+            files += [folder / "task.json", folder / "spec.md"]
+    for kind in ("templates", "rules"):
+        files += _tree(home / kind)
+        files += _tree(packaged_dir(kind))
+    return files
+
+
+def _tree(folder: Path) -> Iterable[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def _path(root: Path, key: str) -> Path:
+    return root / SPECFLOW_DIR / "cache" / "review" / f"memo-{key[:32]}.json"
+
+
+def recall(root: Path, key: str) -> Remembered | None:
+    """The result remembered under *key*, or None (absent or damaged: a miss)."""
+    path = _path(root, key)
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored["key"] != key:
+            return None
+        return Remembered(str(stored["text"]), dict(stored["data"]), bool(stored["blocked"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember(root: Path, key: str, result: Remembered) -> None:
+    """Keep *result* under *key*; the cache folder keeps itself out of git."""
+    cache = root / SPECFLOW_DIR / "cache"
+    ignore = cache / ".gitignore"
+    if not ignore.exists():
+        atomic_write_text(ignore, "# written by specflow: the review cache stays local\n*\n")
+    record = {"key": key, "text": result.text, "data": result.data, "blocked": result.blocked}
+    atomic_write_text(_path(root, key), json.dumps(record, indent=1) + "\n")
+
+
+def memo_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """False when SPECFLOW_REVIEW_MEMO=0 (to time or debug the ordinary path)."""
+    value = (os.environ if env is None else env).get("SPECFLOW_REVIEW_MEMO", "1")
+    return value.strip().lower() not in ("0", "false", "no", "off")
