@@ -91,19 +91,26 @@ def bench_env(home: Path, server: AnthropicServer | None = None) -> dict[str, st
     return env
 
 
-def interleaved_medians(
-    commands: dict[str, list[str]], runs: int, cwd: Path, env: dict[str, str]
-) -> dict[str, float]:
-    """Median wall time in seconds of each command, run in turn *runs* times after a warm-up.
+def interleaved_times(
+    commands: dict[str, list[str]],
+    runs: int,
+    cwd: Path,
+    env: dict[str, str],
+    envs: dict[str, dict[str, str]] | None = None,
+) -> dict[str, list[float]]:
+    """Wall times in seconds of each command, run in turn *runs* times after a warm-up.
 
     Taking the commands in turn, rather than all runs of one then all of the next, spreads
     any change in the machine's load over every command alike, so their differences hold.
+    *envs* gives a command its own environment (by label) instead of *env*.
     """
     times: dict[str, list[float]] = {label: [] for label in commands}
     for lap in range(runs + 1):
         for label, cmd in commands.items():
             start = time.perf_counter()
-            done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
+            done = subprocess.run(
+                cmd, cwd=cwd, env=(envs or {}).get(label, env), capture_output=True, check=False
+            )
             elapsed = time.perf_counter() - start
             if done.returncode not in (0, 1):
                 raise SystemExit(
@@ -111,7 +118,25 @@ def interleaved_medians(
                 )
             if lap:  # lap 0 is the warm-up: file cache, .pyc files
                 times[label].append(elapsed)
+    return times
+
+
+def interleaved_medians(
+    commands: dict[str, list[str]], runs: int, cwd: Path, env: dict[str, str]
+) -> dict[str, float]:
+    """Median wall time in seconds of each command (see interleaved_times)."""
+    times = interleaved_times(commands, runs, cwd, env)
     return {label: statistics.median(values) for label, values in times.items()}
+
+
+def paired_excess(times: dict[str, list[float]], label: str, base: str) -> float:
+    """Median over the laps of (*label*'s time - *base*'s time in the same lap).
+
+    This machine's speed drifts by tens of percent from one second to the next; the two
+    commands of one lap ran a moment apart, so their difference holds where a difference of
+    two medians taken over the whole run does not.
+    """
+    return statistics.median(a - b for a, b in zip(times[label], times[base], strict=True))
 
 
 def git(cwd: Path, env: dict[str, str], *args: str) -> str:

@@ -21,8 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from specflow.anchoring import AnchorPolicy, TokenLedger, estimate_tokens
 from specflow.contracts.base import ContractResult
-from specflow.contracts.implement import ImplementReply, check_implement, parse_checklist
-from specflow.contracts.spec import SpecDoc, check_spec, template_headings
+from specflow.contracts.implement import check_implement, parse_checklist
+from specflow.contracts.models import ImplementReply, SpecDoc
+from specflow.contracts.spec import check_spec, template_headings
 from specflow.describe import LANGS
 from specflow.engine import Outcome, Prepared
 from specflow.errors import CheckFailed, StateError, UsageError

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from specflow.contracts.review import Finding, ReviewReply, blocks, check_review
+from specflow.contracts.models import Finding, ReviewReply
+from specflow.contracts.review import blocks, check_review
 from specflow.diffs import Chunk, FileDiff, SkippedFile, filter_files, parse_diff, split_for_budget
 from specflow.errors import CheckFailed, ProviderUnreachable, StateError
 from specflow.fsutil import atomic_write_text

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specflow.contracts.answers import Answer, parse_answers, render_answers, set_answer
-from specflow.contracts.scope import BlockerReply, ScopeReply, check_scope
+from specflow.contracts.models import BlockerReply, ScopeReply
+from specflow.contracts.scope import check_scope
 from specflow.describe import parse_describe
 from specflow.engine import Outcome, Prepared
 from specflow.errors import StateError, UsageError

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from specflow.contracts.base import ContractResult
+from specflow.contracts.models import SpecDoc
 from specflow.contracts.scope import check_scope
-from specflow.contracts.spec import SpecDoc, check_spec, template_headings
+from specflow.contracts.spec import check_spec, template_headings
 from specflow.describe import parse_describe
 from specflow.engine import Prepared
 from specflow.errors import StateError, UsageError

@@ -6,12 +6,8 @@ from __future__ import annotations
 import pytest
 
 from specflow.contracts.base import ContractResult
-from specflow.contracts.implement import (
-    ImplementReply,
-    ReviewItem,
-    check_implement,
-    parse_checklist,
-)
+from specflow.contracts.implement import check_implement, parse_checklist
+from specflow.contracts.models import ImplementReply, ReviewItem
 from specflow.errors import ConfigError
 
 STANDARDS = """# Engineering standards

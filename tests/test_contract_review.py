@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 
 from specflow.contracts.base import ContractResult
+from specflow.contracts.models import Finding, ReviewReply
 from specflow.contracts.registry import STAGES, check
 from specflow.contracts.review import (
     SEVERITIES,
-    Finding,
-    ReviewReply,
     blocks,
     check_review,
     render_review,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from specflow.contracts.base import ContractResult
-from specflow.contracts.scope import BlockerReply, ScopeReply, check_scope
+from specflow.contracts.models import BlockerReply, ScopeReply
+from specflow.contracts.scope import check_scope
 
 QUESTIONS = [
     "Which Oracle version runs the job table?",

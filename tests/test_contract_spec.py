@@ -7,7 +7,8 @@ import pytest
 
 from specflow.contracts.base import ContractResult
 from specflow.contracts.markdown import code_span, code_spans, parse, unquote_code
-from specflow.contracts.spec import SpecDoc, SpecSection, Unknown, check_spec, template_headings
+from specflow.contracts.models import SpecDoc, SpecSection, Unknown
+from specflow.contracts.spec import check_spec, template_headings
 from specflow.errors import ConfigError
 
 TEMPLATE = """<!-- every `##` heading below is required -->
@@ -550,3 +551,18 @@ def test_crlf_line_endings_give_the_same_lines() -> None:
     result = check_spec(text, HEADINGS)
     assert result.ok
     assert result.value is not None and result.value.sections[1].line == 5
+
+
+def test_the_value_is_built_on_first_use_and_once() -> None:
+    from specflow.prompts import Prompts
+    from tests.samples import SPEC_REPLY
+
+    packaged = template_headings(Prompts(None).spec_template())
+    result = check_spec(SPEC_REPLY, packaged)
+    assert result.ok and result.violations == []
+    first = result.value
+    assert isinstance(first, SpecDoc)
+    assert result.value is first
+    assert [u.id for u in first.unknowns] == ["U1"]
+    broken = check_spec(SPEC_REPLY.replace("## Out of Scope", "## Outside"), packaged)
+    assert not broken.ok and broken.value is None

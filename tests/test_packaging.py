@@ -165,3 +165,23 @@ def test_check_runs_offline_without_any_sdk(tmp_path: Path) -> None:
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
     )
     assert result.stdout.splitlines()[-1] == "RC 1 []", result.stdout + result.stderr
+
+
+def test_check_of_a_valid_spec_and_scope_needs_no_pydantic(tmp_path: Path) -> None:
+    from tests.samples import SCOPE_REPLY, SPEC_REPLY
+
+    (tmp_path / "spec.md").write_text(SPEC_REPLY)
+    (tmp_path / "scope.md").write_text(SCOPE_REPLY)
+    code = (
+        "import sys\nfrom specflow.cli import run\n"
+        "codes = []\n"
+        "for stage in ('spec', 'scope'):\n"
+        "    sys.argv = ['specflow', 'check', stage, stage + '.md']\n"
+        "    codes.append(run())\n"
+        "print('RC', codes, [m for m in ('pydantic', 'specflow.contracts.models') "
+        "if m in sys.modules])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.stdout.splitlines()[-1] == "RC [0, 0] []", result.stdout + result.stderr

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -19,11 +20,28 @@ class Violation:
         return f"line {self.line}: {self.message}"
 
 
-@dataclass
 class ContractResult(Generic[T]):
-    value: T | None = None
-    violations: list[Violation] = field(default_factory=list)
+    """The violations a checked text has, and its typed value when it has none.
+
+    The value is built on first use: `specflow check` reads only the violations, and so
+    never imports pydantic, which the values are made of (contracts/models.py).
+    """
+
+    def __init__(self, violations: list[Violation], build: Callable[[], T] | None = None) -> None:
+        if not violations and build is None:
+            raise ValueError("a result without violations needs the builder of its value")
+        self.violations = violations
+        self._build = build if not violations else None
+        self._value: T | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.violations and self.value is not None
+        return not self.violations
+
+    @property
+    def value(self) -> T | None:
+        """The typed value of a text that holds the contract; None when it does not."""
+        if self._value is None and self._build is not None:
+            self._value = self._build()
+            self._build = None
+        return self._value

@@ -6,9 +6,6 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from specflow.contracts.base import ContractResult, Violation
 from specflow.contracts.markdown import (
@@ -24,6 +21,7 @@ from specflow.contracts.markdown import (
     rejected,
     unquote_code,
 )
+from specflow.contracts.models import ImplementReply, ReviewItem, Status
 from specflow.errors import ConfigError
 
 SELF_REVIEW = "Self-Review"
@@ -34,7 +32,6 @@ LAYOUT = (
     "then `## Self-Review`"
 )
 
-Status = Literal["PASS", "FAIL", "N/A"]
 STATUSES: dict[str, Status] = {"PASS": "PASS", "FAIL": "FAIL", "N/A": "N/A"}
 
 _FILE_HEADING = re.compile(r"file\s*:\s*(?P<path>.*)", re.I | re.S)
@@ -60,28 +57,6 @@ FENCE_LANGUAGES = {
     "yaml": "yaml",
     "yml": "yaml",
 }
-
-
-class ReviewItem(BaseModel):
-    """One line of the self-review: a checklist item, its status, why, and the fix."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    name: str
-    status: Status
-    reason: str
-    fix: str | None = None
-
-
-class ImplementReply(BaseModel):
-    """A file written whole, and the model's review of it against the checklist."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    path: str | None
-    language: str | None
-    code: str
-    self_review: list[ReviewItem]
 
 
 def parse_checklist(standards_text: str) -> list[str]:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from specflow.contracts.base import ContractResult, Violation
 from specflow.contracts.markdown import (
@@ -24,9 +21,8 @@ from specflow.contracts.markdown import (
     rejected,
     unquote_code,
 )
+from specflow.contracts.models import Finding, ReviewReply, Severity, Verdict
 
-Severity = Literal["BLOCKER", "MAJOR", "MINOR", "NIT"]
-Verdict = Literal["PASS", "FAIL"]
 SEVERITIES: tuple[Severity, ...] = ("BLOCKER", "MAJOR", "MINOR", "NIT")  # most severe first
 _BY_NAME: dict[str, Severity] = {s: s for s in SEVERITIES}
 _RANK: dict[str, int] = {s: len(SEVERITIES) - 1 - i for i, s in enumerate(SEVERITIES)}
@@ -42,28 +38,6 @@ _LOCATION = re.compile(r"(?P<path>.+?)(?::(?P<line>\d+)(?:\s*[-–]\s*\d+)?)?")
 # The parts of a finding are split at ` — `; `--` and ` - ` are accepted when no dash is used.
 # A separator at the very start means the path is missing.
 _SEPARATORS = tuple(re.compile(rf"(?:^|\s+){dash}\s+") for dash in ("[—–]", "--", "-"))
-
-
-class Finding(BaseModel):
-    """One problem the reviewer found: how bad, where, which rule, what, and the proof."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    severity: Severity
-    path: str
-    line: int | None = None
-    rule: str
-    message: str
-    evidence: str
-
-
-class ReviewReply(BaseModel):
-    """The reviewer's verdict on a diff and the findings behind it."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    verdict: Verdict
-    findings: list[Finding]
 
 
 def severity_rank(severity: str) -> int:

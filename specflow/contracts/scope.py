@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING
 
 from specflow.contracts.base import ContractResult, Violation
 from specflow.contracts.markdown import (
@@ -21,6 +19,9 @@ from specflow.contracts.markdown import (
     rejected,
 )
 
+if TYPE_CHECKING:
+    from specflow.contracts.models import BlockerReply, ScopeReply
+
 MIN_QUESTIONS = 5
 MAX_QUESTIONS = 8
 QUESTIONS = "Scoping Questions"
@@ -31,28 +32,6 @@ NEEDS = "What I Need From You"
 DISCOVERY = "Phase 0 Discovery Plan"
 NORMAL_FORM = (QUESTIONS, RISKS, SIMPLIFICATION)
 BLOCKER_FORM = (BLOCKER, NEEDS, DISCOVERY)
-
-
-class ScopeReply(BaseModel):
-    """The normal scope reply: questions for the user, the risks seen, a simpler design."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    kind: Literal["questions"] = "questions"
-    questions: list[str]
-    risks: list[str]
-    simplification: str
-
-
-class BlockerReply(BaseModel):
-    """The blocker reply: what stops the work, what the user must supply, how to find out."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    kind: Literal["blocker"] = "blocker"
-    blocker: str
-    needs: list[str] | str
-    discovery_plan: str
 
 
 def check_scope(
@@ -104,14 +83,17 @@ def _check_questions_form(
         violations.append(empty_violation(simplification, "propose one simplification"))
     if questions is None or risks is None or simplification is None:
         return rejected(violations)
-    return finish(
-        violations,
-        lambda: ScopeReply(
+
+    def build() -> ScopeReply:
+        from specflow.contracts.models import ScopeReply
+
+        return ScopeReply(
             questions=[item.one_line for item in questions.items],
             risks=[item.one_line for item in risks.items],
             simplification=simplification.body_text,
-        ),
-    )
+        )
+
+    return finish(violations, build)
 
 
 def _question_violations(section: Section, least: int, most: int) -> list[Violation]:
@@ -175,14 +157,17 @@ def _check_blocker_form(doc: Document) -> ContractResult[ScopeReply | BlockerRep
         if section is not None and section.is_empty:
             violations.append(empty_violation(section, what))
     found = outline.found
-    return finish(
-        violations,
-        lambda: BlockerReply(
+
+    def build() -> BlockerReply:
+        from specflow.contracts.models import BlockerReply
+
+        return BlockerReply(
             blocker=found[norm(BLOCKER)].body_text,
             needs=_list_or_text(found[norm(NEEDS)]),
             discovery_plan=found[norm(DISCOVERY)].body_text,
-        ),
-    )
+        )
+
+    return finish(violations, build)
 
 
 def _list_or_text(section: Section) -> list[str] | str:

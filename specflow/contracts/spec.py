@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING
 
 from specflow.contracts.base import ContractResult, Violation
 from specflow.contracts.markdown import (
@@ -28,6 +27,9 @@ from specflow.contracts.markdown import (
 )
 from specflow.errors import ConfigError
 
+if TYPE_CHECKING:
+    from specflow.contracts.models import SpecDoc
+
 MATRIX = "Error Handling Matrix"
 FILE_PLAN = "Architecture & File Plan"
 TESTING = "Testing Strategy"
@@ -40,6 +42,7 @@ UNKNOWN_FORM = (
 _NA = re.compile(r"[*_]*N/A\b[*_]*(?P<rest>.*)", re.I | re.S)
 _NA_REASON = re.compile(r"\s*(?:—|–|--|-|:)\s*(?P<reason>\S.*)", re.S)
 _HEDGE = re.compile(r"\b(?:maybe|probably|I\s+think|should\s+work)\b", re.I)
+_HEDGE_WORDS = ("maybe", "probably", "think", "should")  # one is in every match of _HEDGE
 _UNKNOWN = re.compile(r"\bUNKNOWN:")
 _BACKTICK_RUN = re.compile(r"`+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -51,41 +54,6 @@ _TEST_RUNNER = re.compile(
     r"(?:pytest|python3? -m pytest|uv run pytest|npm test|npm run test|yarn test|pnpm test"
     r"|go test|cargo test|make test|make check|tox)\b"
 )
-
-
-class SpecSection(BaseModel):
-    """One section of the spec under its template heading."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    title: str
-    body: str
-    line: int
-    na: bool
-
-
-class Unknown(BaseModel):
-    """An open question the spec cannot decide yet, and how to close it."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    id: str
-    what: str
-    verify: str
-    blocks: str
-    line: int
-
-
-class SpecDoc(BaseModel):
-    """A spec that holds its contract, with the parts later stages use."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    sections: list[SpecSection]
-    file_plan: list[str]
-    unknowns: list[Unknown]
-    out_of_scope: list[str]
-    test_commands: list[str]
 
 
 def template_headings(template_text: str) -> list[str]:
@@ -122,10 +90,18 @@ def check_spec(text: str, headings: list[str]) -> ContractResult[SpecDoc]:
     violations.extend(_hedging(doc))
 
     def build() -> SpecDoc:
+        from specflow.contracts.models import SpecDoc, SpecSection, Unknown
+
         return SpecDoc(
-            sections=[_spec_section(s, headings, na[s.key]) for s in present],
+            sections=[
+                SpecSection(title=_title(s, headings), body=s.body_text, line=s.line, na=na[s.key])
+                for s in present
+            ],
             file_plan=file_plan,
-            unknowns=unknowns,
+            unknowns=[
+                Unknown(id=f"U{n}", what=what, verify=verify, blocks=blocks, line=line)
+                for n, (what, verify, blocks, line) in enumerate(unknowns, 1)
+            ],
             out_of_scope=_items(outline.found.get(norm(OUT_OF_SCOPE)), na),
             test_commands=_test_commands(outline.found.get(norm(TESTING))),
         )
@@ -133,9 +109,9 @@ def check_spec(text: str, headings: list[str]) -> ContractResult[SpecDoc]:
     return finish(violations, build)
 
 
-def _spec_section(section: Section, headings: list[str], na: bool) -> SpecSection:
-    title = next(t for t in headings if norm(t) == section.key)
-    return SpecSection(title=title, body=section.body_text, line=section.line, na=na)
+def _title(section: Section, headings: list[str]) -> str:
+    """The section's title as the template spells it."""
+    return next(t for t in headings if norm(t) == section.key)
 
 
 def _check_na(section: Section, violations: list[Violation]) -> bool:
@@ -265,27 +241,23 @@ def _hedging(doc: Document) -> list[Violation]:
             f"as {UNKNOWN_FORM}",
             line,
         )
-        for word, line in search_prose(doc, _HEDGE)
+        for word, line in search_prose(doc, _HEDGE, _HEDGE_WORDS)
     ]
 
 
 # --- UNKNOWN items ---------------------------------------------------------------------------
 
 
-def _unknowns(doc: Document, violations: list[Violation]) -> list[Unknown]:
-    """Every UNKNOWN item outside fenced code, in order; malformed ones become violations."""
-    unknowns: list[Unknown] = []
+def _unknowns(doc: Document, violations: list[Violation]) -> list[tuple[str, str, str, int]]:
+    """(what, verify, blocks, line) of every UNKNOWN item outside fenced code, in order;
+    malformed ones become violations."""
+    unknowns: list[tuple[str, str, str, int]] = []
     for text, line in _unknown_texts(doc):
         parts = _unknown_parts(text, line)
         if isinstance(parts, Violation):
             violations.append(parts)
         else:
-            what, verify, blocks = parts
-            unknowns.append(
-                Unknown(
-                    id=f"U{len(unknowns) + 1}", what=what, verify=verify, blocks=blocks, line=line
-                )
-            )
+            unknowns.append((*parts, line))
     return unknowns
 
 
