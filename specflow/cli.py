@@ -687,7 +687,7 @@ def review(
     memo = None
     if not no_cache and reply is None and review_memo.memo_enabled():
         # A change judged before is answered without loading the config, the task store or
-        # the prompts (see review_memo): the hook's common case stays well under a second.
+        # the prompts (see review_memo): a hook's re-run takes a few hundredths of a second.
         asked = (chosen, rev_range, files, task_slug, threshold, fail_open, provider, model)
         memo = review_memo.memo_key(root, diff, asked, os.environ)
         known = review_memo.recall(root, memo)

@@ -334,6 +334,8 @@ def _run(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> tuple[i
 
     *env* adds to the cleaned environment (e.g. the hook's GIT_INDEX_FILE, vetted above).
     """
+    # GIT_PYTHON_GIT_EXECUTABLE names a git that is not on PATH (GitPython's setting, honoured
+    # for every command so that both ways of running git agree).
     command = [os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git", *_CONFIG_OVERRIDES, *args]
     try:
         done = subprocess.run(
