@@ -139,6 +139,15 @@ def paired_excess(times: dict[str, list[float]], label: str, base: str) -> float
     return statistics.median(a - b for a, b in zip(times[label], times[base], strict=True))
 
 
+def print_times(times: dict[str, list[float]], base: str, beyond: str, width: int = 36) -> None:
+    """A table of each command's median time and its paired excess over *base*."""
+    column = max(len(beyond), 11)
+    print(f"{'command':<{width}} {'median s':>9} {beyond:>{column}}")
+    for label, values in times.items():
+        excess = paired_excess(times, label, base)
+        print(f"{label:<{width}} {statistics.median(values):>9.3f} {excess:>+{column}.3f}")
+
+
 def git(cwd: Path, env: dict[str, str], *args: str) -> str:
     """Run git in *cwd*; its stdout."""
     done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)

@@ -28,6 +28,7 @@ from _harness import (  # noqa: E402
     interleaved_times,
     machine,
     paired_excess,
+    print_times,
     runs_option,
     scratch,
     specflow,
@@ -214,12 +215,7 @@ def main() -> None:
         f"spec: {LINES:,} lines, {len(text):,} characters, {files} files in the plan, "
         f"{unknowns} UNKNOWN items"
     )
-    print(f"{'command':<34} {'median s':>9} {'beyond bare':>12}")
-    for label, values in times.items():
-        print(
-            f"{label:<34} {statistics.median(values):>9.3f} "
-            f"{paired_excess(times, label, 'python -c pass'):>+12.3f}"
-        )
+    print_times(times, "python -c pass", "beyond bare", width=34)
     print(f"{'check_spec() alone, in-process':<34} {alone:>9.3f}")
     print(f"{'  of which markdown-it block parse':<34} {parse:>9.3f}")
     big_label = f"specflow check spec ({LINES:,} lines)"

@@ -37,6 +37,7 @@ from _harness import (  # noqa: E402
     loopback,
     machine,
     paired_excess,
+    print_times,
     runs_option,
     scratch,
     specflow,
@@ -197,23 +198,13 @@ def main() -> None:
     print(f"median of {args.runs} runs; {machine()}")
     print("(a) small staged change (one 40-line file), verdict cached by a first review")
     bare = "python -c pass"
-    print(f"{'command':<36} {'median s':>9} {'beyond bare':>12}")
-    for label, values in small.items():
-        print(
-            f"{label:<36} {statistics.median(values):>9.3f} "
-            f"{paired_excess(small, label, bare):>+12.3f}"
-        )
+    print_times(small, bare, "beyond bare")
     print(
         f"(b) {changed:,} changed lines in {NEW_FILES + CHANGED_FILES} files ({diff_lines:,} diff "
         f"lines); {chunks} chunk(s), {requests} request(s) per uncached review"
     )
     sdk = 'python -c "import anthropic"'
-    print(f"{'command':<36} {'median s':>9} {'beyond import anthropic':>24}")
-    for label, values in large.items():
-        print(
-            f"{label:<36} {statistics.median(values):>9.3f} "
-            f"{paired_excess(large, label, sdk):>+24.3f}"
-        )
+    print_times(large, sdk, "beyond import anthropic")
     print(f"{'parse + redact + split, in-process':<36} {alone:>9.3f}")
     cached = paired_excess(small, "review --staged (memo)", bare)
     print(

@@ -32,6 +32,7 @@ from _harness import (  # noqa: E402
     loopback,
     machine,
     paired_excess,
+    print_times,
     runs_option,
     scratch,
     specflow,
@@ -93,12 +94,7 @@ def main() -> None:
         own = in_process(runs, s.repo, env)
     sdk = 'python -c "import anthropic"'
     print(f"median of {runs} runs; {machine()}")
-    print(f"{'command':<30} {'median s':>9} {'beyond import anthropic':>24}")
-    for label, values in times.items():
-        print(
-            f"{label:<30} {statistics.median(values):>9.3f} "
-            f"{paired_excess(times, label, sdk):>+24.3f}"
-        )
+    print_times(times, sdk, "beyond import anthropic", width=30)
     print(f"{'scope, in-process, SDK loaded':<30} {own:>9.3f}")
     overhead = paired_excess(times, "specflow scope (loopback)", sdk)
     print(

@@ -34,13 +34,6 @@ def task(repo: Path, tmp_path: Path) -> Path:
     return _specced(repo, tmp_path)
 
 
-@pytest.fixture
-def claude(anthropic_server: AnthropicServer, monkeypatch: pytest.MonkeyPatch) -> AnthropicServer:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.root_url)
-    return anthropic_server
-
-
 def _reply(tmp_path: Path, path: str, code: str, name: str = "reply.md") -> str:
     file = tmp_path / name
     file.write_text(implement_reply(path, code))

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import fresh_run
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -123,48 +125,23 @@ def test_entry_point_exit_code_outside_a_repository(tmp_path: Path) -> None:
 
 
 def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
-    code = (
-        "import sys\n"
-        "from specflow.cli import run\n"
-        "sys.argv = ['specflow', '--help']\n"
-        "try:\n    run()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('anthropic', 'openai', 'git', 'pydantic', 'jinja2', 'rich', "
-        "'markdown_it', 'httpx', 'httpx2') if m in sys.modules]\n"
-        "print('HEAVY', heavy)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
-    )
-    assert result.stdout.splitlines()[-1] == "HEAVY []", result.stdout + result.stderr
+    heavy = ("anthropic", "openai", "git", "pydantic", "jinja2", "rich", "markdown_it", "httpx")
+    done = fresh_run(tmp_path, ["--help"], watch=(*heavy, "httpx2"))
+    assert (done.codes, done.loaded) == ([0], [])
+    assert "Usage: specflow" in done.output
 
 
 def test_status_and_version_import_no_sdk(repo: Path) -> None:
-    code = (
-        "import sys\n"
-        "from specflow.cli import run\n"
-        "for argv in (['specflow', '--version'], ['specflow', 'status']):\n"
-        "    sys.argv = argv\n"
-        "    run()\n"
-        "print('HEAVY', [m for m in ('anthropic', 'openai', 'git') if m in sys.modules])\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
-    assert result.stdout.splitlines()[-1] == "HEAVY []", result.stdout + result.stderr
+    done = fresh_run(repo, ["--version"], ["status"], watch=("anthropic", "openai", "git"))
+    assert (done.codes, done.loaded) == ([0, 0], [])
 
 
 def test_check_runs_offline_without_any_sdk(tmp_path: Path) -> None:
-    reply = tmp_path / "scope.md"
-    reply.write_text("## Scoping Questions\n\n1. Only one?\n")
-    code = (
-        "import sys\nfrom specflow.cli import run\n"
-        f"sys.argv = ['specflow', 'check', 'scope', {str(reply)!r}]\n"
-        "rc = run()\n"
-        "heavy = ('anthropic', 'openai', 'git', 'jinja2')\n"
-        "print('RC', rc, [m for m in heavy if m in sys.modules])\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
-    )
-    assert result.stdout.splitlines()[-1] == "RC 1 []", result.stdout + result.stderr
+    (tmp_path / "scope.md").write_text("## Scoping Questions\n\n1. Only one?\n")
+    heavy = ("anthropic", "openai", "git", "jinja2")
+    done = fresh_run(tmp_path, ["check", "scope", "scope.md"], watch=heavy)
+    assert (done.codes, done.loaded) == ([1], [])
+    assert "scope.md:1: `## Scoping Questions` has 1 question" in done.output
 
 
 def test_check_of_a_valid_spec_and_scope_needs_no_pydantic(tmp_path: Path) -> None:
@@ -172,16 +149,11 @@ def test_check_of_a_valid_spec_and_scope_needs_no_pydantic(tmp_path: Path) -> No
 
     (tmp_path / "spec.md").write_text(SPEC_REPLY)
     (tmp_path / "scope.md").write_text(SCOPE_REPLY)
-    code = (
-        "import sys\nfrom specflow.cli import run\n"
-        "codes = []\n"
-        "for stage in ('spec', 'scope'):\n"
-        "    sys.argv = ['specflow', 'check', stage, stage + '.md']\n"
-        "    codes.append(run())\n"
-        "print('RC', codes, [m for m in ('pydantic', 'specflow.contracts.models') "
-        "if m in sys.modules])\n"
+    done = fresh_run(
+        tmp_path,
+        ["check", "spec", "spec.md"],
+        ["check", "scope", "scope.md"],
+        watch=("pydantic", "specflow.contracts.models"),
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
-    )
-    assert result.stdout.splitlines()[-1] == "RC [0, 0] []", result.stdout + result.stderr
+    assert (done.codes, done.loaded) == ([0, 0], [])
+    assert "spec.md: holds the spec contract" in done.output

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from tests.conftest import git
 from tests.fakes import Text
 from tests.fakes.anthropic_server import AnthropicServer
-from tests.helpers import run
+from tests.helpers import fresh_run, run
 from tests.samples import review_reply
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLF"
@@ -21,13 +19,6 @@ BLOCKING = (
     "- [MAJOR] app.py:1 — Error propagation — the error is swallowed. Evidence: `except: pass`"
 )
 MINOR = "- [MINOR] app.py:1 — Logging — print instead of a logger. Evidence: `print(x)`"
-
-
-@pytest.fixture
-def claude(anthropic_server: AnthropicServer, monkeypatch: pytest.MonkeyPatch) -> AnthropicServer:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.root_url)
-    return anthropic_server
 
 
 def _stage(repo: Path, name: str, text: str) -> None:
@@ -83,9 +74,8 @@ def test_text_output(repo: Path, claude: AnthropicServer) -> None:
 def test_cached_verdict_makes_no_request(
     repo: Path, claude: AnthropicServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(
-        "SPECFLOW_REVIEW_MEMO", "0"
-    )  # the verdict cache itself (see test_review_memo)
+    # the verdict cache itself, not the review memo in front of it (see test_review_memo)
+    monkeypatch.setenv("SPECFLOW_REVIEW_MEMO", "0")
     _stage(repo, "app.py", "x = 1\n")
     claude.script(Text(review_reply()))
     assert _review()[0] == 0
@@ -98,21 +88,14 @@ def test_cached_verdict_makes_no_request(
 def test_cached_review_does_not_import_the_sdk(
     repo: Path, claude: AnthropicServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(
-        "SPECFLOW_REVIEW_MEMO", "0"
-    )  # the verdict cache itself (see test_review_memo)
+    # the verdict cache itself, not the review memo in front of it (see test_review_memo)
+    monkeypatch.setenv("SPECFLOW_REVIEW_MEMO", "0")
     _stage(repo, "app.py", "x = 1\n")
     claude.script(Text(review_reply()))
     assert _review()[0] == 0
-    code = (
-        "import sys\nfrom specflow.cli import run\nsys.argv = ['specflow', 'review', '--json']\n"
-        "rc = run()\nprint('RC', rc, [m for m in ('anthropic', 'openai') if m in sys.modules])\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, env=dict(os.environ)
-    )
-    assert done.stdout.splitlines()[-1] == "RC 0 []", done.stdout + done.stderr
-    assert '"cached": true' in done.stdout
+    done = fresh_run(repo, ["review", "--json"], watch=("anthropic", "openai"))
+    assert (done.codes, done.loaded) == ([0], [])
+    assert '"cached": true' in done.output
     assert len(claude.requests) == 1
 
 

@@ -4,9 +4,6 @@ the review reads has changed since."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,18 +15,11 @@ from specflow import review_memo
 from tests.conftest import git
 from tests.fakes import Text
 from tests.fakes.anthropic_server import AnthropicServer
-from tests.helpers import run
+from tests.helpers import fresh_run, run
 from tests.samples import SPEC_REPLY, review_reply
 
 MAJOR = "- [MAJOR] app.py:1 — Error propagation — the error is swallowed. Evidence: `x = 1`"
 MINOR = "- [MINOR] app.py:1 — Logging — print instead of a logger. Evidence: `x = 1`"
-
-
-@pytest.fixture
-def claude(anthropic_server: AnthropicServer, monkeypatch: pytest.MonkeyPatch) -> AnthropicServer:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.root_url)
-    return anthropic_server
 
 
 @pytest.fixture
@@ -61,16 +51,10 @@ def test_a_repeat_is_answered_without_the_config_or_pydantic(
     _stage(repo, "app.py", "x = 1\n")
     claude.script(Text(review_reply([MINOR])))
     assert run("review").exit_code == 0
-    code = (
-        "import sys\nfrom specflow.cli import run\nsys.argv = ['specflow', 'review']\n"
-        "rc = run()\nheavy = ('pydantic', 'specflow.config', 'specflow.workspace', 'anthropic')\n"
-        "print('RC', rc, [m for m in heavy if m in sys.modules])\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, env=dict(os.environ)
-    )
-    assert done.stdout.splitlines()[-1] == "RC 0 []", done.stdout + done.stderr
-    assert "specflow review: PASS (cached)\n  [MINOR] app.py:1 — Logging" in done.stdout
+    heavy = ("pydantic", "specflow.config", "specflow.workspace", "anthropic")
+    done = fresh_run(repo, ["review"], watch=heavy)
+    assert (done.codes, done.loaded) == ([0], [])
+    assert "specflow review: PASS (cached)\n  [MINOR] app.py:1 — Logging" in done.output
     assert len(claude.requests) == 1
 
 

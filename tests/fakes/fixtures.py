@@ -32,3 +32,11 @@ def openai_server() -> Iterator[OpenAIServer]:
     finally:
         server.stop()
     assert not server.errors, "the loopback server failed:\n" + "\n".join(server.errors)
+
+
+@pytest.fixture
+def claude(anthropic_server: AnthropicServer, monkeypatch: pytest.MonkeyPatch) -> AnthropicServer:
+    """The loopback Anthropic server, with a test key and the base URL in the environment."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.root_url)
+    return anthropic_server
