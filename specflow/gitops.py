@@ -333,15 +333,27 @@ def _run(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> tuple[i
     """Run git in *cwd* with a clean environment; return (exit status, stdout, stderr).
 
     *env* adds to the cleaned environment (e.g. the hook's GIT_INDEX_FILE, vetted above).
+    Git reads nothing from specflow's stdin (which may hold a reply piped to `--reply -`),
+    and speaks English (LC_ALL=C), so that its messages can be recognised.
     """
     # GIT_PYTHON_GIT_EXECUTABLE names a git that is not on PATH (GitPython's setting, honoured
     # for every command so that both ways of running git agree).
-    command = [os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git", *_CONFIG_OVERRIDES, *args]
+    git = os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
+    environment = {**clean_git_env(), "LANGUAGE": "C", "LC_ALL": "C", **(env or {})}
     try:
         done = subprocess.run(
-            command, cwd=cwd, env={**clean_git_env(), **(env or {})}, capture_output=True
+            [git, *_CONFIG_OVERRIDES, *args],
+            cwd=cwd,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
         )
-    except OSError as exc:  # no git on PATH, or not executable
+    except FileNotFoundError as exc:
+        if exc.filename is not None and Path(exc.filename) == Path(cwd):
+            message = f"{cwd} does not exist; run specflow from inside your repository"
+            raise UsageError(message) from None
+        raise GitError(f"git could not be run ({exc}); install git, put it on PATH") from None
+    except OSError as exc:  # git is there but cannot be run
         raise GitError(f"git could not be run ({exc}); install git, put it on PATH") from None
     return done.returncode, done.stdout, _text(done.stderr)
 

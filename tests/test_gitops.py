@@ -380,3 +380,41 @@ def test_a_failing_git_command_names_itself(tmp_path: Path) -> None:
         "repository (or any of the parent directories): .git; fix the repository state (try "
         "the command yourself) and run specflow again"
     )
+
+
+def test_git_never_reads_specflow_stdin(tmp_path: Path) -> None:
+    """A reply piped to `--reply -` stays for specflow: git gets no stdin (here `hash-object
+    --stdin`, which names the empty tree of a repository without commits)."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    code = "import sys; from pathlib import Path; from specflow import gitops\n"
+    code += "print(gitops._head_or_empty_tree(Path(sys.argv[1])), sys.stdin.read())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(empty)],
+        input="## Verdict\nPASS\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == "4b825dc642cb6eb9a060e54bf8d69288fbee4904 ## Verdict\nPASS\n\n"
+
+
+def test_messages_are_read_in_english_whatever_the_locale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a UTF-8 locale, LANGUAGE picks git's translation (German where git.mo is installed).
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("LANGUAGE", "de")
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    with pytest.raises(UsageError, match="is not inside one"):
+        repo_root(outside)
+
+
+def test_a_missing_folder_is_not_blamed_on_git(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        hooks_dir(tmp_path / "gone")
+    assert str(caught.value) == (
+        f"{tmp_path / 'gone'} does not exist; run specflow from inside your repository"
+    )
