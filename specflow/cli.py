@@ -684,11 +684,11 @@ def review(
     chosen: review_memo.Mode = "range" if rev_range else "files" if files else "staged"
     root = find_root(Path.cwd())
     diff = review_memo.read_diff(root, chosen, rev_range, files)
+    asked = (chosen, rev_range, files, task_slug, threshold, fail_open, provider, model)
     memo = None
     if not no_cache and reply is None and review_memo.memo_enabled():
         # A change judged before is answered without loading the config, the task store or
         # the prompts (see review_memo): a hook's re-run takes a few hundredths of a second.
-        asked = (chosen, rev_range, files, task_slug, threshold, fail_open, provider, model)
         memo = review_memo.memo_key(root, diff, asked, os.environ)
         known = review_memo.recall(root, memo)
         if known is not None:
@@ -719,11 +719,14 @@ def review(
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         click.echo(format_result(result), nl=False)
-    if memo is not None and result.rememberable:
-        again = replace(result, cached=True)  # a re-run is answered from the cache
-        review_memo.remember(
-            root, memo, review_memo.Remembered(format_result(again), again.to_json(), again.blocked)
-        )
+    if memo is not None and result.memo_verdict is not None:
+        # Remember only what the hashed inputs still give: nothing was edited meanwhile.
+        if review_memo.memo_key(root, diff, asked, os.environ) == memo:
+            again = replace(result, cached=True)  # a re-run is answered from the cache
+            remembered = review_memo.Remembered(
+                format_result(again), again.to_json(), again.blocked
+            )
+            review_memo.remember(root, memo, remembered, result.memo_verdict)
     if result.blocked:
         click.get_current_context().exit(1)
 

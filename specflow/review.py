@@ -55,9 +55,9 @@ class ReviewResult:
     notes: list[str] = field(default_factory=list)
     handoff: Handoff | None = None
     task: str | None = None
-    # The verdict came from the verdict cache or went into it, and nothing was skipped with a
-    # notice: the review memo may answer the same review again (see review_memo).
-    rememberable: bool = False
+    # The verdict-cache entry the verdict came from or went into, when the review memo may
+    # answer the same review again: the cache is on and no task was skipped with a notice.
+    memo_verdict: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -234,13 +234,14 @@ def run_review(
     )
     if cached is not None:
         result.cached = True
-        result.rememberable = not problems
+        result.memo_verdict = None if problems else _cache_path(session, key)
         return _verdict(result, cached.findings, threshold)
     merged = _ask_model(session, task, spec, redacted, result, _fail_open(session, options, ci), ci)
     if merged is None:
         return result  # a handoff prompt was written, or the gate failed open
     _to_cache(session, key, merged)
-    result.rememberable = not problems and options.use_cache and session.config.review.cache
+    if not problems and options.use_cache and session.config.review.cache:
+        result.memo_verdict = _cache_path(session, key)
     return _verdict(result, merged.findings, threshold)
 
 

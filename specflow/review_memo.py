@@ -11,13 +11,18 @@ needs only git and hashlib:
   current folder (`--files` paths are relative to it);
 - `.specflow/config.toml`, the SPECFLOW_PROVIDER / SPECFLOW_MODEL overrides and CI;
 - every task's `task.json` and `spec.md`, and the current-task pointer;
-- the project's template and rule overrides, the packaged ones, and specflow's version.
+- the project's template and rule overrides, the packaged ones, and specflow's version and
+  modules (an edited checkout keeps its version number).
 
 Any change to any of them is a miss: the ordinary path runs (and may still find the verdict
 in the verdict cache). Only results whose verdict came from or went into the verdict cache
 are remembered, so `review.cache = false`, `--no-cache`, a handoff, a gate that failed open
-and an ingested `--reply` are never answered from here. A memo file holds the key and the
-printed result (findings quote redacted code only); a damaged one is a miss.
+and an ingested `--reply` are never answered from here. A memo names the verdict-cache entry
+it repeats and the hash of its bytes: when `--no-cache` replaces that verdict, or someone
+deletes it, the memo no longer answers. It is stored only when the inputs hashed before the
+review still hash the same after it (nothing was edited while the model thought). A memo
+file holds the key and the printed result (findings quote redacted code only); a damaged one
+is a miss, and one that cannot be written is skipped.
 """
 
 from __future__ import annotations
@@ -72,23 +77,32 @@ def memo_key(
     digest = hashlib.sha256()
 
     def part(data: bytes | str) -> None:
-        raw = data.encode("utf-8") if isinstance(data, str) else data
+        raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
         digest.update(len(raw).to_bytes(8, "big"))
         digest.update(raw)
 
     part(FORMAT)
     part(__version__)
+    for module in _modules():
+        stat = module.stat()
+        part(os.fsencode(module))
+        part(f"{stat.st_size} {stat.st_mtime_ns}")
     part(json.dumps([repr(o) for o in options]))
-    part(str(cwd or Path.cwd()))
+    part(os.fsencode(cwd or Path.cwd()))
     part(json.dumps({k: env.get(k) for k in ENV_KEYS}, sort_keys=True))
     part(diff)
     for path in _inputs(root):
-        part(str(path))
+        part(os.fsencode(path))
         try:
             part(path.read_bytes())
         except OSError:
             part(b"\0unreadable")
     return digest.hexdigest()
+
+
+def _modules() -> list[Path]:
+    """specflow's own modules: the code that computes a review's result."""
+    return sorted(Path(__file__).resolve().parent.rglob("*.py"))
 
 
 def _inputs(root: Path) -> list[Path]:
@@ -116,25 +130,40 @@ def _path(root: Path, key: str) -> Path:
 
 
 def recall(root: Path, key: str) -> Remembered | None:
-    """The result remembered under *key*, or None (absent or damaged: a miss)."""
+    """The result remembered under *key*, or None: absent, damaged, or its verdict-cache entry
+    changed or gone since."""
     path = _path(root, key)
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
         if stored["key"] != key:
+            return None
+        verdict = root / SPECFLOW_DIR / "cache" / "review" / Path(stored["verdict"]).name
+        if hashlib.sha256(verdict.read_bytes()).hexdigest() != stored["verdict_sha256"]:
             return None
         return Remembered(str(stored["text"]), dict(stored["data"]), bool(stored["blocked"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def remember(root: Path, key: str, result: Remembered) -> None:
-    """Keep *result* under *key*; the cache folder keeps itself out of git."""
+def remember(root: Path, key: str, result: Remembered, verdict: Path) -> None:
+    """Keep *result* under *key*, tied to the *verdict* cache entry it repeats; a memo that
+    cannot be written is skipped (the review itself has already run)."""
     cache = root / SPECFLOW_DIR / "cache"
-    ignore = cache / ".gitignore"
-    if not ignore.exists():
-        atomic_write_text(ignore, "# written by specflow: the review cache stays local\n*\n")
-    record = {"key": key, "text": result.text, "data": result.data, "blocked": result.blocked}
-    atomic_write_text(_path(root, key), json.dumps(record, indent=1) + "\n")
+    try:
+        record = {
+            "key": key,
+            "verdict": verdict.name,
+            "verdict_sha256": hashlib.sha256(verdict.read_bytes()).hexdigest(),
+            "text": result.text,
+            "data": result.data,
+            "blocked": result.blocked,
+        }
+        ignore = cache / ".gitignore"
+        if not ignore.exists():
+            atomic_write_text(ignore, "# written by specflow: the review cache stays local\n*\n")
+        atomic_write_text(_path(root, key), json.dumps(record, indent=1) + "\n")
+    except OSError:
+        return
 
 
 def memo_enabled(env: Mapping[str, str] | None = None) -> bool:

@@ -4,6 +4,7 @@ the review reads has changed since."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -217,3 +218,77 @@ def test_the_key_covers_packaged_templates_and_options(repo: Path) -> None:
     packaged = [str(p) for p in review_memo._inputs(repo)]
     assert any(p.endswith("review.md.j2") for p in packaged)
     assert any(p.endswith("rules.md") for p in packaged)
+
+
+def test_a_verdict_replaced_by_no_cache_is_not_answered_by_the_memo(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    _stage(repo, "app.py", "x = 1\n")
+    claude.script(Text(review_reply()))
+    assert run("review").exit_code == 0  # PASS, remembered
+    claude.script(Text(review_reply([MAJOR])))
+    assert run("review", "--no-cache").exit_code == 1  # the model changed its mind
+    again = run("review")  # what the hook runs next
+    assert again.exit_code == 1
+    assert again.stdout.startswith("specflow review: FAIL (cached)")
+    assert len(claude.requests) == 2
+
+
+def test_a_deleted_verdict_is_asked_again(repo: Path, claude: AnthropicServer) -> None:
+    _stage(repo, "app.py", "x = 1\n")
+    claude.default = review_reply()
+    assert run("review").exit_code == 0
+    for verdict in (repo / ".specflow/cache/review").glob("[0-9a-f]*.json"):
+        verdict.unlink()
+    assert run("review").exit_code == 0
+    assert len(claude.requests) == 2
+
+
+def test_nothing_is_remembered_when_an_input_changed_during_the_review(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    _stage(repo, "app.py", "x = 1\n")
+    config = repo / ".specflow/config.toml"
+
+    def edit_then_answer(request: object) -> str:
+        config.parent.mkdir(exist_ok=True)
+        config.write_text('[review]\nthreshold = "MINOR"\n')  # edited while the model thinks
+        return review_reply([MINOR])
+
+    claude.default = edit_then_answer
+    assert run("review").exit_code == 0  # judged with the threshold read before the edit
+    assert _memos(repo) == []
+    assert run("review").exit_code == 1  # the edited threshold blocks the MINOR finding
+
+
+def test_a_memo_that_cannot_be_written_does_not_fail_the_review(
+    repo: Path, claude: AnthropicServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: Path, text: str) -> None:
+        if path.name.startswith("memo-"):
+            raise PermissionError(13, "Permission denied", str(path))
+        real(path, text)
+
+    real = review_memo.atomic_write_text
+    monkeypatch.setattr(review_memo, "atomic_write_text", refuse)
+    _stage(repo, "app.py", "x = 1\n")
+    claude.default = review_reply()
+    for _ in range(2):
+        result = run("review")
+        assert result.exit_code == 0 and "specflow review: PASS" in result.stdout
+    assert _memos(repo) == []
+
+
+def test_the_key_follows_specflow_modules_and_odd_file_names(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "module.py"
+    module.write_text("A = 1\n")
+    monkeypatch.setattr(review_memo, "_modules", lambda: [module])
+    before = review_memo.memo_key(repo, "diff", (), {})
+    module.write_text("A = 22\n")  # an edited checkout keeps its version number
+    assert review_memo.memo_key(repo, "diff", (), {}) != before
+    odd = repo / ".specflow/tasks" / os.fsdecode(b"caf\xe9")  # not UTF-8
+    odd.mkdir(parents=True)
+    (odd / "task.json").write_text("{}")
+    assert review_memo.memo_key(repo, "diff", (), {}, cwd=odd) != before
