@@ -492,6 +492,16 @@ def test_hedging_words_are_reported_with_the_word_and_line() -> None:
     ]
 
 
+def test_hedging_spelled_with_letters_that_fold_to_ascii_is_still_found() -> None:
+    # The pattern is case-insensitive, so "ı" matches "i" and "ſ" matches "s"; the quick
+    # lowercase scan that skips text without a hedging word must not hide these.
+    text = spec(intent="I thınk the pool is enough, and ſhould work as is.")
+    assert [v.message.split(" (")[0] for v in check_spec(text, HEADINGS).violations] == [
+        'hedging "I thınk"',
+        'hedging "ſhould work"',
+    ]
+
+
 def test_hedging_inside_quotes_and_code_is_not_reported() -> None:
     intent = (
         'The ticket says “this should work”, and the user wrote "maybe later".\n\n'

@@ -30,6 +30,9 @@ _BACKTICK_RUN = re.compile(r"`+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _DOUBLE_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
 _NOT_NEWLINE = re.compile(r"[^\n]")
+# Letters a case-insensitive pattern matches to an ASCII letter that str.lower() leaves apart
+# (dotless ı and dotted İ for i, long ſ for s, the Kelvin sign for k).
+_FOLDS_TO_ASCII = "ıİſ\u212a"
 
 
 @cache
@@ -510,7 +513,7 @@ def search_prose(
     """
 
     def may_match(text: str) -> bool:
-        if needles:
+        if needles and not any(char in text for char in _FOLDS_TO_ASCII):
             lowered = text.lower()
             return any(needle in lowered for needle in needles)
         return pattern.search(text) is not None
