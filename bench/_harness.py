@@ -35,6 +35,10 @@ from tests.fakes.anthropic_server import AnthropicServer  # noqa: E402
 # A placeholder credential: it only ever goes to the loopback server on 127.0.0.1.
 DUMMY_KEY = "loopback-dummy"
 PYTHON = sys.executable
+# `specflow` as a user runs it: the console script pip put beside this interpreter (it skips
+# the runpy start-up of `python -m specflow`), or `python -m specflow` where there is none.
+_SCRIPT = Path(PYTHON).parent / ("specflow.exe" if os.name == "nt" else "specflow")
+SPECFLOW_COMMAND = [str(_SCRIPT)] if _SCRIPT.is_file() else [PYTHON, "-m", "specflow"]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ Writes a valid 2,000-line spec (the default template's ten headings; hundreds of
 directives, a large error matrix, many backticked file paths, some UNKNOWN items) into a
 scratch repository, makes sure it holds (`specflow check spec FILE` exits 0), then times, as
 medians of N runs (default 20) taken in turn: `python -c pass`, the imports of the check
-alone, `specflow check spec` on a 44-line spec and on the 2,000-line one. It also times
+alone, `specflow check spec` (the console script) on a 44-line spec and on the 2,000-line
+one. It also times
 the contract check alone in-process (`check_spec` on the text, specflow already imported).
 
 Target: under 50 ms of work beyond interpreter start-up for the 2,000-line spec, where
@@ -24,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (  # noqa: E402
     PYTHON,
+    SPECFLOW_COMMAND,
     bench_env,
     interleaved_times,
     machine,
@@ -39,8 +41,9 @@ from tests.samples import SPEC_REPLY  # noqa: E402
 
 LINES = 2000
 BUDGET_S = 0.050
-# What `specflow check spec` imports, without running it: the fixed part of its cost.
-IMPORTS = "import specflow.cli, specflow.checking, specflow.contracts.spec, markdown_it"
+# What `specflow check spec` imports, without running it: the fixed part of its cost (the
+# plain form of `check` runs without click).
+IMPORTS = "import specflow.checking, specflow.contracts.spec, pyromark"
 
 PACKAGES = ["ingest", "store", "api", "jobs", "auth", "metrics", "cli", "export"]
 MODULES = ["models", "service", "client", "handlers", "schema", "queue", "cache", "errors"]
@@ -160,9 +163,10 @@ def big_spec(total_lines: int = LINES) -> str:
 
 
 def in_process_check(text: str, runs: int) -> tuple[float, float, int, int]:
-    """Median seconds of check_spec on *text* (after a warm-up) and of markdown-it's block
-    parse alone; the file plan's length and the UNKNOWN count."""
-    from specflow.contracts.markdown import _parser
+    """Median seconds of check_spec on *text* (after a warm-up) and of the Markdown reading
+    alone (the parse and the walk that makes sections); the file plan's length and the
+    UNKNOWN count."""
+    from specflow.contracts.markdown import parse
     from specflow.contracts.spec import check_spec, template_headings
     from specflow.prompts import Prompts
 
@@ -176,7 +180,7 @@ def in_process_check(text: str, runs: int) -> tuple[float, float, int, int]:
         check_spec(text, headings)
         checks.append(time.perf_counter() - start)
         start = time.perf_counter()
-        _parser().parse(text)
+        parse(text)
         parses.append(time.perf_counter() - start)
     plan, unknowns = len(result.value.file_plan), len(result.value.unknowns)
     return statistics.median(checks), statistics.median(parses), plan, unknowns
@@ -197,7 +201,7 @@ def main() -> None:
         small.write_text(SPEC_REPLY, encoding="utf-8")
         for path in (big, small):
             specflow(s.repo, env, "check", "spec", path.name)  # exit 0: the spec holds
-        check = [PYTHON, "-m", "specflow", "check", "spec"]
+        check = [*SPECFLOW_COMMAND, "check", "spec"]
         times = interleaved_times(
             {
                 "python -c pass": [PYTHON, "-c", "pass"],
@@ -217,7 +221,7 @@ def main() -> None:
     )
     print_times(times, "python -c pass", "beyond bare", width=34)
     print(f"{'check_spec() alone, in-process':<34} {alone:>9.3f}")
-    print(f"{'  of which markdown-it block parse':<34} {parse:>9.3f}")
+    print(f"{'  of which reading the Markdown':<34} {parse:>9.3f}")
     big_label = f"specflow check spec ({LINES:,} lines)"
     work = paired_excess(times, big_label, "python -c pass")
     print(

@@ -2,15 +2,21 @@
 
 Runs without a repository (packaged templates and rules) or inside one (the project's
 overrides); never imports a provider SDK.
+
+`check` runs in editor hooks and agent loops, so a plain `specflow check STAGE FILE
+[--path PATH]` skips click: fast_check() reads that one form and hands anything else
+(`--help`, a typo, a missing argument) to click, which owns every message about usage.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from specflow.errors import UsageError
+from specflow.contracts.registry import STAGES
+from specflow.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError, failure_exit
 from specflow.prompts import Prompts
 from specflow.repo import SPECFLOW_DIR, find_root
 
@@ -67,3 +73,52 @@ def check_file(stage: str, file: str, target: str | None) -> tuple[list[str], st
     if lines:
         return lines, f"{name}: {len(lines)} violation(s) of the {stage} contract"
     return [], f"{name}: holds the {stage} contract"
+
+
+def run_check(stage: str, file: str, target: str | None) -> int:
+    """Print each violation on stdout and the summary (stdout when the file holds, stderr
+    when it does not); return the exit code."""
+    violations, summary = check_file(stage, file, target)
+    out = sys.stdout
+    if violations:
+        out.write("".join(line + "\n" for line in violations))
+        out.flush()
+    (sys.stderr if violations else out).write(summary + "\n")
+    return EXIT_CHECK_FAILED if violations else EXIT_OK
+
+
+def check_args(argv: list[str]) -> tuple[str, str, str | None] | None:
+    """(stage, file, --path) from the arguments after `check`, or None for anything but
+    the plain form, which click then reads (and explains when it is wrong)."""
+    positional: list[str] = []
+    target: str | None = None
+    args = iter(argv)
+    for arg in args:
+        if arg == "--path":
+            target = next(args, None)
+            if target is None:
+                return None
+        elif arg.startswith("--path="):
+            target = arg.removeprefix("--path=")
+        elif arg.startswith("-") and arg != "-":
+            return None  # --help, --, an unknown option: click's to answer
+        else:
+            positional.append(arg)
+    if len(positional) != 2 or positional[0] not in STAGES:
+        return None
+    stage, file = positional
+    if file != "-" and os.path.isdir(file):
+        return None  # click names it as a folder
+    return stage, file, target
+
+
+def fast_check(argv: list[str]) -> int | None:
+    """Run `check` without click when *argv* (after `check`) is the plain form; None
+    otherwise."""
+    args = check_args(argv)
+    if args is None:
+        return None
+    try:
+        return run_check(*args)
+    except (Exception, KeyboardInterrupt) as exc:
+        return failure_exit(exc)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from specflow.stages import Handoff, Session
     from specflow.workspace import Workspace
 
-EXIT_BUG = 70
 STAGES = ("scope", "spec", "implement", "review")
 
 
@@ -28,36 +26,14 @@ class SpecflowGroup(click.Group):
     """Turns SpecflowError into its message and exit code, in one place."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from specflow.errors import EXIT_INTERRUPTED, SpecflowError
-
         try:
             return super().invoke(ctx)
-        except SpecflowError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
-        except BrokenPipeError:
-            # The reader went away (`specflow status | head`): not an error of ours.
-            _silence_stdout()
-            ctx.exit(0)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except Exception:
-            click.echo(traceback.format_exc(), err=True)
-            click.echo(
-                f"specflow {__version__}: unexpected error (a bug). Please report it with the "
-                "traceback above.",
-                err=True,
-            )
-            ctx.exit(EXIT_BUG)
+        except (Exception, KeyboardInterrupt) as exc:
+            from specflow.errors import failure_exit
 
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(failure_exit(exc))
 
 
 def run() -> int:
@@ -74,7 +50,9 @@ def run() -> int:
         click.echo("interrupted", err=True)
         return 130
     except BrokenPipeError:
-        _silence_stdout()
+        from specflow.errors import silence_stdout
+
+        silence_stdout()
         return 0
     return code if isinstance(code, int) else 0
 
@@ -494,14 +472,11 @@ def check(stage: str, file: str, target: str | None) -> None:
     Example:
         specflow check spec .specflow/tasks/exporter/spec.md
     """
-    from specflow.checking import check_file
+    from specflow.checking import run_check
 
-    violations, summary = check_file(stage, file, target)
-    for line in violations:
-        click.echo(line)
-    click.echo(summary, err=bool(violations))
-    if violations:
-        click.get_current_context().exit(1)
+    code = run_check(stage, file, target)
+    if code:
+        click.get_current_context().exit(code)
 
 
 @cli.command()

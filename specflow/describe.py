@@ -100,15 +100,10 @@ def render_describe(title_and_body: str, context: list[ContextFile]) -> str:
     if context:
         parts += ["## Context", "", UNTRUSTED_NOTE, ""]
         for item in context:
+            # The content exactly, ending in a newline (an empty file stays empty).
             body = item.content if item.content.endswith("\n") else item.content + "\n"
-            parts += [
-                f"### `{item.path}`",
-                "",
-                f"{item.fence}{item.lang}",
-                body.rstrip("\n"),
-                item.fence,
-                "",
-            ]
+            block = f"{item.fence}{item.lang}\n{body if item.content else ''}{item.fence}"
+            parts += [f"### `{item.path}`", "", block, ""]
     return "\n".join(parts)
 
 
@@ -141,15 +136,6 @@ def _context_files(text: str) -> list[ContextFile]:
     """Each `### `path`` heading of the Context section and the fence after it."""
     if not text:
         return []
-    from markdown_it import MarkdownIt
+    from specflow.contracts.markdown import headed_fences
 
-    tokens = MarkdownIt("commonmark").parse(text)
-    context: list[ContextFile] = []
-    current_path: str | None = None
-    for i, tok in enumerate(tokens):
-        if tok.type == "heading_open" and tok.tag == "h3":
-            current_path = tokens[i + 1].content.strip().strip("`")
-        elif tok.type == "fence" and current_path:
-            context.append(ContextFile(current_path, tok.content))
-            current_path = None
-    return context
+    return [ContextFile(title.strip("`"), content) for title, content in headed_fences(text)]

@@ -6,7 +6,6 @@ same name under .specflow/templates/ or .specflow/rules/; the packaged ones fill
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +86,8 @@ class Prompts:
 
     def fingerprint(self, *names: str) -> str:
         """A hash of the named templates' sources, for cache keys."""
+        import hashlib  # not at the top: `specflow check` reads templates but hashes none
+
         digest = hashlib.sha256()
         for name in names:
             digest.update(self.text("templates", name).encode())

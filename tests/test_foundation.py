@@ -137,6 +137,21 @@ def test_new_creates_task_and_makes_it_current(repo: Path) -> None:
     assert (repo / ".specflow" / "current").read_text() == slug + "\n"
 
 
+def test_describe_md_reads_back_description_and_context_files() -> None:
+    from specflow.describe import ContextFile, parse_describe, render_describe
+
+    context = [
+        ContextFile("docs/schema.sql", "CREATE TABLE jobs (id int);\n"),
+        # A file that itself holds fences, headings and specflow's own section names.
+        ContextFile("notes/é.md", "## Context\n\n### `x`\n\n```py\nprint(1)\n```\n"),
+        ContextFile("empty.txt", ""),
+    ]
+    description = "Exporter for the job table.\n\n### A heading of the user's\n\nMore."
+    back = parse_describe(render_describe(description, context))
+    assert back.description == description
+    assert back.context == context
+
+
 def test_slug_rules() -> None:
     assert slugify("Add   Retry/Backoff to the UPLOADER!") == "add-retry-backoff-to-the-uploader"
     assert slugify("Ünïcödé façade café") == "unicode-facade-cafe"

@@ -125,7 +125,7 @@ def test_entry_point_exit_code_outside_a_repository(tmp_path: Path) -> None:
 
 
 def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
-    heavy = ("anthropic", "openai", "git", "pydantic", "jinja2", "rich", "markdown_it", "httpx")
+    heavy = ("anthropic", "openai", "git", "pydantic", "jinja2", "rich", "pyromark", "httpx")
     done = fresh_run(tmp_path, ["--help"], watch=(*heavy, "httpx2"))
     assert (done.codes, done.loaded) == ([0], [])
     assert "Usage: specflow" in done.output

@@ -1,25 +1,25 @@
 """The Markdown reader every contract shares: one parse, then sections, lists, tables, fences.
 
-Block structure comes from markdown-it-py's token stream (so a `#` inside a code fence is
-never a heading); inline text is kept as its Markdown source, with code spans located by the
+Block structure comes from pulldown-cmark, a CommonMark parser, through pyromark's event
+stream (so a `#` inside a code fence is never a heading). Inline text is kept as its Markdown
+source, cut from the text by each block's byte range, with code spans located by the
 CommonMark backtick rule. Lines are 1-based throughout, like an editor shows them.
+
+Two CommonMark constructs read differently here, on purpose: a line of `===` or `---` under
+text does not make it a heading (the contracts speak of `#` headings; `---` under text is a
+rule), and a link reference definition is text, not something that vanishes.
 """
 
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from itertools import accumulate
+from typing import Any, NamedTuple, TypeVar
 
 from specflow.contracts.base import ContractResult, Violation
-
-if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
-    from markdown_it.token import Token
 
 T = TypeVar("T")
 
@@ -33,27 +33,29 @@ _NOT_NEWLINE = re.compile(r"[^\n]")
 # Letters a case-insensitive pattern matches to an ASCII letter that str.lower() leaves apart
 # (dotless ı and dotted İ for i, long ſ for s, the Kelvin sign for k).
 _FOLDS_TO_ASCII = "ıİſ\u212a"
+# An ATX heading line: its `#`s, then the title up to an optional closing run of `#`s.
+_ATX = re.compile(r"[ \t]*(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*", re.S)
+_FENCE_OPEN = re.compile(r"[ \t>]*(`{3,}|~{3,})(.*)")
+_SETEXT_RULE = re.compile(r"[ \t]*-+[ \t]*")
+_QUOTE_MARKERS = re.compile(r"^(?:[ \t]*>)+")
 
 
 @cache
-def _parser() -> MarkdownIt:
-    # Imported here: markdown-it costs ~70 ms to import, and `specflow --help` never needs it.
-    # Only block rules run: inline text stays as source (half the parse time saved, and
-    # values keep their formatting); code spans are found by code_spans() below. Setext
-    # headings (a line underlined with `---`) and link reference definitions are off: the
-    # contracts speak of `##` headings, a `---` under text is meant as a rule, and both rules
-    # cost time on every paragraph.
-    from markdown_it import MarkdownIt
+def _events() -> Callable[[str], Iterable[tuple[Any, Any]]]:
+    # Imported here: `specflow --help` never needs a parser. Tables are the one extension the
+    # contracts use (the spec's error matrix); pulldown-cmark parses inline text too, which
+    # the reader skips (it takes each block's source instead).
+    import pyromark
 
-    return (
-        MarkdownIt("commonmark")
-        .enable("table")
-        .disable(["inline", "text_join", "lheading", "reference"])
-    )
+    return pyromark.Markdown(options=pyromark.Options.ENABLE_TABLES).events_with_range
 
 
-@dataclass(frozen=True)
-class Block:
+# The records below are NamedTuples and slotted classes rather than dataclasses: `specflow
+# check` runs in hooks and agent loops, and importing dataclasses (which imports inspect)
+# costs more than the whole check of a short file.
+
+
+class Block(NamedTuple):
     """A top-level block of a section: paragraph, list, table, fence, code, html, comment,
     quote, hr or heading (levels 3–6)."""
 
@@ -62,8 +64,7 @@ class Block:
     end_line: int
 
 
-@dataclass(frozen=True)
-class Inline:
+class Inline(NamedTuple):
     """A run of inline Markdown source (a paragraph, heading or table cell) and where it is."""
 
     source: str
@@ -75,8 +76,7 @@ class Inline:
         return self.line + self.source.count("\n", 0, offset)
 
 
-@dataclass(frozen=True)
-class ListItem:
+class ListItem(NamedTuple):
     """A top-level list item: its own paragraphs as source (nested lists left out)."""
 
     text: str
@@ -90,8 +90,7 @@ class ListItem:
         return " ".join(self.text.split("\n")).strip()
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """A pipe table: header cells and body rows as inline source, with each row's line."""
 
     header: list[str]
@@ -100,8 +99,7 @@ class Table:
     row_lines: list[int]
 
 
-@dataclass(frozen=True)
-class Fence:
+class Fence(NamedTuple):
     """A fenced code block; `line` is the opening fence, content starts on the next line."""
 
     info: str
@@ -118,21 +116,29 @@ class Fence:
         return words[0].lower() if words else ""
 
 
-@dataclass
 class Section:
     """A level-1 or level-2 heading and everything up to the next one (level 0: the text
     before the first heading)."""
 
-    level: int
-    title: str
-    line: int
-    end_line: int = 0
-    body_text: str = ""
-    blocks: list[Block] = field(default_factory=list)
-    items: list[ListItem] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    fences: list[Fence] = field(default_factory=list)
-    inlines: list[Inline] = field(default_factory=list)
+    __slots__ = (
+        "level", "title", "line", "end_line", "body_text",
+        "blocks", "items", "tables", "fences", "inlines",
+    )  # fmt: skip
+
+    def __init__(self, level: int, title: str, line: int) -> None:
+        self.level = level
+        self.title = title
+        self.line = line
+        self.end_line = 0  # set when the next section starts
+        self.body_text = ""
+        self.blocks: list[Block] = []
+        self.items: list[ListItem] = []
+        self.tables: list[Table] = []
+        self.fences: list[Fence] = []
+        self.inlines: list[Inline] = []
+
+    def __repr__(self) -> str:
+        return f"Section({self.ref}, lines {self.line}-{self.end_line})"
 
     @property
     def key(self) -> str:
@@ -159,8 +165,7 @@ class Section:
         return _HTML_COMMENT.sub("", self.body_text).strip()
 
 
-@dataclass
-class Document:
+class Document(NamedTuple):
     """A parsed Markdown text: its lines, the text before the first heading, its sections."""
 
     text: str
@@ -195,155 +200,373 @@ def plural(n: int, word: str) -> str:
 
 
 def normalize_newlines(text: str) -> str:
-    """The text as markdown-it sees it, so that line numbers agree."""
+    """The text with one kind of line break and no NUL characters, as the parser reads it."""
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
 
 
 def parse(text: str) -> Document:
     """Parse *text* once into sections (split at `#` and `##` headings) and their parts."""
     text = normalize_newlines(text)
-    tokens = _parser().parse(text)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    builder = _Builder(lines)
-    for token in tokens:
-        builder.feed(token)
+    builder = _Builder(text, lines)
+    builder.run(_events()(text))
     return builder.finish(text)
 
 
-class _Builder:
-    """Walks the token stream once, filling sections; nesting is tracked with counters."""
+def headed_fences(text: str, level: int = 3) -> list[tuple[str, str]]:
+    """Each fenced code block that follows a heading of *level* (with no other heading
+    between), as (the heading's title as written, the block's content)."""
+    text = normalize_newlines(text)
+    data = text.encode("utf-8")
+    pairs: list[tuple[str, str]] = []
+    title: str | None = None
+    content: list[str] | None = None
+    depth = 0
+    for event, span in _events()(text):
+        if event.__class__ is str:
+            continue
+        tag = event.get("Start")
+        if tag is not None:
+            depth += 1
+            if depth == 1 and tag.__class__ is dict and "Heading" in tag:
+                source = data[span["start"] : span["end"]].decode("utf-8").rstrip("\n")
+                atx = _ATX.fullmatch(source)
+                title = (atx.group(2) or "").strip() if atx and len(atx.group(1)) == level else None
+            elif depth == 1 and tag.__class__ is dict and "CodeBlock" in tag:
+                fenced = tag["CodeBlock"] != "Indented"
+                content = [] if fenced and title is not None else None
+        elif "End" in event:
+            depth -= 1
+            if depth == 0 and content is not None and title is not None:
+                pairs.append((title, "".join(content)))
+                title = content = None
+        elif content is not None:
+            content.append(event.get("Text", ""))
+    return pairs
 
-    def __init__(self, lines: list[str]) -> None:
+
+class _Builder:
+    """Walks the event stream once, filling sections.
+
+    Every Start event pushes a kind onto a stack and every End pops one, so the stack's depth
+    tells what is at the top level. Block ranges are UTF-8 byte offsets into the text.
+    """
+
+    def __init__(self, text: str, lines: list[str]) -> None:
         self.lines = lines
+        self.ascii = text.isascii()
+        self.text = text
+        self.data = b"" if self.ascii else text.encode("utf-8")
+        sizes = (len(line) if self.ascii else len(line.encode("utf-8")) for line in lines)
+        self.line_starts = list(accumulate((size + 1 for size in sizes), initial=0))
         self.preamble = Section(level=0, title="", line=1)
         self.sections: list[Section] = []
         self.current = self.preamble
+        self.stack: list[str] = []
         self.quote_depth = 0
         self.list_stack: list[bool] = []  # ordered? for each open list
         self.item: _ItemDraft | None = None
         self.table: _TableDraft | None = None
-        self.awaiting_title = False  # the next inline token is a section heading's text
-
-        # The token types the builder acts on; the many others (paragraph_close, td_open,
-        # ...) only matter at the top level. A table lookup, not a chain of comparisons:
-        # a 2,000-line spec has some 15,000 tokens.
-        self._handlers: dict[str, Callable[[Token], None]] = {
-            "blockquote_open": self._quote_open,
-            "blockquote_close": self._quote_close,
-            "bullet_list_open": self._list_open,
-            "ordered_list_open": self._list_open,
-            "bullet_list_close": self._list_close,
-            "ordered_list_close": self._list_close,
-            "list_item_open": self._open_item,
-            "list_item_close": self._close_item,
-            "table_open": self._open_table,
-            "table_close": self._close_table,
-            "tbody_open": self._table_body,
-            "tr_open": self._row_open,
-            "inline": self._inline,
-            "fence": self._fence,
+        self.code: list[str] | None = None  # the open code block's text
+        self.fence: tuple[str, str, int] | None = None  # its markup, info and line
+        self.run_start = -1  # the open run of inline events directly in a list item
+        self.run_end = -1
+        self.top_end = 0  # where the last top-level block ends
+        self.row_line = 0  # the open table row's line
+        # Start events by tag: a table lookup, not a chain of comparisons (a 2,000-line spec
+        # has some 18,000 events). Tags with a payload come as {name: payload}.
+        self._starts: dict[str, Callable[[Any, int, int], str]] = {
+            "Paragraph": self._paragraph,
+            "Item": self._item,
+            "List": self._list,
+            "BlockQuote": self._quote,
+            "Heading": self._heading,
+            "CodeBlock": self._code,
+            "Table": self._table,
+            "TableHead": self._head,
+            "TableRow": self._row,
+            "TableCell": self._cell,
+            "HtmlBlock": self._html,
+        }
+        self._ends: dict[str, Callable[[int], None]] = {
+            "item": self._end_item,
+            "list": self._end_list,
+            "quote": self._end_quote,
+            "code": self._end_code,
+            "table": self._end_table,
+            "head": self._end_head,
+            "inline": self._end_inline,
         }
 
-    def feed(self, token: Token) -> None:
-        if token.level == 0 and token.nesting >= 0:
-            self._top_level(token)
-        handler = self._handlers.get(token.type)
-        if handler is not None:
-            handler(token)
+    # --- positions ----------------------------------------------------------------------
 
-    def _quote_open(self, token: Token) -> None:
-        self.quote_depth += 1
+    def source(self, start: int, end: int) -> str:
+        if self.ascii:
+            return self.text[start:end]
+        return self.data[start:end].decode("utf-8", "replace")
 
-    def _quote_close(self, token: Token) -> None:
-        self.quote_depth -= 1
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset)
 
-    def _list_open(self, token: Token) -> None:
-        self.list_stack.append(token.type == "ordered_list_open")
+    def last_line(self, start: int, end: int) -> int:
+        """The last line of the range [start, end) that is not blank."""
+        first = self.line_of(start)
+        last = self.line_of(max(start, end - 1))
+        while last > first and not self.lines[last - 1].strip(" \t>"):
+            last -= 1
+        return last
 
-    def _list_close(self, token: Token) -> None:
-        self.list_stack.pop()
+    def inline_source(self, start: int, end: int) -> str:
+        """A run of inline source with each continuation line's container prefix (quote
+        markers, indentation) removed, as CommonMark reads it."""
+        source = self.source(start, end)
+        if "\n" in source:
+            source = _continuation(self.quote_depth).sub("\n", source)
+        return source.strip()
 
-    def _open_table(self, token: Token) -> None:
-        self.table = _TableDraft(line=_line(token))
+    # --- the walk -----------------------------------------------------------------------
 
-    def _table_body(self, token: Token) -> None:
-        if self.table is not None:
-            self.table.in_body = True
+    def run(self, events: Iterable[tuple[Any, Any]]) -> None:
+        stack = self.stack
+        starts, ends = self._starts, self._ends
+        for event, span in events:
+            if event.__class__ is str:  # SoftBreak, HardBreak, Rule
+                if event == "Rule":
+                    if not stack:
+                        self._top(span["start"], span["end"], "hr")
+                elif stack and stack[-1] == "item":
+                    self._extend_run(span["start"], span["end"])
+                continue
+            tag = event.get("Start")
+            if tag is not None:
+                name = tag if tag.__class__ is str else next(iter(tag))
+                handler = starts.get(name)
+                if handler is None:  # an inline tag: emphasis, link, image, ...
+                    if stack and stack[-1] == "item":
+                        self._extend_run(span["start"], span["end"])
+                    stack.append("inline")
+                else:
+                    stack.append(handler(tag, span["start"], span["end"]))
+                continue
+            if "End" in event:
+                end = ends.get(stack.pop())
+                if end is not None:
+                    end(span["end"])
+                continue
+            # A leaf: Text, Code, Html, InlineHtml, ...
+            if self.code is not None and stack[-1] == "code":
+                self.code.append(event.get("Text", ""))
+            elif stack and stack[-1] == "item":
+                self._extend_run(span["start"], span["end"])
+        self._flush_run()
 
-    def _row_open(self, token: Token) -> None:
-        if self.table is not None:
-            self.table.row_open(_line(token))
+    def _top(self, start: int, end: int, kind: str) -> None:
+        """A block directly under a heading."""
+        self._gap(start)
+        self.current.blocks.append(Block(kind, self.line_of(start), self.last_line(start, end)))
+        self.top_end = max(self.top_end, end)
 
-    def _fence(self, token: Token) -> None:
-        self.current.fences.append(
-            Fence(
-                token.info.strip(),
-                token.content,
-                _line(token),
-                _end(token),
-                self._closes(token),
-                token.markup,
-            )
-        )
+    def _gap(self, start: int) -> None:
+        """Text the parser left out before *start* (a link reference definition) counts as a
+        paragraph."""
+        if start > self.top_end and self.source(self.top_end, start).strip():
+            self._dropped(self.top_end, start)
 
-    def _closes(self, fence: Token) -> bool:
-        """Whether the fence's last line closes it (markdown-it runs an unclosed fence to the
-        end of the text)."""
-        start, end = _line(fence), _end(fence)
-        if end <= start or end > len(self.lines):
-            return False
-        last = self.lines[end - 1].strip().lstrip(">").strip()
-        char, size = fence.markup[:1], len(fence.markup)
-        return len(last) >= size and last == char * len(last)
+    def _dropped(self, start: int, end: int) -> None:
+        source = self.source(start, end)
+        skipped = len(source) - len(source.lstrip())
+        start += skipped if self.ascii else len(source[:skipped].encode("utf-8"))
+        line = self.line_of(start)
+        self.current.blocks.append(Block("paragraph", line, self.last_line(start, end)))
+        self.current.inlines.append(Inline(source.strip(), line, False))
 
-    def _top_level(self, token: Token) -> None:
-        """A block directly under a heading: a new section for `#`/`##`, else a block."""
-        kind = token.type
-        if kind == "heading_open" and token.tag in ("h1", "h2"):
-            self._close_section()
-            self.current = Section(level=int(token.tag[1]), title="", line=_line(token))
-            self.sections.append(self.current)
-            self.awaiting_title = True
-            return
-        block_kind = _BLOCK_KINDS.get(kind)
-        if block_kind == "html" and _COMMENT_BLOCK.fullmatch(token.content):
-            block_kind = "comment"
-        if block_kind is not None and token.map is not None:
-            self.current.blocks.append(Block(block_kind, _line(token), _end(token)))
+    def _extend_run(self, start: int, end: int) -> None:
+        if self.run_start < 0:
+            # An escaped character's text starts after its backslash; keep the backslash.
+            if start > 0 and self.source(start - 1, start) == "\\":
+                start -= 1
+            self.run_start = start
+        self.run_end = max(self.run_end, end)
 
-    def _open_item(self, token: Token) -> None:
+    def _flush_run(self) -> None:
+        if self.run_start >= 0:
+            self._inline(self.inline_source(self.run_start, self.run_end), self.run_start)
+            self.run_start = self.run_end = -1
+
+    def _inline(self, source: str, start: int) -> None:
+        """A paragraph's (or a tight list item's) inline source."""
+        self.current.inlines.append(Inline(source, self.line_of(start), self.quote_depth > 0))
+        if self.item is not None and len(self.list_stack) == 1:
+            self.item.parts.append(source)
+
+    # --- Start events: each returns the kind its End will pop ---------------------------
+
+    def _paragraph(self, tag: Any, start: int, end: int) -> str:
+        self._flush_run()
+        if not self.stack:
+            self._top(start, end, "paragraph")
+        self._inline(self.inline_source(start, end), start)
+        return "paragraph"
+
+    def _item(self, tag: Any, start: int, end: int) -> str:
+        self._flush_run()
         if len(self.list_stack) == 1 and self.quote_depth == 0:
             ordered = self.list_stack[-1]
-            self.item = _ItemDraft(line=_line(token), end_line=_end(token), ordered=ordered)
+            self.item = _ItemDraft(self.line_of(start), self.last_line(start, end), ordered)
+        return "item"
 
-    def _close_item(self, token: Token) -> None:
+    def _list(self, tag: Any, start: int, end: int) -> str:
+        self._flush_run()
+        if not self.stack:
+            self._top(start, end, "list")
+        self.list_stack.append(tag["List"] is not None)
+        return "list"
+
+    def _quote(self, tag: Any, start: int, end: int) -> str:
+        self._flush_run()
+        if not self.stack:
+            self._top(start, end, "quote")
+        self.quote_depth += 1
+        return "quote"
+
+    def _heading(self, tag: Any, start: int, end: int) -> str:
+        self._flush_run()
+        source = self.source(start, end).rstrip("\n")
+        atx = _ATX.fullmatch(source)
+        if atx is None:
+            self._setext(source, start, end)
+            return "heading"
+        title = (atx.group(2) or "").strip()
+        level = len(atx.group(1))
+        line = self.line_of(start)
+        if not self.stack and level <= 2:
+            self._gap(start)
+            self._close_section()
+            self.current = Section(level=level, title=title, line=line)
+            self.sections.append(self.current)
+            self.top_end = max(self.top_end, end)
+        elif not self.stack:
+            self._top(start, end, "heading")
+        self._inline(title, start)
+        return "heading"
+
+    def _setext(self, source: str, start: int, end: int) -> None:
+        """Text underlined with `===` or `---`, which the contracts do not take as a heading:
+        a paragraph, and a `---` underline is a rule after it."""
+        text, _, underline = source.rpartition("\n")
+        rule = _SETEXT_RULE.fullmatch(underline) is not None
+        if rule:
+            text_end = start + (len(text) if self.ascii else len(text.encode("utf-8")))
+            if not self.stack:
+                self._top(start, text_end, "paragraph")
+                self._top(text_end + 1, end, "hr")
+            self._inline(self.inline_source(start, text_end), start)
+        else:
+            if not self.stack:
+                self._top(start, end, "paragraph")
+            self._inline(self.inline_source(start, end), start)
+
+    def _code(self, tag: Any, start: int, end: int) -> str:
+        self._flush_run()
+        fenced = tag["CodeBlock"] != "Indented"
+        if not self.stack:
+            self._top(start, end, "fence" if fenced else "code")
+        self.code = []
+        self.fence = None
+        if fenced:
+            first = self.source(start, end).split("\n", 1)[0]
+            opening = _FENCE_OPEN.match(first)
+            markup, info = (opening.group(1), opening.group(2)) if opening else ("```", "")
+            self.fence = (markup, info.strip(), self.line_of(start))
+        return "code"
+
+    def _table(self, tag: Any, start: int, end: int) -> str:
+        self._flush_run()
+        if not self.stack:
+            self._top(start, end, "table")
+        self.table = _TableDraft(line=self.line_of(start))
+        return "table"
+
+    def _head(self, tag: Any, start: int, end: int) -> str:
+        self.row_line = self.line_of(start)
+        return "head"
+
+    def _row(self, tag: Any, start: int, end: int) -> str:
+        self.row_line = self.line_of(start)
+        if self.table is not None:
+            self.table.row_open(self.row_line)
+        return "row"
+
+    def _cell(self, tag: Any, start: int, end: int) -> str:
+        # GFM: `\|` is a pipe inside a cell, code spans included.
+        source = self.source(start, end).strip().replace("\\|", "|")
+        # A missing cell (a short row) has an empty range at the row's end: use the row's line.
+        self.current.inlines.append(Inline(source, self.row_line, self.quote_depth > 0))
+        if self.table is not None:
+            self.table.cell(source)
+        return "cell"
+
+    def _html(self, tag: Any, start: int, end: int) -> str:
+        self._flush_run()
+        if not self.stack:
+            comment = _COMMENT_BLOCK.fullmatch(self.source(start, end)) is not None
+            self._top(start, end, "comment" if comment else "html")
+        return "html"
+
+    # --- End events ---------------------------------------------------------------------
+
+    def _end_item(self, end: int) -> None:
+        self._flush_run()
         if len(self.list_stack) == 1 and self.item is not None:
             draft = self.item
             text = "\n".join(draft.parts)
             self.current.items.append(ListItem(text, draft.line, draft.end_line, draft.ordered))
             self.item = None
 
-    def _close_table(self, token: Token) -> None:
+    def _end_list(self, end: int) -> None:
+        self._flush_run()
+        self.list_stack.pop()
+
+    def _end_quote(self, end: int) -> None:
+        self.quote_depth -= 1
+
+    def _end_inline(self, end: int) -> None:
+        if self.stack and self.stack[-1] == "item":
+            self.run_end = max(self.run_end, end)
+
+    def _end_code(self, end: int) -> None:
+        content = "".join(self.code or [])
+        self.code = None
+        if self.fence is None:
+            return
+        markup, info, line = self.fence
+        end_line = max(line, self.last_line(self.line_starts[line - 1], end))
+        self.current.fences.append(
+            Fence(info, content, line, end_line, self._closes(markup, line, end_line), markup)
+        )
+
+    def _closes(self, markup: str, start: int, end: int) -> bool:
+        """Whether the fence's last line closes it (an unclosed fence runs to the end of the
+        text)."""
+        if end <= start or end > len(self.lines):
+            return False
+        last = self.lines[end - 1]
+        if self.quote_depth:
+            last = _QUOTE_MARKERS.sub("", last, count=1)
+        last = last.strip()
+        return len(last) >= len(markup) and last == markup[0] * len(last)
+
+    def _end_table(self, end: int) -> None:
         if self.table is not None and self.quote_depth == 0:
             draft = self.table
             self.current.tables.append(Table(draft.header, draft.rows, draft.line, draft.row_lines))
         self.table = None
 
-    def _inline(self, token: Token) -> None:
-        if token.map is None:  # pragma: no cover - block rules always set map on inline tokens
-            return
-        source = token.content
-        self.current.inlines.append(Inline(source, token.map[0] + 1, self.quote_depth > 0))
-        if self.awaiting_title:
-            self.current.title = source.strip()
-            self.awaiting_title = False
-            return
+    def _end_head(self, end: int) -> None:
         if self.table is not None:
-            self.table.cell(source)
-        elif self.item is not None and len(self.list_stack) == 1:
-            self.item.parts.append(source)
+            self.table.in_body = True
 
     def _close_section(self) -> None:
         section = self.current
@@ -354,6 +577,7 @@ class _Builder:
         section.body_text = "\n".join(body).strip("\n")
 
     def finish(self, text: str) -> Document:
+        self._gap(len(text) if self.ascii else len(self.data))
         self._close_section()
         preamble = self.preamble if self.preamble.content_blocks else None
         if preamble is not None:
@@ -361,21 +585,34 @@ class _Builder:
         return Document(text, self.lines, preamble, self.sections)
 
 
-@dataclass
+@cache
+def _continuation(quote_depth: int) -> re.Pattern[str]:
+    """A line break and the container prefix after it: up to *quote_depth* `>` markers and
+    the indentation around them."""
+    if quote_depth == 0:
+        return re.compile(r"\n[ \t]+")
+    return re.compile(rf"\n(?:[ \t]*>){{0,{quote_depth}}}[ \t]*")
+
+
 class _ItemDraft:
-    line: int
-    end_line: int
-    ordered: bool
-    parts: list[str] = field(default_factory=list)
+    __slots__ = ("line", "end_line", "ordered", "parts")
+
+    def __init__(self, line: int, end_line: int, ordered: bool) -> None:
+        self.line = line
+        self.end_line = end_line
+        self.ordered = ordered
+        self.parts: list[str] = []
 
 
-@dataclass
 class _TableDraft:
-    line: int
-    header: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
-    row_lines: list[int] = field(default_factory=list)
-    in_body: bool = False
+    __slots__ = ("line", "header", "rows", "row_lines", "in_body")
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        self.header: list[str] = []
+        self.rows: list[list[str]] = []
+        self.row_lines: list[int] = []
+        self.in_body = False
 
     def row_open(self, line: int) -> None:
         if self.in_body:
@@ -384,31 +621,10 @@ class _TableDraft:
 
     def cell(self, source: str) -> None:
         if self.in_body:
-            self.rows[-1].append(source.strip())
+            if self.rows:
+                self.rows[-1].append(source)
         else:
-            self.header.append(source.strip())
-
-
-_BLOCK_KINDS = {
-    "paragraph_open": "paragraph",
-    "bullet_list_open": "list",
-    "ordered_list_open": "list",
-    "table_open": "table",
-    "fence": "fence",
-    "code_block": "code",
-    "html_block": "html",
-    "blockquote_open": "quote",
-    "hr": "hr",
-    "heading_open": "heading",
-}
-
-
-def _line(token: Token) -> int:
-    return token.map[0] + 1 if token.map else 0
-
-
-def _end(token: Token) -> int:
-    return token.map[1] if token.map else 0
+            self.header.append(source)
 
 
 # --- inline source ---------------------------------------------------------------------------
@@ -533,8 +749,7 @@ def search_prose(
 # --- the outline of headings -----------------------------------------------------------------
 
 
-@dataclass
-class Outline:
+class Outline(NamedTuple):
     """The expected sections found in a document (first occurrence of each, by key)."""
 
     found: dict[str, Section]
@@ -634,6 +849,8 @@ def _repeated(group: list[Section]) -> Violation:
 
 
 def _extra(section: Section, expected: Sequence[str], found: set[str]) -> Violation:
+    import difflib  # only for a heading that is not in the template
+
     missing = [title for title in expected if norm(title) not in found]
     close = difflib.get_close_matches(section.key, [norm(t) for t in missing], n=1, cutoff=0.6)
     if close:

@@ -1,0 +1,97 @@
+"""The shared Markdown reader: what it makes of the constructs contracts meet."""
+
+from __future__ import annotations
+
+from specflow.contracts.markdown import Block, Document, Inline, Section, headed_fences, parse
+
+
+def _only(doc: Document) -> Section:
+    assert doc.preamble is None
+    assert len(doc.sections) == 1
+    return doc.sections[0]
+
+
+def test_underlined_text_is_a_paragraph_and_a_dash_underline_a_rule() -> None:
+    section = _only(parse("## A\n\nSome text\n---\n\nMore\n===\n"))
+    assert section.blocks == [
+        Block("paragraph", 3, 3),
+        Block("hr", 4, 4),
+        Block("paragraph", 6, 7),
+    ]
+    assert [i.source for i in section.inlines] == ["A", "Some text", "More\n==="]
+    assert not section.is_empty
+
+
+def test_a_link_reference_definition_is_text_not_nothing() -> None:
+    doc = parse("[top]: /x\n\n## A\n\n[spec]: https://example.com/spec\n\n## B\n")
+    assert doc.preamble is not None and doc.preamble.line == 1
+    first, second = doc.sections
+    assert first.blocks == [Block("paragraph", 5, 5)]
+    assert Inline("[spec]: https://example.com/spec", 5, False) in first.inlines
+    assert second.is_empty
+
+
+def test_lines_and_cells_stay_right_after_multibyte_characters() -> None:
+    text = (
+        "## Résumé — é\n"
+        "\n"
+        "Ligne é\n"
+        "\n"
+        "- élément `x`\n"
+        "- \\*literal, not emphasis\n"
+        "\n"
+        "| Col é | B |\n"
+        "|---|---|\n"
+        "| `a\\|b` | ç |\n"
+        "| only |\n"
+    )
+    section = _only(parse(text))
+    assert section.title == "Résumé — é"
+    assert [(i.text, i.line) for i in section.items] == [
+        ("élément `x`", 5),
+        ("\\*literal, not emphasis", 6),
+    ]
+    (table,) = section.tables
+    assert table.header == ["Col é", "B"]
+    assert table.rows == [["`a|b`", "ç"], ["only", ""]]  # `\|` is a pipe; a short row padded
+    assert (table.line, table.row_lines) == (8, [10, 11])
+    assert [i.line for i in section.inlines if i.source in ("only", "")] == [11, 11]
+
+
+def test_a_fence_left_open_is_not_closed_by_a_quoted_fence() -> None:
+    section = _only(parse("## A\n\n```py\nx = 1\n\n> ```\n"))
+    (fence,) = section.fences
+    assert (fence.info, fence.content, fence.closed) == ("py", "x = 1\n\n> ```\n", False)
+
+
+def test_a_fence_inside_a_quote_closes_with_its_quote_marker() -> None:
+    section = _only(parse("## A\n\n> quoted\n> continued\n>\n> ~~~~ sh\n> ls\n> ~~~~\n"))
+    (fence,) = section.fences
+    assert (fence.info, fence.content, fence.markup, fence.closed) == ("sh", "ls\n", "~~~~", True)
+    assert (fence.line, fence.end_line) == (6, 8)
+    assert Inline("quoted\ncontinued", 3, True) in section.inlines
+    assert section.blocks == [Block("quote", 3, 8)]
+
+
+def test_items_keep_their_own_text_and_leave_nested_lists_out() -> None:
+    text = "## A\n\n1. First?\n   still the first.\n   - nested\n2. Second?\n\n   More of it.\n"
+    section = _only(parse(text))
+    assert [(i.text, i.line, i.end_line, i.ordered) for i in section.items] == [
+        ("First?\nstill the first.", 3, 5, True),
+        ("Second?\nMore of it.", 6, 8, True),
+    ]
+
+
+def test_headings_inside_fences_and_closing_hashes() -> None:
+    doc = parse("# Title #\n\n```md\n## Not a section\n```\n\n## Next ##\n\n### Deeper\n")
+    assert [(s.level, s.title, s.line) for s in doc.sections] == [(1, "Title", 1), (2, "Next", 7)]
+    assert doc.sections[1].blocks == [Block("heading", 9, 9)]
+
+
+def test_headed_fences_pairs_each_heading_with_the_fence_under_it() -> None:
+    text = (
+        "### `a.py`\n\n```python\nx = 1\n```\n\n"
+        "## Other\n\n```\nnot under a level-3 heading\n```\n\n"
+        "### `b.txt`\n\n````\n```\ninner\n```\n````\n"
+    )
+    assert headed_fences(text) == [("`a.py`", "x = 1\n"), ("`b.txt`", "```\ninner\n```\n")]
