@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from specflow.contracts.registry import STAGES
 from specflow.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError, failure_exit
 from specflow.prompts import Prompts
-from specflow.repo import SPECFLOW_DIR, find_root
+from specflow.repo import SPECFLOW_DIR, find_root_folder
 
 
 def _prompts() -> Prompts:
     try:
-        return Prompts(find_root(Path.cwd()) / SPECFLOW_DIR)
+        return Prompts(os.path.join(find_root_folder(os.getcwd()), SPECFLOW_DIR))
     except UsageError:
         return Prompts(None)
 
@@ -31,11 +30,11 @@ def _prompts() -> Prompts:
 def _read(file: str) -> str:
     if file == "-":
         return sys.stdin.read()
-    path = Path(file)
-    if not path.is_file():
+    if not os.path.isfile(file):
         raise UsageError(f"{file}: no such file")
     try:
-        return path.read_text(encoding="utf-8")
+        with open(file, encoding="utf-8") as text:
+            return text.read()
     except UnicodeDecodeError:
         raise UsageError(f"{file}: not UTF-8 text") from None
 

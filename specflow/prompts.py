@@ -6,25 +6,31 @@ same name under .specflow/templates/ or .specflow/rules/; the packaged ones fill
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 from specflow.errors import ConfigError
-from specflow.resources import packaged_dir
+from specflow.resources import packaged_folder
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class Prompts:
     """Renders stage templates and reads rules, project overrides first."""
 
-    def __init__(self, project_dir: Path | None) -> None:
-        self.project_dir = project_dir
+    def __init__(self, project_dir: Path | str | None) -> None:
+        # Folders are plain strings: `specflow check` reads templates here without pathlib.
+        self.project_dir = None if project_dir is None else os.fspath(project_dir)
         self._env: Any = None
 
-    def _dirs(self, kind: str) -> list[Path]:
+    def _dirs(self, kind: str) -> list[str]:
         dirs = []
-        if self.project_dir is not None and (self.project_dir / kind).is_dir():
-            dirs.append(self.project_dir / kind)
-        dirs.append(packaged_dir(kind))
+        if self.project_dir is not None:
+            own = os.path.join(self.project_dir, kind)
+            if os.path.isdir(own):
+                dirs.append(own)
+        dirs.append(packaged_folder(kind))
         return dirs
 
     def _environment(self) -> Any:
@@ -32,7 +38,7 @@ class Prompts:
             import jinja2
 
             self._env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader([str(d) for d in self._dirs("templates")]),
+                loader=jinja2.FileSystemLoader(self._dirs("templates")),
                 undefined=jinja2.StrictUndefined,
                 autoescape=False,
                 keep_trailing_newline=True,
@@ -60,20 +66,20 @@ class Prompts:
             ) from None
         except jinja2.TemplateNotFound as exc:
             raise ConfigError(
-                f"template {exc.name} not found in {self._dirs('templates')}"
+                f"template {exc.name} not found in {', '.join(self._dirs('templates'))}"
             ) from None
 
-    def source_of(self, kind: str, name: str) -> Path:
+    def source_of(self, kind: str, name: str) -> str:
         """The file that will be used for *name*: the project's override or the packaged one."""
         for folder in self._dirs(kind):
-            if (folder / name).is_file():
-                return folder / name
-        raise ConfigError(
-            f"{kind}/{name} not found (looked in {', '.join(str(d) for d in self._dirs(kind))})"
-        )
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                return path
+        raise ConfigError(f"{kind}/{name} not found (looked in {', '.join(self._dirs(kind))})")
 
     def text(self, kind: str, name: str) -> str:
-        return self.source_of(kind, name).read_text(encoding="utf-8")
+        with open(self.source_of(kind, name), encoding="utf-8") as file:
+            return file.read()
 
     def rules(self) -> str:
         return self.text("rules", "rules.md")

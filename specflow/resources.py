@@ -1,19 +1,26 @@
-"""Where the packaged templates/ and rules/ live, installed or in a source checkout."""
+"""Where the packaged templates/ and rules/ live, installed or in a source checkout.
+
+Plain os.path inside: `specflow check` reads templates through here and never needs pathlib.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from typing import TYPE_CHECKING
 
-_PACKAGE = Path(__file__).resolve().parent
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_PACKAGE = os.path.dirname(os.path.realpath(__file__))
 
 
-def packaged_dir(kind: str) -> Path:
+def packaged_folder(kind: str) -> str:
     """specflow/_data/<kind> inside an installed wheel, else <checkout>/<kind>."""
-    installed = _PACKAGE / "_data" / kind
-    if installed.is_dir():
+    installed = os.path.join(_PACKAGE, "_data", kind)
+    if os.path.isdir(installed):
         return installed
-    checkout = _PACKAGE.parent / kind
-    if checkout.is_dir():
+    checkout = os.path.join(os.path.dirname(_PACKAGE), kind)
+    if os.path.isdir(checkout):
         return checkout
     raise FileNotFoundError(
         f"specflow's packaged {kind}/ folder is missing (looked in {installed} and {checkout}); "
@@ -21,6 +28,15 @@ def packaged_dir(kind: str) -> Path:
     )
 
 
+def packaged_dir(kind: str) -> Path:
+    """packaged_folder() as a Path."""
+    from pathlib import Path
+
+    return Path(packaged_folder(kind))
+
+
 def data_file(name: str) -> Path:
     """A data file shipped inside the package itself (specflow/data/)."""
-    return _PACKAGE / "data" / name
+    from pathlib import Path
+
+    return Path(_PACKAGE, "data", name)

@@ -26,11 +26,15 @@ class FreshRun(NamedTuple):
     output: str  # everything the commands printed to stdout
 
 
-def fresh_run(cwd: Path, *argvs: list[str], watch: Sequence[str]) -> FreshRun:
+def fresh_run(
+    cwd: Path, *argvs: list[str], watch: Sequence[str], entry: str = "specflow.cli:run"
+) -> FreshRun:
     """Run specflow with each argument list in turn in one fresh interpreter, in *cwd*: how
-    the tests see that a command stays clear of a heavy dependency (*watch*)."""
+    the tests see that a command stays clear of a heavy dependency (*watch*). *entry* is the
+    function called (`specflow.__main__:main` is the console script's)."""
+    module, function = entry.split(":")
     code = (
-        "import json, sys\nfrom specflow.cli import run\ncodes = []\n"
+        f"import json, sys\nfrom {module} import {function} as run\ncodes = []\n"
         f"for argv in {[['specflow', *argv] for argv in argvs]!r}:\n"
         "    sys.argv = argv\n"
         "    try:\n        codes.append(run())\n"

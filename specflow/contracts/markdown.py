@@ -38,6 +38,7 @@ _ATX = re.compile(r"[ \t]*(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*", re.S)
 _FENCE_OPEN = re.compile(r"[ \t>]*(`{3,}|~{3,})(.*)")
 _SETEXT_RULE = re.compile(r"[ \t]*-+[ \t]*")
 _QUOTE_MARKERS = re.compile(r"^(?:[ \t]*>)+")
+_LIST_MARKER = re.compile(r"[ \t]*(?:[-+*]|[0-9]{1,9}[.)])(?=[ \t\n]|$)")
 
 
 @cache
@@ -271,8 +272,7 @@ class _Builder:
         self.table: _TableDraft | None = None
         self.code: list[str] | None = None  # the open code block's text
         self.fence: tuple[str, str, int] | None = None  # its markup, info and line
-        self.run_start = -1  # the open run of inline events directly in a list item
-        self.run_end = -1
+        self.item_text_from = -1  # where an open list item's own text may start
         self.top_end = 0  # where the last top-level block ends
         self.row_line = 0  # the open table row's line
         # Start events by tag: a table lookup, not a chain of comparisons (a 2,000-line spec
@@ -297,7 +297,6 @@ class _Builder:
             "code": self._end_code,
             "table": self._end_table,
             "head": self._end_head,
-            "inline": self._end_inline,
         }
 
     # --- positions ----------------------------------------------------------------------
@@ -333,34 +332,48 @@ class _Builder:
         starts, ends = self._starts, self._ends
         for event, span in events:
             if event.__class__ is str:  # SoftBreak, HardBreak, Rule
-                if event == "Rule":
-                    if not stack:
-                        self._top(span["start"], span["end"], "hr")
-                elif stack and stack[-1] == "item":
-                    self._extend_run(span["start"], span["end"])
+                if event == "Rule" and not stack:
+                    self._top(span["start"], span["end"], "hr")
                 continue
             tag = event.get("Start")
             if tag is not None:
-                name = tag if tag.__class__ is str else next(iter(tag))
-                handler = starts.get(name)
+                handler = starts.get(tag if tag.__class__ is str else next(iter(tag)))
                 if handler is None:  # an inline tag: emphasis, link, image, ...
-                    if stack and stack[-1] == "item":
-                        self._extend_run(span["start"], span["end"])
                     stack.append("inline")
-                else:
-                    stack.append(handler(tag, span["start"], span["end"]))
+                    continue
+                if self.item_text_from >= 0:  # a block inside a list item ends its text
+                    self._item_text(span["start"])
+                stack.append(handler(tag, span["start"], span["end"]))
                 continue
             if "End" in event:
-                end = ends.get(stack.pop())
+                kind = stack.pop()
+                if kind == "inline":
+                    continue
+                end = ends.get(kind)
                 if end is not None:
                     end(span["end"])
+                if stack and stack[-1] == "item":
+                    self.item_text_from = span["end"]  # the item's text may go on after it
                 continue
-            # A leaf: Text, Code, Html, InlineHtml, ...
-            if self.code is not None and stack[-1] == "code":
+            # A leaf: Text, Code, Html, InlineHtml, ...; only a code block's text is kept.
+            if self.code is not None:
                 self.code.append(event.get("Text", ""))
-            elif stack and stack[-1] == "item":
-                self._extend_run(span["start"], span["end"])
-        self._flush_run()
+
+    def _item_text(self, end: int) -> None:
+        """The text of a list item that no block holds (a tight list has no paragraphs),
+        from `item_text_from` to *end*: the item's own paragraph, without its marker."""
+        start, self.item_text_from = self.item_text_from, -1
+        source = self.source(start, end)
+        marker = _LIST_MARKER.match(source)
+        if marker is not None:
+            source = source[marker.end() :]
+            start += marker.end() if self.ascii else len(marker.group().encode("utf-8"))
+        text = source.lstrip()
+        if not text.strip():
+            return
+        skipped = source[: len(source) - len(text)]
+        start += len(skipped) if self.ascii else len(skipped.encode("utf-8"))
+        self._inline(self.inline_source(start, end), start)
 
     def _top(self, start: int, end: int, kind: str) -> None:
         """A block directly under a heading."""
@@ -382,19 +395,6 @@ class _Builder:
         self.current.blocks.append(Block("paragraph", line, self.last_line(start, end)))
         self.current.inlines.append(Inline(source.strip(), line, False))
 
-    def _extend_run(self, start: int, end: int) -> None:
-        if self.run_start < 0:
-            # An escaped character's text starts after its backslash; keep the backslash.
-            if start > 0 and self.source(start - 1, start) == "\\":
-                start -= 1
-            self.run_start = start
-        self.run_end = max(self.run_end, end)
-
-    def _flush_run(self) -> None:
-        if self.run_start >= 0:
-            self._inline(self.inline_source(self.run_start, self.run_end), self.run_start)
-            self.run_start = self.run_end = -1
-
     def _inline(self, source: str, start: int) -> None:
         """A paragraph's (or a tight list item's) inline source."""
         self.current.inlines.append(Inline(source, self.line_of(start), self.quote_depth > 0))
@@ -404,35 +404,31 @@ class _Builder:
     # --- Start events: each returns the kind its End will pop ---------------------------
 
     def _paragraph(self, tag: Any, start: int, end: int) -> str:
-        self._flush_run()
         if not self.stack:
             self._top(start, end, "paragraph")
         self._inline(self.inline_source(start, end), start)
         return "paragraph"
 
     def _item(self, tag: Any, start: int, end: int) -> str:
-        self._flush_run()
+        self.item_text_from = start
         if len(self.list_stack) == 1 and self.quote_depth == 0:
             ordered = self.list_stack[-1]
             self.item = _ItemDraft(self.line_of(start), self.last_line(start, end), ordered)
         return "item"
 
     def _list(self, tag: Any, start: int, end: int) -> str:
-        self._flush_run()
         if not self.stack:
             self._top(start, end, "list")
         self.list_stack.append(tag["List"] is not None)
         return "list"
 
     def _quote(self, tag: Any, start: int, end: int) -> str:
-        self._flush_run()
         if not self.stack:
             self._top(start, end, "quote")
         self.quote_depth += 1
         return "quote"
 
     def _heading(self, tag: Any, start: int, end: int) -> str:
-        self._flush_run()
         source = self.source(start, end).rstrip("\n")
         atx = _ATX.fullmatch(source)
         if atx is None:
@@ -469,7 +465,6 @@ class _Builder:
             self._inline(self.inline_source(start, end), start)
 
     def _code(self, tag: Any, start: int, end: int) -> str:
-        self._flush_run()
         fenced = tag["CodeBlock"] != "Indented"
         if not self.stack:
             self._top(start, end, "fence" if fenced else "code")
@@ -483,7 +478,6 @@ class _Builder:
         return "code"
 
     def _table(self, tag: Any, start: int, end: int) -> str:
-        self._flush_run()
         if not self.stack:
             self._top(start, end, "table")
         self.table = _TableDraft(line=self.line_of(start))
@@ -509,7 +503,6 @@ class _Builder:
         return "cell"
 
     def _html(self, tag: Any, start: int, end: int) -> str:
-        self._flush_run()
         if not self.stack:
             comment = _COMMENT_BLOCK.fullmatch(self.source(start, end)) is not None
             self._top(start, end, "comment" if comment else "html")
@@ -518,7 +511,8 @@ class _Builder:
     # --- End events ---------------------------------------------------------------------
 
     def _end_item(self, end: int) -> None:
-        self._flush_run()
+        if self.item_text_from >= 0:
+            self._item_text(end)
         if len(self.list_stack) == 1 and self.item is not None:
             draft = self.item
             text = "\n".join(draft.parts)
@@ -526,15 +520,10 @@ class _Builder:
             self.item = None
 
     def _end_list(self, end: int) -> None:
-        self._flush_run()
         self.list_stack.pop()
 
     def _end_quote(self, end: int) -> None:
         self.quote_depth -= 1
-
-    def _end_inline(self, end: int) -> None:
-        if self.stack and self.stack[-1] == "item":
-            self.run_end = max(self.run_end, end)
 
     def _end_code(self, end: int) -> None:
         content = "".join(self.code or [])

@@ -1,0 +1,170 @@
+"""`specflow check`: the plain form runs without click, and says exactly what click says."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from specflow.checking import check_args, fast_check
+from specflow.cli import run
+from tests.helpers import fresh_run
+from tests.samples import SCOPE_REPLY, SPEC_REPLY
+
+# What the plain form must never load: each one costs more than checking a short file.
+SLOW_IMPORTS = (
+    "click",
+    "dataclasses",
+    "pathlib",
+    "pydantic",
+    "jinja2",
+    "hashlib",
+    "anthropic",
+    "git",
+)
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec.md").write_text(SPEC_REPLY, encoding="utf-8")
+    (tmp_path / "bad-spec.md").write_text("Intro\n\n" + SPEC_REPLY + "\nThis should work.\n")
+    (tmp_path / "scope.md").write_text(SCOPE_REPLY, encoding="utf-8")
+    (tmp_path / "bad-scope.md").write_text("## Scoping Questions\n\n1. Only one?\n")
+    (tmp_path / "reply.md").write_text("Here is the file.\n")
+    (tmp_path / "review.md").write_text("Looks fine to me.\n")
+    (tmp_path / "latin1.md").write_bytes("## Intent\n\ncaf\xe9\n".encode("latin-1"))
+    (tmp_path / "folder").mkdir()
+    return tmp_path
+
+
+PLAIN = [
+    ["spec", "spec.md"],
+    ["spec", "bad-spec.md"],
+    ["scope", "scope.md"],
+    ["scope", "bad-scope.md"],
+    ["implement", "reply.md", "--path", "src/app.py"],
+    ["implement", "--path=src/app.py", "reply.md"],
+    ["implement", "reply.md"],
+    ["review", "review.md"],
+    ["spec", "missing.md"],
+    ["spec", "latin1.md"],
+    ["scope", "-"],
+]
+
+
+def _outcome(
+    call: object, argv: list[str], capsys: pytest.CaptureFixture[str], stdin: str
+) -> tuple[int | None, str, str]:
+    import sys
+
+    sys.stdin = io.StringIO(stdin)
+    try:
+        code = call(argv)  # type: ignore[operator]
+    finally:
+        sys.stdin = sys.__stdin__
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _through_click(argv: list[str]) -> int:
+    import sys
+
+    saved = sys.argv
+    sys.argv = ["specflow", "check", *argv]
+    try:
+        return run()
+    finally:
+        sys.argv = saved
+
+
+@pytest.mark.parametrize("argv", PLAIN, ids=" ".join)
+def test_the_plain_form_prints_what_click_prints(
+    files: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fast = _outcome(fast_check, argv, capsys, SCOPE_REPLY)
+    slow = _outcome(_through_click, argv, capsys, SCOPE_REPLY)
+    assert fast == slow
+    assert fast[0] in (0, 1, 2)
+    assert fast[1] or fast[2]  # it said something
+
+
+def test_the_plain_form_reports_each_outcome(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _outcome(fast_check, ["spec", "spec.md"], capsys, "") == (
+        0,
+        "spec.md: holds the spec contract\n",
+        "",
+    )
+    code, out, err = _outcome(fast_check, ["scope", "bad-scope.md"], capsys, "")
+    assert code == 1
+    assert "bad-scope.md:1: `## Scoping Questions` has 1 question; the contract allows 5–8\n" in out
+    assert err == f"bad-scope.md: {len(out.splitlines())} violation(s) of the scope contract\n"
+    assert _outcome(fast_check, ["spec", "missing.md"], capsys, "") == (
+        2,
+        "",
+        "error: missing.md: no such file\n",
+    )
+    assert _outcome(fast_check, ["scope", "-"], capsys, SCOPE_REPLY) == (
+        0,
+        "<stdin>: holds the scope contract\n",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["-h"],
+        ["spec"],
+        ["spec", "a.md", "b.md"],
+        ["specs", "spec.md"],
+        ["spec", "folder"],
+        ["spec", "spec.md", "--path"],
+        ["spec", "spec.md", "--bogus"],
+        ["--", "spec", "spec.md"],
+    ],
+    ids=" ".join,
+)
+def test_anything_else_is_left_to_click(
+    files: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check_args(argv) is None
+    assert fast_check(argv) is None
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_bug_in_the_plain_form_is_reported_as_one(
+    files: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("specflow.checking.check_file", broken)
+    code, out, err = _outcome(fast_check, ["spec", "spec.md"], capsys, "")
+    assert (code, out) == (70, "")
+    assert "RuntimeError: boom" in err
+    assert "unexpected error (a bug)" in err
+
+
+def test_the_plain_form_of_spec_and_scope_loads_no_slow_module(files: Path) -> None:
+    # (implement and review build their pydantic records while they check.)
+    done = fresh_run(
+        files,
+        ["check", "spec", "spec.md"],
+        ["check", "scope", "bad-scope.md"],
+        ["check", "spec", "bad-spec.md"],
+        watch=SLOW_IMPORTS,
+        entry="specflow.__main__:main",
+    )
+    assert (done.codes, done.loaded) == ([0, 1, 1], [])
+    assert "spec.md: holds the spec contract" in done.output
+
+
+def test_the_console_entry_hands_other_forms_to_click(files: Path) -> None:
+    done = fresh_run(files, ["check", "--help"], watch=("click",), entry="specflow.__main__:main")
+    assert (done.codes, done.loaded) == ([0], ["click"])
+    assert "Usage: specflow check [OPTIONS]" in done.output
