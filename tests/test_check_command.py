@@ -168,3 +168,26 @@ def test_the_console_entry_hands_other_forms_to_click(files: Path) -> None:
     done = fresh_run(files, ["check", "--help"], watch=("click",), entry="specflow.__main__:main")
     assert (done.codes, done.loaded) == ([0], ["click"])
     assert "Usage: specflow check [OPTIONS]" in done.output
+
+
+def test_a_check_leaves_no_reference_cycles(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The plain form runs with the cyclic collector off, so what it drops must be freed by
+    # reference counting alone.
+    import gc
+
+    for argv in (["spec", "spec.md"], ["spec", "bad-spec.md"], ["scope", "bad-scope.md"]):
+        fast_check(argv)  # the first run loads modules, which do hold cycles
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for argv in (["spec", "spec.md"], ["spec", "bad-spec.md"], ["scope", "bad-scope.md"]):
+            assert fast_check(argv) in (0, 1)
+        found = gc.collect()
+        left = [type(o).__name__ for o in gc.garbage[:8]]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert (found, left) == (0, [])
+    capsys.readouterr()

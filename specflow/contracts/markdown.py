@@ -260,7 +260,7 @@ class _Builder:
         self.ascii = text.isascii()
         self.text = text
         self.data = b"" if self.ascii else text.encode("utf-8")
-        sizes = (len(line) if self.ascii else len(line.encode("utf-8")) for line in lines)
+        sizes = map(len, lines if self.ascii else self.data.split(b"\n"))
         self.line_starts = list(accumulate((size + 1 for size in sizes), initial=0))
         self.preamble = Section(level=0, title="", line=1)
         self.sections: list[Section] = []
@@ -275,29 +275,6 @@ class _Builder:
         self.item_text_from = -1  # where an open list item's own text may start
         self.top_end = 0  # where the last top-level block ends
         self.row_line = 0  # the open table row's line
-        # Start events by tag: a table lookup, not a chain of comparisons (a 2,000-line spec
-        # has some 18,000 events). Tags with a payload come as {name: payload}.
-        self._starts: dict[str, Callable[[Any, int, int], str]] = {
-            "Paragraph": self._paragraph,
-            "Item": self._item,
-            "List": self._list,
-            "BlockQuote": self._quote,
-            "Heading": self._heading,
-            "CodeBlock": self._code,
-            "Table": self._table,
-            "TableHead": self._head,
-            "TableRow": self._row,
-            "TableCell": self._cell,
-            "HtmlBlock": self._html,
-        }
-        self._ends: dict[str, Callable[[int], None]] = {
-            "item": self._end_item,
-            "list": self._end_list,
-            "quote": self._end_quote,
-            "code": self._end_code,
-            "table": self._end_table,
-            "head": self._end_head,
-        }
 
     # --- positions ----------------------------------------------------------------------
 
@@ -309,13 +286,13 @@ class _Builder:
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.line_starts, offset)
 
-    def last_line(self, start: int, end: int) -> int:
-        """The last line of the range [start, end) that is not blank."""
-        first = self.line_of(start)
-        last = self.line_of(max(start, end - 1))
+    def lines_of(self, start: int, end: int) -> tuple[int, int]:
+        """The first line of the range [start, end) and its last line that is not blank."""
+        first = bisect.bisect_right(self.line_starts, start)
+        last = bisect.bisect_right(self.line_starts, end - 1) if end > start else first
         while last > first and not self.lines[last - 1].strip(" \t>"):
             last -= 1
-        return last
+        return first, last
 
     def inline_source(self, start: int, end: int) -> str:
         """A run of inline source with each continuation line's container prefix (quote
@@ -329,7 +306,7 @@ class _Builder:
 
     def run(self, events: Iterable[tuple[Any, Any]]) -> None:
         stack = self.stack
-        starts, ends = self._starts, self._ends
+        starts, ends = _STARTS, _ENDS
         for event, span in events:
             if event.__class__ is str:  # SoftBreak, HardBreak, Rule
                 if event == "Rule" and not stack:
@@ -343,7 +320,7 @@ class _Builder:
                     continue
                 if self.item_text_from >= 0:  # a block inside a list item ends its text
                     self._item_text(span["start"])
-                stack.append(handler(tag, span["start"], span["end"]))
+                stack.append(handler(self, tag, span["start"], span["end"]))
                 continue
             if "End" in event:
                 kind = stack.pop()
@@ -351,7 +328,7 @@ class _Builder:
                     continue
                 end = ends.get(kind)
                 if end is not None:
-                    end(span["end"])
+                    end(self, span["end"])
                 if stack and stack[-1] == "item":
                     self.item_text_from = span["end"]  # the item's text may go on after it
                 continue
@@ -365,20 +342,19 @@ class _Builder:
         start, self.item_text_from = self.item_text_from, -1
         source = self.source(start, end)
         marker = _LIST_MARKER.match(source)
-        if marker is not None:
-            source = source[marker.end() :]
-            start += marker.end() if self.ascii else len(marker.group().encode("utf-8"))
-        text = source.lstrip()
-        if not text.strip():
+        offset = marker.end() if marker is not None else 0
+        text = source[offset:].lstrip()
+        if not text or text.isspace():
             return
-        skipped = source[: len(source) - len(text)]
-        start += len(skipped) if self.ascii else len(skipped.encode("utf-8"))
-        self._inline(self.inline_source(start, end), start)
+        line = self.line_of(start) + source.count("\n", 0, len(source) - len(text))
+        if "\n" in text:
+            text = _continuation(self.quote_depth).sub("\n", text)
+        self._add_inline(text.rstrip(), line)
 
     def _top(self, start: int, end: int, kind: str) -> None:
         """A block directly under a heading."""
         self._gap(start)
-        self.current.blocks.append(Block(kind, self.line_of(start), self.last_line(start, end)))
+        self.current.blocks.append(Block(kind, *self.lines_of(start, end)))
         self.top_end = max(self.top_end, end)
 
     def _gap(self, start: int) -> None:
@@ -392,12 +368,15 @@ class _Builder:
         skipped = len(source) - len(source.lstrip())
         start += skipped if self.ascii else len(source[:skipped].encode("utf-8"))
         line = self.line_of(start)
-        self.current.blocks.append(Block("paragraph", line, self.last_line(start, end)))
+        self.current.blocks.append(Block("paragraph", *self.lines_of(start, end)))
         self.current.inlines.append(Inline(source.strip(), line, False))
 
     def _inline(self, source: str, start: int) -> None:
-        """A paragraph's (or a tight list item's) inline source."""
-        self.current.inlines.append(Inline(source, self.line_of(start), self.quote_depth > 0))
+        """A paragraph's (or a tight list item's) inline source, starting at byte *start*."""
+        self._add_inline(source, self.line_of(start))
+
+    def _add_inline(self, source: str, line: int) -> None:
+        self.current.inlines.append(Inline(source, line, self.quote_depth > 0))
         if self.item is not None and len(self.list_stack) == 1:
             self.item.parts.append(source)
 
@@ -413,7 +392,7 @@ class _Builder:
         self.item_text_from = start
         if len(self.list_stack) == 1 and self.quote_depth == 0:
             ordered = self.list_stack[-1]
-            self.item = _ItemDraft(self.line_of(start), self.last_line(start, end), ordered)
+            self.item = _ItemDraft(*self.lines_of(start, end), ordered)
         return "item"
 
     def _list(self, tag: Any, start: int, end: int) -> str:
@@ -498,8 +477,13 @@ class _Builder:
         source = self.source(start, end).strip().replace("\\|", "|")
         # A missing cell (a short row) has an empty range at the row's end: use the row's line.
         self.current.inlines.append(Inline(source, self.row_line, self.quote_depth > 0))
-        if self.table is not None:
-            self.table.cell(source)
+        table = self.table
+        if table is not None:
+            if table.in_body:
+                if table.rows:
+                    table.rows[-1].append(source)
+            else:
+                table.header.append(source)
         return "cell"
 
     def _html(self, tag: Any, start: int, end: int) -> str:
@@ -531,7 +515,7 @@ class _Builder:
         if self.fence is None:
             return
         markup, info, line = self.fence
-        end_line = max(line, self.last_line(self.line_starts[line - 1], end))
+        end_line = max(line, self.lines_of(self.line_starts[line - 1], end)[1])
         self.current.fences.append(
             Fence(info, content, line, end_line, self._closes(markup, line, end_line), markup)
         )
@@ -574,6 +558,32 @@ class _Builder:
         return Document(text, self.lines, preamble, self.sections)
 
 
+# The builder's handlers by event: a table lookup, not a chain of comparisons (a 2,000-line
+# spec has some 18,000 events). Start tags with a payload come as {name: payload}; each Start
+# handler returns the kind its End will pop. Plain functions, so a builder holds no cycle.
+_STARTS: dict[str, Callable[[_Builder, Any, int, int], str]] = {
+    "Paragraph": _Builder._paragraph,
+    "Item": _Builder._item,
+    "List": _Builder._list,
+    "BlockQuote": _Builder._quote,
+    "Heading": _Builder._heading,
+    "CodeBlock": _Builder._code,
+    "Table": _Builder._table,
+    "TableHead": _Builder._head,
+    "TableRow": _Builder._row,
+    "TableCell": _Builder._cell,
+    "HtmlBlock": _Builder._html,
+}
+_ENDS: dict[str, Callable[[_Builder, int], None]] = {
+    "item": _Builder._end_item,
+    "list": _Builder._end_list,
+    "quote": _Builder._end_quote,
+    "code": _Builder._end_code,
+    "table": _Builder._end_table,
+    "head": _Builder._end_head,
+}
+
+
 @cache
 def _continuation(quote_depth: int) -> re.Pattern[str]:
     """A line break and the container prefix after it: up to *quote_depth* `>` markers and
@@ -607,13 +617,6 @@ class _TableDraft:
         if self.in_body:
             self.rows.append([])
             self.row_lines.append(line)
-
-    def cell(self, source: str) -> None:
-        if self.in_body:
-            if self.rows:
-                self.rows[-1].append(source)
-        else:
-            self.header.append(source)
 
 
 # --- inline source ---------------------------------------------------------------------------
