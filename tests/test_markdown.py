@@ -23,12 +23,14 @@ def test_underlined_text_is_a_paragraph_and_a_dash_underline_a_rule() -> None:
 
 
 def test_a_link_reference_definition_is_text_not_nothing() -> None:
-    doc = parse("[top]: /x\n\n## A\n\n[spec]: https://example.com/spec\n\n## B\n")
+    text = "[top]: /x\n\n## A\n\n[spec]: https://example.com/spec\n\n## B\n\n[r]: /z\n\nAfter.\n"
+    doc = parse(text)
     assert doc.preamble is not None and doc.preamble.line == 1
     first, second = doc.sections
     assert first.blocks == [Block("paragraph", 5, 5)]
     assert Inline("[spec]: https://example.com/spec", 5, False) in first.inlines
-    assert second.is_empty
+    assert second.blocks == [Block("paragraph", 9, 9), Block("paragraph", 11, 11)]
+    assert parse("## C\n").sections[0].is_empty
 
 
 def test_lines_and_cells_stay_right_after_multibyte_characters() -> None:
