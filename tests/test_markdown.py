@@ -97,3 +97,12 @@ def test_headed_fences_pairs_each_heading_with_the_fence_under_it() -> None:
         "### `b.txt`\n\n````\n```\ninner\n```\n````\n"
     )
     assert headed_fences(text) == [("`a.py`", "x = 1\n"), ("`b.txt`", "```\ninner\n```\n")]
+
+
+def test_a_table_after_a_paragraph_needs_a_leading_pipe_or_a_blank_line() -> None:
+    def tables(text: str) -> list[list[str]]:
+        return [table.header for table in _only(parse(text)).tables]
+
+    assert tables("## A\n\nLead-in:\n| A | B |\n|---|---|\n| 1 | 2 |\n") == [["A", "B"]]
+    assert tables("## A\n\nLead-in:\n\nA | B\n--|--\n1 | 2\n") == [["A", "B"]]
+    assert tables("## A\n\nLead-in:\nA | B\n--|--\n1 | 2\n") == []  # one paragraph
