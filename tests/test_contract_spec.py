@@ -343,6 +343,25 @@ def test_the_matrix_needs_a_table() -> None:
     ]
 
 
+def test_a_matrix_glued_to_the_text_above_it_says_so() -> None:
+    table = (
+        "Failure | Detection | Logging | Recovery\n--|--|--|--\nDB down | timeout | warn | retry"
+    )
+    text = spec(matrix="The failures:\n" + table)
+    line = line_of(text, "## Error Handling Matrix")
+    header = line_of(text, "Failure | Detection")
+    assert messages(check_spec(text, HEADINGS)) == [
+        (
+            line,
+            f"`## Error Handling Matrix` has no table (line {line}); it needs a Markdown table "
+            "with the columns Failure, Detection, Logging, Recovery and one row per failure; "
+            f"line {header} looks like a table's header row read as part of the text above "
+            "it: put a blank line before the table",
+        )
+    ]
+    assert check_spec(spec(matrix="The failures:\n\n" + table), HEADINGS).ok
+
+
 def test_the_matrix_needs_rows_and_filled_cells() -> None:
     header = "| Failure | Detection | Logging | Recovery |\n|---|---|---|---|"
     text = spec(matrix=header)

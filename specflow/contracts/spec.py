@@ -41,6 +41,8 @@ UNKNOWN_FORM = (
 
 _NA = re.compile(r"[*_]*N/A\b[*_]*(?P<rest>.*)", re.I | re.S)
 _NA_REASON = re.compile(r"\s*(?:—|–|--|-|:)\s*(?P<reason>\S.*)", re.S)
+# A pipe table's delimiter row: `--|--`, `:---|---:`, with or without outer pipes.
+_DELIMITER_ROW = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*")
 _HEDGE = re.compile(r"\b(?:maybe|probably|I\s+think|should\s+work)\b", re.I)
 _HEDGE_WORDS = ("maybe", "probably", "think", "should")  # one is in every match of _HEDGE
 _UNKNOWN = re.compile(r"\bUNKNOWN:")
@@ -84,7 +86,7 @@ def check_spec(text: str, headings: list[str]) -> ContractResult[SpecDoc]:
     na = {s.key: _check_na(s, violations) for s in present}
     matrix = outline.found.get(norm(MATRIX))
     if matrix is not None and not na[matrix.key]:
-        violations.extend(_matrix_violations(matrix))
+        violations.extend(_matrix_violations(matrix, doc.lines))
     file_plan = _file_plan(outline.found.get(norm(FILE_PLAN)), na, violations)
     unknowns = _unknowns(doc, violations)
     violations.extend(_hedging(doc))
@@ -138,20 +140,34 @@ def _check_na(section: Section, violations: list[Violation]) -> bool:
     return True
 
 
-def _matrix_violations(section: Section) -> list[Violation]:
+def _matrix_violations(section: Section, lines: list[str]) -> list[Violation]:
     columns = ", ".join(MATRIX_COLUMNS)
     if not section.tables:
-        return [
-            Violation(
-                f"{section.ref} has no table (line {section.line}); it needs a Markdown table "
-                f"with the columns {columns} and one row per failure",
-                section.line,
+        message = (
+            f"{section.ref} has no table (line {section.line}); it needs a Markdown table "
+            f"with the columns {columns} and one row per failure"
+        )
+        glued = _glued_table_line(section, lines)
+        if glued:
+            message += (
+                f"; line {glued} looks like a table's header row read as part of the text "
+                "above it: put a blank line before the table"
             )
-        ]
+        return [Violation(message, section.line)]
     violations: list[Violation] = []
     for table in section.tables:
         violations.extend(_table_violations(section, table))
     return violations
+
+
+def _glued_table_line(section: Section, lines: list[str]) -> int | None:
+    """The line of a table's header row that a paragraph swallowed (a pipe table without a
+    leading `|` right after text is text), if the section has one."""
+    for number in range(section.line + 2, section.end_line + 1):  # 1-based, after the heading
+        header, below = lines[number - 2], lines[number - 1]
+        if "|" in header and _DELIMITER_ROW.fullmatch(below):
+            return number - 1
+    return None
 
 
 def _table_violations(section: Section, table: Table) -> list[Violation]:
