@@ -6,7 +6,6 @@ command imports what it needs when it runs.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -34,6 +33,12 @@ class SpecflowGroup(click.Group):
             from specflow.errors import failure_exit
 
             ctx.exit(failure_exit(exc))
+
+
+def _echo_json(data: Any) -> None:
+    import json  # not at the top: `specflow --help` and most commands print no JSON
+
+    click.echo(json.dumps(data, indent=2))
 
 
 def run() -> int:
@@ -196,7 +201,7 @@ def status(as_json: bool) -> None:
     ws = _workspace()
     rows, problems = ws.status_rows()
     if as_json:
-        click.echo(json.dumps({"tasks": rows}, indent=2))
+        _echo_json({"tasks": rows})
     elif not rows:
         click.echo('No tasks yet. Start one with: specflow new "DESCRIPTION"')
     else:
@@ -393,7 +398,7 @@ def unknowns(task_slug: str | None, as_json: bool) -> None:
     task = ws.resolve(task_slug)
     items = [u.model_dump() for u in task.unknowns]
     if as_json:
-        click.echo(json.dumps({"task": task.slug, "unknowns": items}, indent=2))
+        _echo_json({"task": task.slug, "unknowns": items})
         return
     if not items:
         click.echo("No UNKNOWN items.")
@@ -504,7 +509,7 @@ def models(as_json: bool, provider: str | None, model: str | None) -> None:
     config = load_config(config_path, os.environ, provider, model)
     report = stage_report(config, os.environ)
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        _echo_json(report)
         return
     from specflow.reports import format_models
 
@@ -528,7 +533,7 @@ def log(task_slug: str | None, as_json: bool) -> None:
     task = ws.resolve(task_slug)
     summary = summarize(read(ws.task_dir(task.slug) / "transcript.jsonl"))
     if as_json:
-        click.echo(json.dumps({"task": task.slug, "stages": summary}, indent=2))
+        _echo_json({"task": task.slug, "stages": summary})
     else:
         click.echo(format_log(task.slug, summary), nl=False)
 
@@ -667,7 +672,10 @@ def review(
         memo = review_memo.memo_key(root, diff, asked, os.environ)
         known = review_memo.recall(root, memo)
         if known is not None:
-            click.echo(json.dumps(known.data, indent=2) if as_json else known.text, nl=as_json)
+            if as_json:
+                _echo_json(known.data)
+            else:
+                click.echo(known.text, nl=False)
             if known.blocked:
                 click.get_current_context().exit(1)
             return
@@ -691,7 +699,7 @@ def review(
         session, options, ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"), diff=diff
     )
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        _echo_json(result.to_json())
     else:
         click.echo(format_result(result), nl=False)
     if memo is not None and result.memo_verdict is not None:
