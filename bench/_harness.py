@@ -163,9 +163,9 @@ def git(cwd: Path, env: dict[str, str], *args: str) -> str:
 def specflow(
     cwd: Path, env: dict[str, str], *args: str, expect: Sequence[int] = (0,)
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m specflow ARGS` in *cwd*; stop the benchmark on an unexpected exit code."""
+    """Run `specflow ARGS` in *cwd*; stop the benchmark on an unexpected exit code."""
     done = subprocess.run(
-        [PYTHON, "-m", "specflow", *args], cwd=cwd, env=env, capture_output=True, text=True
+        [*SPECFLOW_COMMAND, *args], cwd=cwd, env=env, capture_output=True, text=True
     )
     if done.returncode not in expect:
         raise SystemExit(

@@ -1,27 +1,8 @@
-"""Shared timing helpers for the benchmark scripts: medians of whole-process wall times."""
+"""The environment benchmarked commands run in: no credentials, specflow byte-compiled."""
 
 from __future__ import annotations
 
 import os
-import statistics
-import subprocess
-import time
-from collections.abc import Sequence
-
-
-def median_wall(
-    cmd: Sequence[str], runs: int, cwd: str | None = None, env: dict[str, str] | None = None
-) -> float:
-    """Median wall time in seconds of running *cmd* to completion *runs* times (after a warm-up)."""
-    subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.decode()}")
-    return statistics.median(times)
 
 
 def clean_env() -> dict[str, str]:

@@ -5,7 +5,7 @@
 Writes a valid 2,000-line spec (the default template's ten headings; hundreds of
 directives, a large error matrix, many backticked file paths, some UNKNOWN items) into a
 scratch repository, makes sure it holds (`specflow check spec FILE` exits 0), then times, as
-medians of N runs (default 20) taken in turn: `python -c pass`, the imports of the check
+medians of N runs (default 40) taken in turn: `python -c pass`, the imports of the check
 alone, `specflow check spec` (the console script) on a 44-line spec and on the 2,000-line
 one. It also times
 the contract check alone in-process (`check_spec` on the text, specflow already imported).
@@ -190,7 +190,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    runs_option(parser, 20)
+    runs_option(parser, 40)
     args = parser.parse_args()
     text = big_spec()
     with scratch() as s:

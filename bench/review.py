@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (  # noqa: E402
     PYTHON,
+    SPECFLOW_COMMAND,
     Scratch,
     bench_env,
     git,
@@ -52,7 +53,7 @@ NEW_FILES = 30
 CHANGED_FILES = 20
 FILE_LINES = 100  # each new file; each changed file has 50 lines replaced (100 changed)
 CHANGED_LINES = (NEW_FILES + CHANGED_FILES) * FILE_LINES
-REVIEW = [PYTHON, "-m", "specflow", "review", "--staged"]
+REVIEW = [*SPECFLOW_COMMAND, "review", "--staged"]
 
 
 def function(name: str, n: int, flavour: str) -> list[str]:

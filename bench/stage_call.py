@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import (  # noqa: E402
     PYTHON,
+    SPECFLOW_COMMAND,
     bench_env,
     interleaved_times,
     loopback,
@@ -80,7 +81,7 @@ def main() -> None:
         env = bench_env(s.home, server)
         specflow(s.repo, env, "init")
         specflow(s.repo, env, "new", "Prometheus exporter for the Oracle job table")
-        cli = [PYTHON, "-m", "specflow"]
+        cli = SPECFLOW_COMMAND
         commands = {
             "python -c pass": [PYTHON, "-c", "pass"],
             'python -c "import anthropic"': [PYTHON, "-c", "import anthropic"],

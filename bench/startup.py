@@ -1,53 +1,64 @@
-"""Start-up cost of `specflow --help` and `specflow status`, beside a bare interpreter.
+"""Start-up cost of `specflow --help`, `--version` and `status`, beside a bare interpreter.
 
     python bench/startup.py [--runs N]
 
-Prints the median wall time of each over N runs (default 20) in the same run, and the
-difference from `python -c pass`. Target: `specflow --help` within 0.10 s of the bare
-interpreter.
+In a scratch repository with five tasks, times each command and `python -c pass` in turn,
+N laps (default 20) after a warm-up, and prints each median and its median per-lap excess
+over the bare interpreter. Target: `specflow --help` within 0.10 s of the bare interpreter.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import clean_env, median_wall  # noqa: E402
+from _harness import (  # noqa: E402
+    PYTHON,
+    SPECFLOW_COMMAND,
+    bench_env,
+    interleaved_times,
+    machine,
+    paired_excess,
+    print_times,
+    runs_option,
+    scratch,
+    specflow,
+    target,
+)
+
+BUDGET_S = 0.10
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=20)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    runs_option(parser, 20)
     args = parser.parse_args()
-    env = clean_env()
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["git", "init", "-q", tmp], check=True)
+    with scratch() as s:
+        env = bench_env(s.home)
         for n in range(5):
-            subprocess.run(
-                [sys.executable, "-m", "specflow", "new", f"Benchmark task {n}"],
-                cwd=tmp,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-        base = median_wall([sys.executable, "-c", "pass"], args.runs, tmp, env)
-        rows = [("python -c pass", base)]
-        for label, argv in (
-            ("specflow --help", ["--help"]),
-            ("specflow --version", ["--version"]),
-            ("specflow status (5 tasks)", ["status"]),
-        ):
-            rows.append(
-                (label, median_wall([sys.executable, "-m", "specflow", *argv], args.runs, tmp, env))
-            )
-    print(f"median of {args.runs} runs, Python {sys.version.split()[0]}")
-    print(f"{'command':<28} {'median s':>9} {'minus bare':>11}")
-    for label, seconds in rows:
-        print(f"{label:<28} {seconds:>9.3f} {seconds - base:>+11.3f}")
+            specflow(s.repo, env, "new", f"Benchmark task {n}")
+        times = interleaved_times(
+            {
+                "python -c pass": [PYTHON, "-c", "pass"],
+                "specflow --help": [*SPECFLOW_COMMAND, "--help"],
+                "specflow --version": [*SPECFLOW_COMMAND, "--version"],
+                "specflow status (5 tasks)": [*SPECFLOW_COMMAND, "status"],
+            },
+            args.runs,
+            s.repo,
+            env,
+        )
+    print(f"median of {args.runs} runs; {machine()}")
+    print_times(times, "python -c pass", "beyond bare", width=28)
+    excess = paired_excess(times, "specflow --help", "python -c pass")
+    print(
+        f"target: specflow --help < {BUDGET_S:.2f} s beyond python -c pass: {excess:+.3f} s  "
+        f"{target(excess < BUDGET_S)}"
+    )
 
 
 if __name__ == "__main__":

@@ -82,6 +82,8 @@ def test_items_keep_their_own_text_and_leave_nested_lists_out() -> None:
         ("First?\nstill the first.", 3, 5, True),
         ("Second?\nMore of it.", 6, 8, True),
     ]
+    ruled = _only(parse("## A\n\n- foo\n  ***\n  bar\n- baz\n"))
+    assert [item.text for item in ruled.items] == ["foo\nbar", "baz"]
 
 
 def test_headings_inside_fences_and_closing_hashes() -> None:

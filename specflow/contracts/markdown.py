@@ -309,8 +309,12 @@ class _Builder:
         starts, ends = _STARTS, _ENDS
         for event, span in events:
             if event.__class__ is str:  # SoftBreak, HardBreak, Rule
-                if event == "Rule" and not stack:
-                    self._top(span["start"], span["end"], "hr")
+                if event == "Rule":
+                    if not stack:
+                        self._top(span["start"], span["end"], "hr")
+                    elif self.item_text_from >= 0:  # a rule inside a list item
+                        self._item_text(span["start"])
+                        self.item_text_from = span["end"]
                 continue
             tag = event.get("Start")
             if tag is not None:
