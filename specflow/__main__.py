@@ -9,9 +9,9 @@ import sys
 def main() -> None:
     if sys.argv[1:2] == ["check"]:
         # The one hot command: its plain form runs without importing click, and without the
-        # cyclic garbage collector. A check makes tens of thousands of small objects and no
-        # cycles that matter before the process ends; collecting them cost a third of the
-        # time of checking a 2,000-line spec (BENCHMARKS.md).
+        # cyclic garbage collector: a check makes tens of thousands of small objects and no
+        # cycles (a test holds it to that), and the collector's passes over them cost about a
+        # tenth of checking a 2,000-line spec (BENCHMARKS.md).
         gc.disable()
         from specflow.checking import fast_check
 
