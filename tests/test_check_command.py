@@ -10,7 +10,7 @@ import pytest
 from specflow.checking import check_args, fast_check
 from specflow.cli import run
 from tests.helpers import fresh_run
-from tests.samples import SCOPE_REPLY, SPEC_REPLY
+from tests.samples import CHECKLIST, SCOPE_REPLY, SPEC_REPLY
 
 # What the plain form must never load: each one costs more than checking a short file.
 SLOW_IMPORTS = (
@@ -150,18 +150,30 @@ def test_a_bug_in_the_plain_form_is_reported_as_one(
     assert "unexpected error (a bug)" in err
 
 
-def test_the_plain_form_of_spec_and_scope_loads_no_slow_module(files: Path) -> None:
-    # (implement and review build their pydantic records while they check.)
+def test_the_plain_form_loads_no_slow_module(files: Path) -> None:
+    review = "".join(f"- {name}: PASS — nothing to do\n" for name in CHECKLIST)
+    (files / "good-reply.md").write_text(
+        f"## File: a.py\n\n```python\nx = 1\n```\n\n## Self-Review\n\n{review}"
+    )
+    (files / "good-review.md").write_text(
+        "## Verdict\n\nFAIL\n\n## Findings\n\n"
+        "- [MAJOR] a.py:1 — Logging — no log on failure. Evidence: `x = 1`\n"
+    )
     done = fresh_run(
         files,
         ["check", "spec", "spec.md"],
         ["check", "scope", "bad-scope.md"],
         ["check", "spec", "bad-spec.md"],
+        ["check", "implement", "good-reply.md", "--path", "a.py"],
+        ["check", "implement", "reply.md"],
+        ["check", "review", "good-review.md"],
+        ["check", "review", "review.md"],
         watch=SLOW_IMPORTS,
         entry="specflow.__main__:main",
     )
-    assert (done.codes, done.loaded) == ([0, 1, 1], [])
-    assert "spec.md: holds the spec contract" in done.output
+    assert (done.codes, done.loaded) == ([0, 1, 1, 0, 1, 0, 1], [])
+    assert "good-reply.md: holds the implement contract" in done.output
+    assert "good-review.md: holds the review contract" in done.output
 
 
 def test_the_console_entry_hands_other_forms_to_click(files: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sys
 import warnings
+from typing import TYPE_CHECKING, NamedTuple
 
 from specflow.contracts.base import ContractResult, Violation
 from specflow.contracts.markdown import (
@@ -21,8 +22,10 @@ from specflow.contracts.markdown import (
     rejected,
     unquote_code,
 )
-from specflow.contracts.models import ImplementReply, ReviewItem, Status
 from specflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    from specflow.contracts.models import ImplementReply, Status
 
 SELF_REVIEW = "Self-Review"
 CHECKLIST = "Review Checklist"
@@ -104,7 +107,7 @@ def check_implement(
     fence = _the_fence(doc, holder, review, path, violations)
     if holder is not None:
         violations.extend(_outside(holder, {"fence"}, f"outside the code block; {LAYOUT}"))
-    items: list[ReviewItem] = []
+    items: list[_Line] = []
     if review is None:
         violations.append(
             Violation(f"{heading_ref(SELF_REVIEW)} is missing; it comes after the code block")
@@ -115,10 +118,24 @@ def check_implement(
         return rejected(violations)  # _the_fence() said why
     language = _language(path, fence)
     violations.extend(_syntax(fence, language, path))
-    return finish(
-        violations,
-        lambda: ImplementReply(path=path, language=language, code=fence.content, self_review=items),
-    )
+    return finish(violations, lambda: _reply(path, language, fence.content, items))
+
+
+class _Line(NamedTuple):
+    """A well-formed self-review line; the pydantic ReviewItem is made only with the value,
+    so that checking a reply (`specflow check implement`) needs no pydantic."""
+
+    name: str
+    status: Status
+    reason: str
+    fix: str | None
+
+
+def _reply(path: str | None, language: str | None, code: str, lines: list[_Line]) -> ImplementReply:
+    from specflow.contracts.models import ImplementReply, ReviewItem
+
+    review = [ReviewItem(**line._asdict()) for line in lines]
+    return ImplementReply(path=path, language=language, code=code, self_review=review)
 
 
 def _layout(doc: Document, violations: list[Violation]) -> tuple[Section | None, Section | None]:
@@ -245,7 +262,7 @@ def _outside(section: Section, allowed: set[str], what: str) -> list[Violation]:
 # --- the self-review -------------------------------------------------------------------------
 
 
-def _self_review(section: Section, checklist: list[str], out: list[Violation]) -> list[ReviewItem]:
+def _self_review(section: Section, checklist: list[str], out: list[Violation]) -> list[_Line]:
     """The review items; each checklist item once (any order), each line well formed."""
     if section.is_empty:
         wanted = f": {', '.join(checklist)}" if checklist else ""
@@ -261,7 +278,7 @@ def _self_review(section: Section, checklist: list[str], out: list[Violation]) -
     out.extend(_outside(section, {"list"}, outside))
     names = {norm(name): name for name in checklist}
     seen: dict[str, int] = {}
-    items: list[ReviewItem] = []
+    items: list[_Line] = []
     for entry in section.items:
         named = _entry_name(entry, section, names, seen, out)
         if named is not None:
@@ -312,9 +329,7 @@ def _entry_name(
     return None
 
 
-def _review_item(
-    name: str, rest: str, where: str, line: int, out: list[Violation]
-) -> ReviewItem | None:
+def _review_item(name: str, rest: str, where: str, line: int, out: list[Violation]) -> _Line | None:
     """The status, reason and fix after `<Name>:`, or None after reporting what is wrong."""
     status = _STATUS.fullmatch(rest.strip().lstrip("*_").strip())
     if status is None:
@@ -345,7 +360,7 @@ def _review_item(
             )
         )
         return None
-    return ReviewItem(name=name, status=verdict, reason=reason, fix=fix)
+    return _Line(name, verdict, reason, fix)
 
 
 def _split_fix(text: str) -> tuple[str, str | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from specflow.contracts.base import ContractResult, Violation
 from specflow.contracts.markdown import (
@@ -21,7 +22,9 @@ from specflow.contracts.markdown import (
     rejected,
     unquote_code,
 )
-from specflow.contracts.models import Finding, ReviewReply, Severity, Verdict
+
+if TYPE_CHECKING:
+    from specflow.contracts.models import ReviewReply, Severity, Verdict
 
 SEVERITIES: tuple[Severity, ...] = ("BLOCKER", "MAJOR", "MINOR", "NIT")  # most severe first
 _BY_NAME: dict[str, Severity] = {s: s for s in SEVERITIES}
@@ -48,7 +51,12 @@ def severity_rank(severity: str) -> int:
     return rank
 
 
-def blocks(findings: Iterable[Finding], threshold: str) -> bool:
+class _Severe(Protocol):
+    @property
+    def severity(self) -> str: ...
+
+
+def blocks(findings: Iterable[_Severe], threshold: str) -> bool:
     """Whether any finding is at or above *threshold* (the severity that fails a change)."""
     bar = severity_rank(threshold)
     return any(severity_rank(f.severity) >= bar for f in findings)
@@ -81,8 +89,26 @@ def check_review(
     # every finding could be read.
     readable = len(violations) == before_findings
     violations.extend(_consistency(verdict, pairs, bar, readable))
-    findings = [finding for finding, _ in pairs]
-    return finish(violations, lambda: ReviewReply(verdict=verdict, findings=findings))
+    drafts = [finding for finding, _ in pairs]
+    return finish(violations, lambda: _reply(verdict, drafts))
+
+
+class _Finding(NamedTuple):
+    """A well-formed finding; the pydantic Finding is made only with the value, so that
+    checking a reply (`specflow check review`) needs no pydantic."""
+
+    severity: Severity
+    path: str
+    line: int | None
+    rule: str
+    message: str
+    evidence: str
+
+
+def _reply(verdict: Verdict, drafts: list[_Finding]) -> ReviewReply:
+    from specflow.contracts.models import Finding, ReviewReply
+
+    return ReviewReply(verdict=verdict, findings=[Finding(**d._asdict()) for d in drafts])
 
 
 def _verdict(section: Section, out: list[Violation]) -> Verdict | None:
@@ -108,7 +134,7 @@ def _verdict(section: Section, out: list[Violation]) -> Verdict | None:
 
 def _findings(
     section: Section, diff_paths: set[str] | None, out: list[Violation]
-) -> list[tuple[Finding, int]]:
+) -> list[tuple[_Finding, int]]:
     """Each finding with its line; `None.` means there are none."""
     if section.is_empty:
         out.append(empty_violation(section, "write `None.` when there are no findings"))
@@ -124,7 +150,7 @@ def _findings(
                     block.line,
                 )
             )
-    pairs: list[tuple[Finding, int]] = []
+    pairs: list[tuple[_Finding, int]] = []
     for item in section.items:
         finding = _finding(item, out)
         if finding is None:
@@ -145,7 +171,7 @@ def _not_in_diff(path: str, line: int, diff_paths: set[str]) -> Violation:
     )
 
 
-def _finding(item: ListItem, out: list[Violation]) -> Finding | None:
+def _finding(item: ListItem, out: list[Violation]) -> _Finding | None:
     """Parse `[SEV] path[:line] — rule — message. Evidence: `code``, naming a missing part."""
     text = item.one_line
     where = f"the finding on line {item.line}"
@@ -184,7 +210,7 @@ def _finding(item: ListItem, out: list[Violation]) -> Finding | None:
     if not evidence:
         bad("has an empty `Evidence:`")
         return None
-    return Finding(
+    return _Finding(
         severity=_BY_NAME[severity],
         path=path,
         line=line,
@@ -237,7 +263,7 @@ def _clean_path(path: str) -> str:
 
 
 def _consistency(
-    verdict: Verdict, pairs: list[tuple[Finding, int]], bar: int, readable: bool
+    verdict: Verdict, pairs: list[tuple[_Finding, int]], bar: int, readable: bool
 ) -> list[Violation]:
     """FAIL exactly when a finding reaches the bar (a severity rank)."""
     above = [(f, line) for f, line in pairs if severity_rank(f.severity) >= bar]
