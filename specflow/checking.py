@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from specflow.contracts.registry import STAGES
-from specflow.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError, failure_exit
+from specflow.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError, failure_exit, silence_stdout
 from specflow.prompts import Prompts
 from specflow.repo import SPECFLOW_DIR, find_root_folder
 
@@ -28,15 +28,28 @@ def _prompts() -> Prompts:
 
 
 def _read(file: str) -> str:
+    """The text of *file* (`-`: standard input), strictly UTF-8; a leading BOM is dropped."""
     if file == "-":
-        return sys.stdin.read()
+        return _read_stdin()
     if not os.path.isfile(file):
         raise UsageError(f"{file}: no such file")
     try:
-        with open(file, encoding="utf-8") as text:
+        with open(file, encoding="utf-8-sig") as text:
             return text.read()
     except UnicodeDecodeError:
         raise UsageError(f"{file}: not UTF-8 text") from None
+
+
+def _read_stdin() -> str:
+    if sys.stdin is None:
+        raise UsageError("standard input is closed; pass a FILE instead of -")
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text-only stream (an embedding program's)
+        return sys.stdin.read()
+    try:
+        return bytes(buffer.read()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError("<stdin>: not UTF-8 text") from None
 
 
 def contract_result(stage: str, text: str, target: str | None) -> Any:
@@ -78,12 +91,18 @@ def run_check(stage: str, file: str, target: str | None) -> int:
     """Print each violation on stdout and the summary (stdout when the file holds, stderr
     when it does not); return the exit code."""
     violations, summary = check_file(stage, file, target)
-    out = sys.stdout
-    if violations:
-        out.write("".join(line + "\n" for line in violations))
-        out.flush()
-    (sys.stderr if violations else out).write(summary + "\n")
+    try:
+        _write(sys.stdout, "".join(line + "\n" for line in violations))
+        _write(sys.stderr if violations else sys.stdout, summary + "\n")
+    except BrokenPipeError:  # the reader went away (`| head`); the verdict stands
+        silence_stdout()
     return EXIT_CHECK_FAILED if violations else EXIT_OK
+
+
+def _write(stream: TextIO | None, text: str) -> None:
+    if stream is not None and text:  # None: the stream was closed (`>&-`)
+        stream.write(text)
+        stream.flush()
 
 
 def check_args(argv: list[str]) -> tuple[str, str, str | None] | None:

@@ -80,11 +80,16 @@ def failure_exit(exc: BaseException) -> int:
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
+    if sys.stderr is not None:  # None: stderr was closed (`2>&-`)
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
 
 
 def silence_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # no file descriptor behind it (closed, or an in-memory stream)
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, fileno)

@@ -203,3 +203,33 @@ def test_a_check_leaves_no_reference_cycles(
         gc.garbage.clear()
     assert (found, left) == (0, [])
     capsys.readouterr()
+
+
+def test_stdin_that_is_not_utf8_is_a_usage_error(
+    files: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"## Verdict\n\xff\n")))
+    assert fast_check(["review", "-"]) == 2
+    assert capsys.readouterr() == ("", "error: <stdin>: not UTF-8 text\n")
+
+
+def test_a_byte_order_mark_is_not_text(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (files / "bom.md").write_bytes(b"\xef\xbb\xbf" + SCOPE_REPLY.encode())
+    assert fast_check(["scope", "bom.md"]) == 0
+    assert capsys.readouterr().out == "bom.md: holds the scope contract\n"
+
+
+def test_a_closed_or_vanished_stdout_keeps_the_verdict(
+    files: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    monkeypatch.setattr("sys.stdout", None)  # started with stdout closed (`>&-`)
+    assert fast_check(["scope", "bad-scope.md"]) == 1
+    assert fast_check(["spec", "spec.md"]) == 0
+    monkeypatch.setattr("sys.stdout", Gone())  # the reader went away (`| head -0`)
+    assert fast_check(["scope", "bad-scope.md"]) == 1
+    assert fast_check(["spec", "spec.md"]) == 0
+    assert "violation(s)" in capsys.readouterr().err

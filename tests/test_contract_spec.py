@@ -362,6 +362,26 @@ def test_a_matrix_glued_to_the_text_above_it_says_so() -> None:
     assert check_spec(spec(matrix="The failures:\n\n" + table), HEADINGS).ok
 
 
+def test_a_matrix_with_rows_of_different_widths_says_so() -> None:
+    text = spec(
+        matrix="| Failure | Detection | Logging | Recovery |\n|---|---|---|\n| a | b | c | d |"
+    )
+    header = line_of(text, "| Failure")
+    (message,) = [m for _, m in messages(check_spec(text, HEADINGS))]
+    assert message.endswith(
+        f"; line {header} looks like a table's header row, but the row under it has 3 cells "
+        "to its 4: give them the same number"
+    )
+
+
+def test_a_table_shown_in_a_code_block_gets_no_table_hint() -> None:
+    text = spec(matrix="```\n| Failure | Detection |\n|---|---|\n```")
+    (message,) = [m for _, m in messages(check_spec(text, HEADINGS))]
+    assert message.endswith(
+        "with the columns Failure, Detection, Logging, Recovery and one row per failure"
+    )
+
+
 def test_the_matrix_needs_rows_and_filled_cells() -> None:
     header = "| Failure | Detection | Logging | Recovery |\n|---|---|---|---|"
     text = spec(matrix=header)

@@ -108,3 +108,50 @@ def test_a_table_after_a_paragraph_needs_a_leading_pipe_or_a_blank_line() -> Non
     assert tables("## A\n\nLead-in:\n| A | B |\n|---|---|\n| 1 | 2 |\n") == [["A", "B"]]
     assert tables("## A\n\nLead-in:\n\nA | B\n--|--\n1 | 2\n") == [["A", "B"]]
     assert tables("## A\n\nLead-in:\nA | B\n--|--\n1 | 2\n") == []  # one paragraph
+
+
+def test_a_fence_is_closed_only_by_a_closing_line_of_its_own() -> None:
+    def fence(text: str) -> tuple[str, bool]:
+        (only,) = parse(text).fences
+        return only.content, only.closed
+
+    assert fence("```\nx\n```\n") == ("x\n", True)
+    assert fence("```\n```") == ("", True)
+    assert fence("```") == ("", False)
+    assert fence("```\nx") == ("x", False)
+    assert fence("```\nx\n    ```\n") == ("x\n    ```\n", False)  # indented 4: content
+    assert fence("> ```\n> > ```\n") == ("> ```\n", False)  # one quote deeper: content
+    assert fence("- ```\n  x\n  ```\n") == ("x\n", True)
+
+
+def test_text_the_parser_drops_ends_before_the_next_block() -> None:
+    first, second = parse("## A\n\n[x]: /u\n  ## B\n\nb\n").sections
+    assert (first.body_text, first.end_line) == ("[x]: /u", 3)
+    assert (second.title, second.line) == ("B", 4)
+
+
+def test_quoted_underlines_and_quoted_list_items_lose_their_quote_markers() -> None:
+    assert [i.source for i in parse("> a\n> ---\n").inlines] == ["a"]
+    assert [i.source for i in parse("> - a\n>   ***\n>   after\n").inlines] == ["a", "after"]
+    nested = parse("> - a\n>   > b\n>\n>   after\n")
+    assert [(i.source, i.quoted) for i in nested.inlines] == [
+        ("a", True),
+        ("b", True),
+        ("after", True),
+    ]
+
+
+def test_one_or_two_dashes_under_text_stay_text() -> None:
+    for underline in ("-", "--"):
+        (section,) = parse(f"## A\n\nText\n{underline}\n").sections
+        assert section.blocks == [Block("paragraph", 3, 4)]
+        assert Inline(f"Text\n{underline}", 3, False) in section.inlines
+
+
+def test_a_lone_surrogate_is_replaced_not_fatal() -> None:
+    doc = parse("## A\n\nbad \ud800 char\n")
+    assert [i.source for i in doc.inlines] == ["A", "bad ? char"]
+
+
+def test_headed_fences_skips_a_heading_without_a_title() -> None:
+    assert headed_fences("### \n\n```\nx\n```\n") == []

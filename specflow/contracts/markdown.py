@@ -36,8 +36,7 @@ _FOLDS_TO_ASCII = "ıİſ\u212a"
 # An ATX heading line: its `#`s, then the title up to an optional closing run of `#`s.
 _ATX = re.compile(r"[ \t]*(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*", re.S)
 _FENCE_OPEN = re.compile(r"[ \t>]*(`{3,}|~{3,})(.*)")
-_SETEXT_RULE = re.compile(r"[ \t]*-+[ \t]*")
-_QUOTE_MARKERS = re.compile(r"^(?:[ \t]*>)+")
+_SETEXT_RULE = re.compile(r"[ \t]*-{3,}[ \t]*")  # `-` or `--` under text stays text
 _LIST_MARKER = re.compile(r"[ \t]*(?:[-+*]|[0-9]{1,9}[.)])(?=[ \t\n]|$)")
 
 
@@ -201,8 +200,15 @@ def plural(n: int, word: str) -> str:
 
 
 def normalize_newlines(text: str) -> str:
-    """The text with one kind of line break and no NUL characters, as the parser reads it."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+    """The text with one kind of line break, no NUL characters and no lone surrogates (which
+    a JSON reply may carry, and no UTF-8 parser takes), as the parser reads it."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def parse(text: str) -> Document:
@@ -234,7 +240,8 @@ def headed_fences(text: str, level: int = 3) -> list[tuple[str, str]]:
             if depth == 1 and tag.__class__ is dict and "Heading" in tag:
                 source = data[span["start"] : span["end"]].decode("utf-8").rstrip("\n")
                 atx = _ATX.fullmatch(source)
-                title = (atx.group(2) or "").strip() if atx and len(atx.group(1)) == level else None
+                title = (atx.group(2) or "").strip() if atx and len(atx.group(1)) == level else ""
+                title = title or None  # an empty heading names nothing
             elif depth == 1 and tag.__class__ is dict and "CodeBlock" in tag:
                 fenced = tag["CodeBlock"] != "Indented"
                 content = [] if fenced and title is not None else None
@@ -346,14 +353,15 @@ class _Builder:
         start, self.item_text_from = self.item_text_from, -1
         source = self.source(start, end)
         marker = _LIST_MARKER.match(source)
-        offset = marker.end() if marker is not None else 0
-        text = source[offset:].lstrip()
-        if not text or text.isspace():
-            return
-        line = self.line_of(start) + source.count("\n", 0, len(source) - len(text))
-        if "\n" in text:
-            text = _continuation(self.quote_depth).sub("\n", text)
-        self._add_inline(text.rstrip(), line)
+        rest = source[marker.end() if marker is not None else 0 :]
+        if self.quote_depth:  # after a child block, a line starts with its quote markers
+            rest = _unquote(rest, self.quote_depth)
+        if "\n" in rest:
+            rest = _continuation(self.quote_depth).sub("\n", rest)
+        text = rest.strip()
+        if text:
+            line = self.line_of(start) + rest.count("\n", 0, len(rest) - len(rest.lstrip()))
+            self._add_inline(text, line)
 
     def _top(self, start: int, end: int, kind: str) -> None:
         """A block directly under a heading."""
@@ -369,11 +377,16 @@ class _Builder:
 
     def _dropped(self, start: int, end: int) -> None:
         source = self.source(start, end)
-        skipped = len(source) - len(source.lstrip())
-        start += skipped if self.ascii else len(source[:skipped].encode("utf-8"))
-        line = self.line_of(start)
-        self.current.blocks.append(Block("paragraph", *self.lines_of(start, end)))
-        self.current.inlines.append(Inline(source.strip(), line, False))
+        text = source.strip()
+        skipped = source[: len(source) - len(source.lstrip())]
+        start += self._size(skipped)
+        stop = start + self._size(text)  # not *end*: the next block's indentation is not text
+        self.current.blocks.append(Block("paragraph", *self.lines_of(start, stop)))
+        self.current.inlines.append(Inline(text, self.line_of(start), False))
+
+    def _size(self, text: str) -> int:
+        """The length of *text* in the offsets the parser gives (UTF-8 bytes)."""
+        return len(text) if self.ascii else len(text.encode("utf-8"))
 
     def _inline(self, source: str, start: int) -> None:
         """A paragraph's (or a tight list item's) inline source, starting at byte *start*."""
@@ -435,9 +448,10 @@ class _Builder:
         """Text underlined with `===` or `---`, which the contracts do not take as a heading:
         a paragraph, and a `---` underline is a rule after it."""
         text, _, underline = source.rpartition("\n")
+        underline = _unquote(underline, self.quote_depth)
         rule = _SETEXT_RULE.fullmatch(underline) is not None
         if rule:
-            text_end = start + (len(text) if self.ascii else len(text.encode("utf-8")))
+            text_end = start + self._size(text)
             if not self.stack:
                 self._top(start, text_end, "paragraph")
                 self._top(text_end + 1, end, "hr")
@@ -520,20 +534,11 @@ class _Builder:
             return
         markup, info, line = self.fence
         end_line = max(line, self.lines_of(self.line_starts[line - 1], end)[1])
-        self.current.fences.append(
-            Fence(info, content, line, end_line, self._closes(markup, line, end_line), markup)
-        )
-
-    def _closes(self, markup: str, start: int, end: int) -> bool:
-        """Whether the fence's last line closes it (an unclosed fence runs to the end of the
-        text)."""
-        if end <= start or end > len(self.lines):
-            return False
-        last = self.lines[end - 1]
-        if self.quote_depth:
-            last = _QUOTE_MARKERS.sub("", last, count=1)
-        last = last.strip()
-        return len(last) >= len(markup) and last == markup[0] * len(last)
+        # A closing fence is the one line of the block that is neither the opening fence nor
+        # content (a fence left open runs to the end of the text, all of it content).
+        content_lines = content.count("\n") + (not content.endswith("\n") and content != "")
+        closed = end_line - line == content_lines + 1
+        self.current.fences.append(Fence(info, content, line, end_line, closed, markup))
 
     def _end_table(self, end: int) -> None:
         if self.table is not None and self.quote_depth == 0:
@@ -586,6 +591,18 @@ _ENDS: dict[str, Callable[[_Builder, int], None]] = {
     "table": _Builder._end_table,
     "head": _Builder._end_head,
 }
+
+
+def _unquote(line: str, quote_depth: int) -> str:
+    """*line* without up to *quote_depth* leading `>` markers (and the indentation around
+    them): what a line inside that many block quotes holds."""
+    prefix = _quote_prefix(quote_depth).match(line)
+    return line[prefix.end() :] if prefix else line
+
+
+@cache
+def _quote_prefix(quote_depth: int) -> re.Pattern[str]:
+    return re.compile(rf"(?:[ \t]*>){{0,{quote_depth}}}[ \t]?")
 
 
 @cache

@@ -147,27 +147,42 @@ def _matrix_violations(section: Section, lines: list[str]) -> list[Violation]:
             f"{section.ref} has no table (line {section.line}); it needs a Markdown table "
             f"with the columns {columns} and one row per failure"
         )
-        glued = _glued_table_line(section, lines)
-        if glued:
-            message += (
-                f"; line {glued} looks like a table's header row read as part of the text "
-                "above it: put a blank line before the table"
-            )
-        return [Violation(message, section.line)]
+        return [Violation(message + _table_hint(section, lines), section.line)]
     violations: list[Violation] = []
     for table in section.tables:
         violations.extend(_table_violations(section, table))
     return violations
 
 
-def _glued_table_line(section: Section, lines: list[str]) -> int | None:
-    """The line of a table's header row that a paragraph swallowed (a pipe table without a
-    leading `|` right after text is text), if the section has one."""
-    for number in range(section.line + 2, section.end_line + 1):  # 1-based, after the heading
-        header, below = lines[number - 2], lines[number - 1]
-        if "|" in header and _DELIMITER_ROW.fullmatch(below):
-            return number - 1
-    return None
+def _table_hint(section: Section, lines: list[str]) -> str:
+    """Why a table the writer meant is not one, when a paragraph of the section holds a
+    header row and a delimiter row: glued to the text above it (a table without a leading
+    `|` cannot interrupt a paragraph), or rows of different widths."""
+    for block in section.blocks:
+        if block.kind != "paragraph":
+            continue
+        for number in range(block.line + 1, block.end_line + 1):  # the delimiter row's line
+            header, below = lines[number - 2], lines[number - 1]
+            if "|" not in header or not _DELIMITER_ROW.fullmatch(below):
+                continue
+            if number - 1 > block.line:
+                return (
+                    f"; line {number - 1} looks like a table's header row read as part of the "
+                    "text above it: put a blank line before the table"
+                )
+            return (
+                f"; line {number - 1} looks like a table's header row, but the row under it "
+                f"has {_cells(below)} cells to its {_cells(header)}: give them the same number"
+            )
+    return ""
+
+
+def _cells(row: str) -> int:
+    """How many cells a pipe-table row has (outer pipes optional, `\\|` not a separator)."""
+    inner = row.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
+    return len(re.split(r"(?<!\\)\|", inner))
 
 
 def _table_violations(section: Section, table: Table) -> list[Violation]:
