@@ -208,7 +208,9 @@ def test_a_check_leaves_no_reference_cycles(
 def test_stdin_that_is_not_utf8_is_a_usage_error(
     files: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"## Verdict\n\xff\n")))
+    # Python's own stdin decodes with surrogateescape under a C locale: read the bytes.
+    raw = io.BytesIO(b"## Verdict\n\xff\n")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(raw, "utf-8", errors="surrogateescape"))
     assert fast_check(["review", "-"]) == 2
     assert capsys.readouterr() == ("", "error: <stdin>: not UTF-8 text\n")
 
