@@ -235,3 +235,10 @@ def test_a_closed_or_vanished_stdout_keeps_the_verdict(
     assert fast_check(["scope", "bad-scope.md"]) == 1
     assert fast_check(["spec", "spec.md"]) == 0
     assert "violation(s)" in capsys.readouterr().err
+
+
+def test_click_and_the_plain_form_know_the_same_stages() -> None:
+    from specflow import cli
+    from specflow.contracts.registry import STAGES
+
+    assert cli.STAGES == STAGES
