@@ -198,7 +198,10 @@ def status(as_json: bool) -> None:
     Example:
         specflow status --json
     """
+    from specflow.config import load_config
+
     ws = _workspace()
+    load_config(ws.config_path, os.environ)  # a broken config is named here as everywhere
     rows, problems = ws.status_rows()
     if as_json:
         _echo_json({"tasks": rows})

@@ -303,6 +303,24 @@ def test_config_syntax_error_names_file_and_line(repo: Path) -> None:
     assert "line 2" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("model = \n", "not valid TOML"),
+        ("[stages.scope]\ntemprature = 0.5\n", "unknown key `stages.scope.temprature`"),
+        ("[review]\nthreshold = 3\n", "`review.threshold`"),
+    ],
+    ids=["syntax", "unknown-key", "wrong-type"],
+)
+def test_status_reports_a_broken_config(repo: Path, text: str, expected: str) -> None:
+    _write_config(repo, text)
+    result = run("status")
+    assert result.exit_code == 2
+    assert ".specflow/config.toml" in result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_config_unknown_key_suggests_nearest(repo: Path) -> None:
     path = _write_config(repo, "[stages.scope]\ntemprature = 0.5\n")
     with pytest.raises(ConfigError) as exc:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable
 
 import pytest
@@ -274,17 +275,42 @@ def test_a_deprecated_model_is_logged_not_raised(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Which models the SDK calls deprecated changes with every release, so the test makes its
+    # own: `messages.create` warns for a model id chosen here, as the SDK does for its list
+    # (a DeprecationWarning raised inside `create`), then sends the request as usual.
+    import anthropic.resources.messages as sdk_messages
+
+    retired = "claude-test-retired-1"
+    message = f"The model '{retired}' is deprecated and will reach end-of-life on 2026-01-05."
+    original = sdk_messages.Messages.create
+
+    def create(self: object, *args: object, **kwargs: object) -> object:
+        if kwargs.get("model") == retired:
+            warnings.warn(message, DeprecationWarning, stacklevel=3)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sdk_messages.Messages, "create", create)
     monkeypatch.setattr(anthropic_provider, "_logged", set())
     # pytest turns warnings into errors here: the SDK's DeprecationWarning must not escape.
     with caplog.at_level(logging.WARNING, logger="specflow.providers.anthropic"):
-        make().complete(request(model="claude-sonnet-4-5", decoding=Decoding(temperature=0.3)))
-        reply = make().complete(
-            request(model="claude-sonnet-4-5", decoding=Decoding(temperature=0.3))
-        )
+        make().complete(request(model=retired, decoding=Decoding(temperature=0.3)))
+        reply = make().complete(request(model=retired, decoding=Decoding(temperature=0.3)))
     assert reply.text == "Hello from the loopback server."
-    assert "The model 'claude-sonnet-4-5' is deprecated" in caplog.text
-    assert len(caplog.records) == 1  # once per run, not once per call
-    assert body(anthropic_server.requests[0])["temperature"] == 0.3
+    assert [record.getMessage() for record in caplog.records] == [message]  # once per run
+    assert len(anthropic_server.requests) == 2
+    assert body(anthropic_server.requests[0])["model"] == retired
+
+
+def test_without_the_warning_nothing_is_logged(
+    anthropic_server: AnthropicServer,
+    make: Callable[..., AnthropicProvider],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(anthropic_provider, "_logged", set())
+    with caplog.at_level(logging.WARNING, logger="specflow.providers.anthropic"):
+        make().complete(request(model="claude-test-current-1"))
+    assert caplog.records == []
 
 
 # -- credentials -------------------------------------------------------------------------

@@ -21,7 +21,33 @@ def test_quick_start_has_exactly_two_commands() -> None:
     assert len(commands) == 2
     install, tests = commands
     assert "pip install ." in install and "specflow scope" in install
-    assert "pip install -e '.[test]'" in tests and "pytest" in tests
+    assert "pip install -c requirements/ci-constraints.txt -e '.[test]'" in tests
+    assert "pytest" in tests
+
+
+def test_ci_constraints_pin_every_runtime_dependency_exactly() -> None:
+    """A new upstream release must not change what CI installs."""
+    pins = {}
+    for line in (ROOT / "requirements" / "ci-constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"not an exact pin: {line}"
+            pins[name.lower().replace("_", "-")] = version
+    for name in (
+        "anthropic",
+        "openai",
+        "pydantic",
+        "click",
+        "jinja2",
+        "gitpython",
+        "rich",
+        "pyromark",
+        "pyyaml",
+        "pytest",
+        "ruff",
+        "mypy",
+    ):
+        assert name in pins, f"{name} is not pinned in requirements/ci-constraints.txt"
 
 
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
