@@ -43,7 +43,7 @@ LINES = 2000
 BUDGET_S = 0.050
 # What `specflow check spec` imports, without running it: the fixed part of its cost (the
 # plain form of `check` runs without click).
-IMPORTS = "import specflow.checking, specflow.contracts.spec, pyromark"
+IMPORTS = "import specflow.stages.check, specflow.contracts.spec, pyromark"
 
 PACKAGES = ["ingest", "store", "api", "jobs", "auth", "metrics", "cli", "export"]
 MODULES = ["models", "service", "client", "handlers", "schema", "queue", "cache", "errors"]
@@ -168,7 +168,7 @@ def in_process_check(text: str, runs: int) -> tuple[float, float, int, int]:
     UNKNOWN count."""
     from specflow.contracts.markdown import parse
     from specflow.contracts.spec import check_spec, template_headings
-    from specflow.prompts import Prompts
+    from specflow.stages.prompts import Prompts
 
     headings = template_headings(Prompts(None).spec_template())  # the packaged template
     result = check_spec(text, headings)

@@ -113,10 +113,10 @@ def _write(path: Path, lines: list[str]) -> None:
 def in_process(root: Path, runs: int) -> tuple[float, int, int]:
     """Median seconds of parse_diff + redact_diff + split_for_budget on the staged diff,
     with the diff's line count and the number of chunks."""
-    from specflow import gitops
     from specflow.config import ReviewConfig
-    from specflow.diffs import parse_diff, split_for_budget
-    from specflow.secrets import redact_diff
+    from specflow.gitx import gitops
+    from specflow.gitx.diffs import parse_diff, split_for_budget
+    from specflow.gitx.secrets import redact_diff
 
     text = gitops.staged_diff(root)
     budget = ReviewConfig().chunk_tokens

@@ -13,7 +13,7 @@ def main() -> None:
         # cycles (a test holds it to that), and the collector's passes over them cost about a
         # tenth of checking a 2,000-line spec (BENCHMARKS.md).
         gc.disable()
-        from specflow.checking import fast_check
+        from specflow.stages.check import fast_check
 
         code = fast_check(sys.argv[2:])
         if code is not None:

@@ -15,8 +15,8 @@ import click
 from specflow import __version__
 
 if TYPE_CHECKING:
-    from specflow.stages import Handoff, Session
-    from specflow.workspace import Workspace
+    from specflow.stages.session import Handoff, Session
+    from specflow.store.workspace import Workspace
 
 STAGES = ("scope", "spec", "implement", "review")
 
@@ -81,14 +81,14 @@ def cli() -> None:
 
 
 def _workspace() -> Workspace:
-    from specflow.workspace import Workspace
+    from specflow.store.workspace import Workspace
 
     return Workspace.find()
 
 
 def _session(provider: str | None = None, model: str | None = None) -> Session:
     from specflow.config import load_config
-    from specflow.stages import Session
+    from specflow.stages.session import Session
 
     ws = _workspace()
     config = load_config(ws.config_path, os.environ, provider, model)
@@ -160,8 +160,8 @@ def new(description: str, name: str | None, context: tuple[str, ...]) -> None:
         specflow new "Add retry with backoff to the uploader" --context src/upload.py
     """
     from specflow.config import load_config
-    from specflow.describe import read_context, render_describe
     from specflow.errors import UsageError
+    from specflow.stages.describe import read_context, render_describe
 
     if not description.strip():
         raise UsageError('the description is empty; say what the task is: specflow new "..."')
@@ -283,8 +283,8 @@ def scope(
         specflow scope
         specflow scope --reply answer.md
     """
-    from specflow.scoping import run_scope
-    from specflow.stages import Handoff
+    from specflow.stages.scope import run_scope
+    from specflow.stages.session import Handoff
 
     session = _session(provider, model)
     task = session.ws.resolve(task_slug)
@@ -320,7 +320,7 @@ def answer(number: int | None, text: str | None, task_slug: str | None) -> None:
         specflow answer 3 "Postgres 15; the table has 2M rows"
     """
     from specflow.errors import UsageError
-    from specflow.scoping import record_answer, unanswered
+    from specflow.stages.scope import record_answer, unanswered
 
     session = _session()
     task = session.ws.resolve(task_slug)
@@ -365,8 +365,8 @@ def spec(task_slug: str | None, reply: str | None, provider: str | None, model: 
     Example:
         specflow spec
     """
-    from specflow.speccing import run_spec
-    from specflow.stages import Handoff
+    from specflow.stages.session import Handoff
+    from specflow.stages.spec import run_spec
 
     session = _session(provider, model)
     task = session.ws.resolve(task_slug)
@@ -423,7 +423,7 @@ def resolve(uid: str, text: str, task_slug: str | None) -> None:
     Example:
         specflow resolve U2 "The API returns 429 with Retry-After in seconds"
     """
-    from specflow.speccing import resolve_unknown
+    from specflow.stages.spec import resolve_unknown
 
     session = _session()
     task = session.ws.resolve(task_slug)
@@ -445,21 +445,21 @@ def prompt(stage: str, task_slug: str | None, path: str | None) -> None:
         specflow prompt scope | pbcopy
         specflow prompt implement --file src/app.py
     """
-    from specflow.stages import format_prompt
+    from specflow.stages.session import format_prompt
 
     session = _session()
     task = session.ws.resolve(task_slug)
     if stage == "scope":
-        from specflow.scoping import prepare_scope
+        from specflow.stages.scope import prepare_scope
 
         prepared = prepare_scope(session, task)[0]
     elif stage == "spec":
-        from specflow.speccing import prepare_spec
+        from specflow.stages.spec import prepare_spec
 
         prepared = prepare_spec(session, task)
     else:
         from specflow.errors import UsageError
-        from specflow.implementing import prompt_for
+        from specflow.stages.implement.stage import prompt_for
 
         if not path:
             raise UsageError("`specflow prompt implement` needs --file PATH")
@@ -480,7 +480,7 @@ def check(stage: str, file: str, target: str | None) -> None:
     Example:
         specflow check spec .specflow/tasks/exporter/spec.md
     """
-    from specflow.checking import run_check
+    from specflow.stages.check import run_check
 
     code = run_check(stage, file, target)
     if code:
@@ -500,10 +500,10 @@ def models(as_json: bool, provider: str | None, model: str | None) -> None:
     """
     from pathlib import Path
 
-    from specflow.capabilities import stage_report
     from specflow.config import load_config
     from specflow.errors import UsageError
-    from specflow.workspace import Workspace
+    from specflow.providers.capabilities import stage_report
+    from specflow.store.workspace import Workspace
 
     try:
         config_path: Path | None = Workspace.find().config_path
@@ -530,7 +530,7 @@ def log(task_slug: str | None, as_json: bool) -> None:
         specflow log --json
     """
     from specflow.reports import format_log
-    from specflow.transcript import read, summarize
+    from specflow.store.transcript import read, summarize
 
     ws = _workspace()
     task = ws.resolve(task_slug)
@@ -570,8 +570,8 @@ def implement(
     Example:
         specflow implement --file src/exporter/collector.py
     """
-    from specflow.implementing import raise_if_tests_failed, run_implement
-    from specflow.stages import Handoff
+    from specflow.stages.implement.stage import raise_if_tests_failed, run_implement
+    from specflow.stages.session import Handoff
 
     session = _session(provider, model)
     task = session.ws.resolve(task_slug)
@@ -657,8 +657,8 @@ def review(
     """
     from pathlib import Path
 
-    from specflow import review_memo
-    from specflow.repo import find_root
+    from specflow.stages.review import memo as review_memo
+    from specflow.store.repo import find_root
 
     if sum((staged, bool(rev_range), bool(files))) > 1:
         from specflow.errors import UsageError
@@ -685,7 +685,7 @@ def review(
 
     from dataclasses import replace
 
-    from specflow.review import ReviewOptions, format_result, run_review
+    from specflow.stages.review.gate import ReviewOptions, format_result, run_review
 
     options = ReviewOptions(
         mode=chosen,
@@ -736,7 +736,7 @@ def hook_install(force: bool) -> None:
     Example:
         specflow hook install
     """
-    from specflow.hooks import install_hook
+    from specflow.gitx.hooks import install_hook
 
     click.echo(install_hook(_workspace().root, force=force))
 
@@ -749,6 +749,6 @@ def hook_uninstall() -> None:
     Example:
         specflow hook uninstall
     """
-    from specflow.hooks import uninstall_hook
+    from specflow.gitx.hooks import uninstall_hook
 
     click.echo(uninstall_hook(_workspace().root))

@@ -7,8 +7,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from specflow.anchoring import AnchorDecision, AnchorPolicy, TokenLedger, estimate_tokens
 from specflow.config import AnchoringConfig
+from specflow.stages.anchoring import AnchorDecision, AnchorPolicy, TokenLedger, estimate_tokens
 
 WINDOW = 200_000
 

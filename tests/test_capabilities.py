@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from specflow.capabilities import (
+from specflow.config import CapabilityEntry, Config
+from specflow.providers.base import Decoding, Usage
+from specflow.providers.capabilities import (
     FALLBACK_MATCH,
     estimate_cost,
     is_fallback,
@@ -15,8 +17,6 @@ from specflow.capabilities import (
     plan_decoding,
     stage_report,
 )
-from specflow.config import CapabilityEntry, Config
-from specflow.providers.base import Decoding, Usage
 from specflow.providers.factory import resolve_provider_name
 
 CURRENT = [

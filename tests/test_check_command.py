@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from specflow.checking import check_args, fast_check
 from specflow.cli import run
+from specflow.stages.check import check_args, fast_check
 from tests.helpers import fresh_run
 from tests.samples import CHECKLIST, SCOPE_REPLY, SPEC_REPLY
 
@@ -143,7 +143,7 @@ def test_a_bug_in_the_plain_form_is_reported_as_one(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("specflow.checking.check_file", broken)
+    monkeypatch.setattr("specflow.stages.check.check_file", broken)
     code, out, err = _outcome(fast_check, ["spec", "spec.md"], capsys, "")
     assert (code, out) == (70, "")
     assert "RuntimeError: boom" in err

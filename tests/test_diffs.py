@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from specflow.diffs import (
+from specflow.gitx.diffs import (
     Chunk,
     DiffParseError,
     FileDiff,
@@ -17,7 +17,7 @@ from specflow.diffs import (
     split_for_budget,
     unquote_path,
 )
-from specflow.gitops import staged_diff
+from specflow.gitx.gitops import staged_diff
 from tests.conftest import git
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from specflow.cli import cli
 from specflow.config import Config, load_config
 from specflow.errors import ConfigError, StateError
 from specflow.resources import data_file
-from specflow.workspace import Task, Workspace, slugify
+from specflow.store.workspace import Task, Workspace, slugify
 from tests.helpers import run
 
 
@@ -138,7 +138,7 @@ def test_new_creates_task_and_makes_it_current(repo: Path) -> None:
 
 
 def test_describe_md_reads_back_description_and_context_files() -> None:
-    from specflow.describe import ContextFile, parse_describe, render_describe
+    from specflow.stages.describe import ContextFile, parse_describe, render_describe
 
     context = [
         ContextFile("docs/schema.sql", "CREATE TABLE jobs (id int);\n"),
@@ -390,7 +390,7 @@ def test_corrupt_task_json(repo: Path) -> None:
 def test_atomic_write_keeps_old_content_when_replace_fails(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from specflow import fsutil
+    from specflow.store import fsutil
 
     target = repo / "file.txt"
     target.write_text("old\n")
@@ -406,7 +406,7 @@ def test_atomic_write_keeps_old_content_when_replace_fails(
 
 
 def test_interrupt_exits_130(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from specflow import workspace
+    from specflow.store import workspace
 
     def interrupted(*_args: object) -> list[str]:
         raise KeyboardInterrupt

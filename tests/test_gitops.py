@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from specflow import gitops
-from specflow.diffs import parse_diff
 from specflow.errors import UsageError
-from specflow.gitops import (
+from specflow.gitx import gitops
+from specflow.gitx.diffs import parse_diff
+from specflow.gitx.gitops import (
     clean_git_env,
     files_diff,
     head_content,
@@ -32,7 +32,8 @@ def statuses(diff: str) -> dict[str, str]:
 
 def test_importing_gitops_does_not_import_gitpython() -> None:
     code = (
-        "import sys, specflow.gitops, specflow.diffs, specflow.secrets, specflow.hooks; "
+        "import sys, specflow.gitx.gitops, specflow.gitx.diffs, specflow.gitx.secrets, "
+        "specflow.gitx.hooks; "
         "print(sorted(m for m in sys.modules if m == 'git' or m.startswith('git.')))"
     )
     out = subprocess.run(
@@ -180,7 +181,7 @@ def test_a_hook_sees_what_commit_dash_a_commits(repo: Path, tmp_path: Path) -> N
     hook.write_text(
         "#!/bin/sh\n"
         f"exec '{sys.executable}' -c 'import sys; from pathlib import Path; "
-        "from specflow.gitops import staged_diff; "
+        "from specflow.gitx.gitops import staged_diff; "
         f'Path(sys.argv[1]).write_text(staged_diff(Path.cwd()))\' "{out}"\n'
     )
     hook.chmod(0o755)
@@ -388,7 +389,7 @@ def test_git_never_reads_specflow_stdin(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     git(empty, "init", "-q")
-    code = "import sys; from pathlib import Path; from specflow import gitops\n"
+    code = "import sys; from pathlib import Path; from specflow.gitx import gitops\n"
     code += "print(gitops._head_or_empty_tree(Path(sys.argv[1])), sys.stdin.read())"
     done = subprocess.run(
         [sys.executable, "-c", code, str(empty)],

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from specflow.errors import UsageError
-from specflow.hooks import (
+from specflow.gitx.hooks import (
     CHAINED_NAME,
     MARKER,
     hook_script,

@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 import pytest
 
-from specflow.capabilities import load_table
 from specflow.config import AnthropicConfig
 from specflow.errors import ConfigError, ProviderError, ProviderUnreachable
 from specflow.providers import anthropic as anthropic_provider
 from specflow.providers.anthropic import AnthropicProvider
 from specflow.providers.base import Decoding, Message, Reply, Request, SystemBlock
+from specflow.providers.capabilities import load_table
 from tests.fakes import Delay, Drop, HTTPError, Malformed, RecordedRequest, Reset, StreamError, Text
 from tests.fakes.anthropic_server import AnthropicServer
 
@@ -650,7 +650,8 @@ def test_a_scripted_callable_drives_a_long_session(
 def test_importing_the_provider_does_not_import_the_sdk() -> None:
     code = (
         "import sys, specflow.providers.anthropic, specflow.providers.factory, "
-        "specflow.capabilities; print('anthropic' in sys.modules, 'openai' in sys.modules)"
+        "specflow.providers.capabilities; "
+        "print('anthropic' in sys.modules, 'openai' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
-from specflow.capabilities import load_table
 from specflow.config import CapabilityEntry, OpenAIConfig
 from specflow.errors import ProviderError, ProviderUnreachable
 from specflow.providers.base import Decoding, Message, Request, SystemBlock
+from specflow.providers.capabilities import load_table
 from specflow.providers.openai_compat import OpenAICompatProvider
 from tests.fakes import Delay, Drop, HTTPError, Malformed, RecordedRequest, Reset, StreamError, Text
 from tests.fakes.openai_server import OpenAIServer

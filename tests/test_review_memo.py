@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-import specflow.review
-from specflow import review_memo
+import specflow.stages.review.gate
+from specflow.stages.review import memo as review_memo
 from tests.conftest import git
 from tests.fakes import Text
 from tests.fakes.anthropic_server import AnthropicServer
@@ -27,13 +27,13 @@ MINOR = "- [MINOR] app.py:1 — Logging — print instead of a logger. Evidence:
 def full_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the reviews that took the ordinary path (not answered by the memo)."""
     calls: list[int] = []
-    real = specflow.review.run_review
+    real = specflow.stages.review.gate.run_review
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(specflow.review, "run_review", counted)
+    monkeypatch.setattr(specflow.stages.review.gate, "run_review", counted)
     return calls
 
 
@@ -52,7 +52,7 @@ def test_a_repeat_is_answered_without_the_config_or_pydantic(
     _stage(repo, "app.py", "x = 1\n")
     claude.script(Text(review_reply([MINOR])))
     assert run("review").exit_code == 0
-    heavy = ("pydantic", "specflow.config", "specflow.workspace", "anthropic")
+    heavy = ("pydantic", "specflow.config", "specflow.store.workspace", "anthropic")
     done = fresh_run(repo, ["review"], watch=heavy)
     assert (done.codes, done.loaded) == ([0], [])
     assert "specflow review: PASS (cached)\n  [MINOR] app.py:1 — Logging" in done.output

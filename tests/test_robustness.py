@@ -12,8 +12,8 @@ import pytest
 
 from specflow.config import load_config
 from specflow.errors import ConfigError
-from specflow.implementing import Target, blocking_unknowns
-from specflow.workspace import Task, UnknownItem
+from specflow.stages.implement.stage import Target, blocking_unknowns
+from specflow.store.workspace import Task, UnknownItem
 from tests.conftest import git
 from tests.fakes import Delay, Text
 from tests.fakes.anthropic_server import AnthropicServer

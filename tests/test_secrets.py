@@ -11,8 +11,8 @@ import string
 
 import pytest
 
-from specflow.diffs import parse_diff
-from specflow.secrets import Redaction, SecretFinding, redact, redact_diff, shannon_entropy
+from specflow.gitx.diffs import parse_diff
+from specflow.gitx.secrets import Redaction, SecretFinding, redact, redact_diff, shannon_entropy
 
 RNG = random.Random(20240601)
 ALNUM = string.ascii_letters + string.digits

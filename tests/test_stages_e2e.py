@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from specflow.workspace import Workspace
+from specflow.store.workspace import Workspace
 from tests.fakes import Text
 from tests.fakes.anthropic_server import AnthropicServer
 from tests.helpers import run

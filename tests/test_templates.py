@@ -1,6 +1,6 @@
 """The prompt data: every template renders with exactly the variables the engine passes.
 
-Rendering uses the same Jinja2 settings as specflow/prompts.py (StrictUndefined, so a template
+Rendering uses the same Jinja2 settings as specflow/stages/prompts.py (StrictUndefined, so a template
 that uses a variable the engine does not pass fails here, not in front of a user).
 """
 

@@ -17,10 +17,10 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from specflow.capabilities import SAMPLING_KNOBS
 from specflow.config import AnthropicConfig, CapabilityEntry
 from specflow.errors import ConfigError, ProviderError, ProviderUnreachable
 from specflow.providers.base import Message, Reply, Request, SystemBlock, TextCallback, Usage
+from specflow.providers.capabilities import SAMPLING_KNOBS
 from specflow.providers.retry import (
     PERMANENT_STREAM_ERRORS,
     RetryingProvider,

@@ -35,7 +35,7 @@ def make_provider(
 
         return HandoffProvider(continue_hint)
 
-    from specflow.capabilities import load_table
+    from specflow.providers.capabilities import load_table
 
     table = load_table(config.capabilities)
     if name == "anthropic":

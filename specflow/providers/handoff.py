@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from specflow.errors import UsageError
-from specflow.fsutil import atomic_write_text
 from specflow.providers.base import HandoffWritten, Reply, Request, TextCallback
+from specflow.store.fsutil import atomic_write_text
 
 # The whole command that continues the stage, for this request.
 ContinueHint = Callable[[Request], str]

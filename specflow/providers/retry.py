@@ -23,10 +23,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from specflow.capabilities import lookup, plan_decoding
 from specflow.config import CapabilityEntry
 from specflow.errors import ProviderError
 from specflow.providers.base import Reply, Request, TextCallback
+from specflow.providers.capabilities import lookup, plan_decoding
 
 T = TypeVar("T")
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specflow.anchoring import estimate_tokens
 from specflow.contracts.base import ContractResult
 from specflow.errors import CheckFailed, ProviderError
 from specflow.providers.base import (
@@ -24,7 +23,8 @@ from specflow.providers.base import (
     SystemBlock,
     TextCallback,
 )
-from specflow.transcript import Exchange, append
+from specflow.stages.anchoring import estimate_tokens
+from specflow.store.transcript import Exchange, append
 
 Contract = Callable[[str], ContractResult[Any]]
 

@@ -14,12 +14,19 @@ from pathlib import Path
 from specflow.contracts.answers import Answer, parse_answers, render_answers, set_answer
 from specflow.contracts.models import BlockerReply, ScopeReply
 from specflow.contracts.scope import check_scope
-from specflow.describe import parse_describe
-from specflow.engine import Outcome, Prepared
 from specflow.errors import StateError, UsageError
 from specflow.providers.base import SystemBlock
-from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks, stage_command
-from specflow.workspace import TRANSITIONS, Task, now
+from specflow.stages.describe import parse_describe
+from specflow.stages.engine import Outcome, Prepared
+from specflow.stages.session import (
+    Handoff,
+    Session,
+    execute,
+    render_vars,
+    rules_blocks,
+    stage_command,
+)
+from specflow.store.workspace import TRANSITIONS, Task, now
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from specflow.diffs import FileDiff, parse_diff
+from specflow.gitx.diffs import FileDiff, parse_diff
 
 PREVIEW_CHARS = 4
 ENTROPY_MIN_LENGTH = 20

@@ -16,17 +16,24 @@ from typing import TYPE_CHECKING, Any
 
 from specflow.contracts.models import Finding, ReviewReply
 from specflow.contracts.review import blocks, check_review
-from specflow.diffs import Chunk, FileDiff, SkippedFile, filter_files, parse_diff, split_for_budget
 from specflow.errors import CheckFailed, ProviderUnreachable, StateError
-from specflow.fsutil import atomic_write_text
+from specflow.gitx.diffs import (
+    Chunk,
+    FileDiff,
+    SkippedFile,
+    filter_files,
+    parse_diff,
+    split_for_budget,
+)
 from specflow.providers.base import SystemBlock
-from specflow.review_memo import Mode, read_diff
-from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks
+from specflow.stages.review.memo import Mode, read_diff
+from specflow.stages.session import Handoff, Session, execute, render_vars, rules_blocks
+from specflow.store.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
-    from specflow.engine import Prepared
+    from specflow.stages.engine import Prepared
+from specflow.store.workspace import Task
 from specflow.ui import notice
-from specflow.workspace import Task
 
 PROMPT_VERSION = "review-1"
 
@@ -154,7 +161,7 @@ def secret_findings(
     files: list[FileDiff], also_scan: Sequence[FileDiff] = ()
 ) -> tuple[list[FileDiff], list[Finding]]:
     """Redact *files* for sending; report secrets in them and in *also_scan* (not sent)."""
-    from specflow.secrets import redact_diff
+    from specflow.gitx.secrets import redact_diff
 
     redacted, found = redact_diff(files)
     found = found + redact_diff(list(also_scan))[1]
@@ -318,8 +325,8 @@ def _verdict(
 def _prepare(
     session: Session, spec: str | None, chunk_text: str, paths: list[str], part: int, parts: int
 ) -> Prepared:
-    from specflow.describe import fence_for
-    from specflow.engine import Prepared
+    from specflow.stages.describe import fence_for
+    from specflow.stages.engine import Prepared
 
     variables = render_vars(session)
     system = [

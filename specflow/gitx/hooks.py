@@ -30,8 +30,8 @@ import sys
 from pathlib import Path
 
 from specflow.errors import UsageError
-from specflow.fsutil import atomic_write_text
-from specflow.gitops import hooks_dir
+from specflow.gitx.gitops import hooks_dir
+from specflow.store.fsutil import atomic_write_text
 
 MARKER = "# specflow-review-hook"
 HOOK_NAME = "pre-commit"

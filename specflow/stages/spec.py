@@ -12,13 +12,20 @@ from specflow.contracts.base import ContractResult
 from specflow.contracts.models import SpecDoc
 from specflow.contracts.scope import check_scope
 from specflow.contracts.spec import check_spec, template_headings
-from specflow.describe import parse_describe
-from specflow.engine import Prepared
 from specflow.errors import StateError, UsageError
 from specflow.providers.base import SystemBlock
-from specflow.scoping import all_answers, unanswered
-from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks, stage_command
-from specflow.workspace import Task, UnknownItem
+from specflow.stages.describe import parse_describe
+from specflow.stages.engine import Prepared
+from specflow.stages.scope import all_answers, unanswered
+from specflow.stages.session import (
+    Handoff,
+    Session,
+    execute,
+    render_vars,
+    rules_blocks,
+    stage_command,
+)
+from specflow.store.workspace import Task, UnknownItem
 
 SPEC_STATES = ("scoped", "answered", "specced", "implementing")
 

@@ -17,9 +17,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from specflow.errors import StateError, UsageError
-from specflow.fsutil import atomic_write_text
-from specflow.repo import SPECFLOW_DIR, find_root
 from specflow.resources import packaged_dir
+from specflow.store.fsutil import atomic_write_text
+from specflow.store.repo import SPECFLOW_DIR, find_root
 
 GITIGNORE_LINE = ".specflow/cache/"
 SLUG_MAX = 40

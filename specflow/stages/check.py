@@ -16,8 +16,8 @@ from typing import Any, TextIO
 
 from specflow.contracts.registry import STAGES
 from specflow.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError, failure_exit, silence_stdout
-from specflow.prompts import Prompts
-from specflow.repo import SPECFLOW_DIR, find_root_folder
+from specflow.stages.prompts import Prompts
+from specflow.store.repo import SPECFLOW_DIR, find_root_folder
 
 
 def _prompts() -> Prompts:

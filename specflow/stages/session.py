@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from specflow.config import Config, StageConfig
 from specflow.errors import UsageError
-from specflow.prompts import Prompts
 from specflow.providers.base import HandoffWritten, Reply, SystemBlock
+from specflow.stages.prompts import Prompts
+from specflow.store.workspace import Task, Workspace
 from specflow.ui import StreamPrinter, notice
-from specflow.workspace import Task, Workspace
 
 if TYPE_CHECKING:  # the engine is imported when a stage runs, not for a cached review
-    from specflow.engine import Contract, Outcome, Prepared, StageIO
+    from specflow.stages.engine import Contract, Outcome, Prepared, StageIO
 
 
 @dataclass
@@ -102,8 +102,8 @@ def execute(
     command: str,
 ) -> Outcome | Handoff:
     """Run *prepared* through the provider (or check --reply) until the contract holds."""
-    from specflow.capabilities import stage_decoding
-    from specflow.engine import Outcome, check_reply_file, run_stage
+    from specflow.providers.capabilities import stage_decoding
+    from specflow.stages.engine import Outcome, check_reply_file, run_stage
 
     stage = prepared.stage
     io = _stage_io(session, task, stage, command)
@@ -143,9 +143,9 @@ def execute(
 
 
 def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> StageIO:
-    from specflow.capabilities import estimate_cost, load_table, lookup
-    from specflow.engine import StageIO
+    from specflow.providers.capabilities import estimate_cost, load_table, lookup
     from specflow.providers.factory import resolve_provider_name
+    from specflow.stages.engine import StageIO
 
     folder = home_of(session, task, stage)
     transcript = (session.ws.task_dir(task.slug) if task else folder) / "transcript.jsonl"
@@ -187,7 +187,7 @@ def _decoding_notice(session: Session, provider_name: str, stage: str) -> None:
     if provider_name == "handoff" or stage in session.noticed:
         return
     session.noticed.add(stage)
-    from specflow.capabilities import load_table, lookup, plan_decoding, stage_decoding
+    from specflow.providers.capabilities import load_table, lookup, plan_decoding, stage_decoding
 
     cap = lookup(provider_name, session.config.model, load_table(session.config.capabilities))
     sent, withheld = plan_decoding(

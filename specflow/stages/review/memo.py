@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from specflow import __version__
-from specflow.fsutil import atomic_write_text
-from specflow.repo import SPECFLOW_DIR
 from specflow.resources import packaged_dir
+from specflow.store.fsutil import atomic_write_text
+from specflow.store.repo import SPECFLOW_DIR
 
 Mode = Literal["staged", "range", "files"]
 FORMAT = "specflow-review-memo-1"
@@ -56,7 +56,7 @@ class Remembered:
 
 def read_diff(root: Path, mode: Mode, rev_range: str | None, paths: Sequence[str]) -> str:
     """The diff a review of *mode* reads: staged (default), a revision range, or files."""
-    from specflow import gitops
+    from specflow.gitx import gitops
 
     if mode == "range":
         assert rev_range is not None
@@ -102,7 +102,7 @@ def memo_key(
 
 def _modules() -> list[Path]:
     """specflow's own modules: the code that computes a review's result."""
-    return sorted(Path(__file__).resolve().parent.rglob("*.py"))
+    return sorted(Path(__file__).resolve().parents[2].rglob("*.py"))
 
 
 def _inputs(root: Path) -> list[Path]:

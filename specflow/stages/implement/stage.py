@@ -19,20 +19,27 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from specflow.anchoring import AnchorPolicy, TokenLedger, estimate_tokens
 from specflow.contracts.base import ContractResult
 from specflow.contracts.implement import check_implement, parse_checklist
 from specflow.contracts.models import ImplementReply, SpecDoc
 from specflow.contracts.spec import check_spec, template_headings
-from specflow.describe import LANGS
-from specflow.engine import Outcome, Prepared
 from specflow.errors import CheckFailed, StateError, UsageError
-from specflow.fsutil import atomic_write_bytes, atomic_write_text
-from specflow.prompts import do_not_items
 from specflow.providers.base import Message, SystemBlock
-from specflow.stages import Handoff, Session, execute, render_vars, rules_blocks, stage_command
-from specflow.transcript import Exchange, append
-from specflow.workspace import Task, UnknownItem, WrittenFile, now
+from specflow.stages.anchoring import AnchorPolicy, TokenLedger, estimate_tokens
+from specflow.stages.describe import LANGS
+from specflow.stages.engine import Outcome, Prepared
+from specflow.stages.prompts import do_not_items
+from specflow.stages.session import (
+    Handoff,
+    Session,
+    execute,
+    render_vars,
+    rules_blocks,
+    stage_command,
+)
+from specflow.store.fsutil import atomic_write_bytes, atomic_write_text
+from specflow.store.transcript import Exchange, append
+from specflow.store.workspace import Task, UnknownItem, WrittenFile, now
 
 FORBIDDEN_TOPS = (".git", ".specflow")
 
@@ -193,7 +200,7 @@ def protect_user_changes(session: Session, task: Task, target: Target, force: bo
     record = _written(task, target.rel)
     if record is not None and record.sha256 == sha256(content):
         return  # exactly what specflow wrote last
-    from specflow import gitops
+    from specflow.gitx import gitops
 
     root = session.ws.root
     untracked = gitops.head_content(root, target.rel) is None
@@ -346,7 +353,7 @@ def _turn(
 
 
 def _policy(session: Session) -> AnchorPolicy:
-    from specflow.capabilities import load_table, lookup
+    from specflow.providers.capabilities import load_table, lookup
     from specflow.providers.factory import resolve_provider_name
 
     cfg = session.config

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from specflow.workspace import now
+from specflow.store.workspace import now
 
 
 class Exchange(BaseModel):

@@ -1,0 +1,1 @@
+"""Git and what comes out of it: repository access, diffs, secrets, hooks."""

@@ -1,0 +1,1 @@
+"""The workflow's stages: records, engine, anchoring, prompts, one module per stage."""

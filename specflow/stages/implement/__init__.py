@@ -1,0 +1,1 @@
+"""The implement stage: one file at a time against the spec."""

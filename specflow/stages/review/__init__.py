@@ -1,0 +1,1 @@
+"""The review gate: a change checked against the spec and the rules."""

@@ -1,0 +1,1 @@
+"""The repository's .specflow/ folder: paths, atomic writes, tasks, transcripts."""
