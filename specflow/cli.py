@@ -849,7 +849,7 @@ def agents_hook(agent: str) -> None:
 
     \b
     Example:
-        echo '{"tool_name":"Bash","tool_input":{"command":"git commit"}}' | specflow agents hook claude
+        specflow agents hook claude < pretooluse-event.json
     """
     from specflow.agents.claude_hook import run_hook
 

@@ -78,7 +78,7 @@ def dumps(data: dict[str, Any]) -> str:
 
 def with_hook(data: dict[str, Any] | None) -> dict[str, Any]:
     """The settings with specflow's hook added (a copy; *data* is not changed)."""
-    merged = json.loads(json.dumps(data if data is not None else {}))
+    merged: dict[str, Any] = json.loads(json.dumps(data if data is not None else {}))
     merged.setdefault("hooks", {}).setdefault("PreToolUse", []).append(
         json.loads(json.dumps(ENTRY))
     )
@@ -88,7 +88,7 @@ def with_hook(data: dict[str, Any] | None) -> dict[str, Any]:
 def without_hook(data: dict[str, Any]) -> dict[str, Any] | None:
     """The settings with specflow's hook taken out, and the groups, lists and objects that
     held only it; None when nothing at all is left."""
-    result = json.loads(json.dumps(data))
+    result: dict[str, Any] = json.loads(json.dumps(data))
     hooks = result.get("hooks", {})
     kept = []
     for group in hooks.get("PreToolUse", []):

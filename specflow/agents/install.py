@@ -18,8 +18,8 @@ from typing import Any
 
 from specflow.agents import claude_settings, marks
 from specflow.agents.catalog import (
-    COMMANDS,
     AGENTS,
+    COMMANDS,
     Agent,
     Comment,
     check_command,
@@ -283,7 +283,7 @@ def remove(root: Path, agents: list[Agent]) -> Outcome:
 
 def _run(root: Path, agents: list[Agent], plans: list[Plan]) -> Outcome:
     outcome = Outcome([], [])
-    for agent, plan in zip(agents, plans):
+    for agent, plan in zip(agents, plans, strict=True):
         outcome.done.extend(f"{agent.name}: {line}" for line in apply(root, plan))
         if plan.unchanged and not plan.changes:
             outcome.done.append(f"{agent.name}: up to date ({len(plan.unchanged)} file(s))")

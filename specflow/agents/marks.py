@@ -114,7 +114,7 @@ def without_block(text: str, found: Block) -> str | None:
     """*text* without the block (and the blank line install put before it); None when
     nothing is left of a file specflow created."""
     before, after = text[: found.start], text[found.end :]
-    if before.endswith("\n\n") and not after:
+    if before.endswith("\n\n"):
         before = before[:-1]
     rest = before + after
     if found.created and not rest.strip():
