@@ -853,7 +853,7 @@ def agents_hook(agent: str) -> None:
     """
     from specflow.agents.claude_hook import run_hook
 
-    result = run_hook(sys.stdin.read(), os.environ, os.getcwd())
+    result = run_hook(sys.stdin.buffer.read(), os.environ, os.getcwd())
     if result.stderr:
         click.echo(result.stderr, err=True, nl=False)
     click.get_current_context().exit(result.code)

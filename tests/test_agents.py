@@ -461,7 +461,7 @@ def event(command: str, cwd: Path, tool: str = "Bash") -> str:
     )
 
 
-def hook(stdin: str) -> Result:
+def hook(stdin: str | bytes) -> Result:
     return CliRunner().invoke(cli, ["agents", "hook", "claude"], input=stdin)
 
 
@@ -514,17 +514,21 @@ def test_commit_all_reviews_the_tracked_changes(
 
 @pytest.mark.parametrize(
     ("stdin", "review"),
-    [("{not json", "pass"), (event("git commit -m x", Path("/")), "bug")],
+    [
+        (b"{not json", "pass"),
+        (b"\x80 not UTF-8", "pass"),
+        (event("git commit -m x", Path("/")).encode(), "bug"),
+    ],
 )
 def test_a_crash_fails_open_locally_and_closed_in_ci(
     repo: Path,
     fake_specflow: Path,
     monkeypatch: pytest.MonkeyPatch,
-    stdin: str,
+    stdin: bytes,
     review: str,
 ) -> None:
     monkeypatch.setenv("FAKE_REVIEW", review)
-    stdin = stdin.replace('"cwd": "/"', json.dumps({"cwd": str(repo)})[1:-1])
+    stdin = stdin.replace(b'"cwd": "/"', json.dumps({"cwd": str(repo)})[1:-1].encode())
     local = hook(stdin)
     assert local.exit_code == 0
     assert local.stderr.startswith("warning: specflow's Claude Code hook failed: ")

@@ -171,8 +171,8 @@ def run_gate(commit: Commit, env: Mapping[str, str]) -> HookResult:
     raise RuntimeError(f"`specflow review` exited {done.returncode}:\n{output}")
 
 
-def run_hook(stdin: str, env: Mapping[str, str], cwd: str) -> HookResult:
-    """Decide on one PreToolUse event; never raises."""
+def run_hook(stdin: bytes | str, env: Mapping[str, str], cwd: str) -> HookResult:
+    """Decide on one PreToolUse event (the bytes Claude Code sent); never raises."""
     try:
         event = json.loads(stdin)
         if not isinstance(event, dict):
