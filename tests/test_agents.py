@@ -255,6 +255,30 @@ def test_shared_file_section_is_updated_in_place_and_user_text_kept(repo: Path) 
     assert agents_md.read_text() == "# House rules\n\nRun the tests.\n\n## Later\n\nMore rules.\n"
 
 
+def test_a_shared_file_specflow_created_goes_when_emptied(repo: Path) -> None:
+    run("agents", "install", "codex")
+    run("agents", "remove", "codex")
+    assert not (repo / "AGENTS.md").exists()
+    run("agents", "install", "codex")
+    agents_md = repo / "AGENTS.md"
+    agents_md.write_text(agents_md.read_text() + "\nMine.\n")
+    run("agents", "remove", "codex")
+    assert agents_md.read_text() == "\nMine.\n"
+
+
+def test_a_template_that_breaks_toml_is_refused_before_writing(repo: Path) -> None:
+    override = repo / ".specflow" / "templates" / "agents" / "steps-spec.md.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text("say ''' here\n")
+    before = tree(repo)
+    result = CliRunner().invoke(cli, ["agents", "install", "gemini"])
+    assert result.exit_code == 2
+    assert "the rendered .gemini/commands/specflow/spec.toml holds ''' inside its prompt" in (
+        result.output
+    )
+    assert tree(repo) == before
+
+
 def test_an_edited_section_is_left_alone(repo: Path) -> None:
     run("agents", "install", "codex")
     agents_md = repo / "AGENTS.md"

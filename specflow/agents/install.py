@@ -84,7 +84,7 @@ def generated_files(root: Path, agent: Agent) -> list[Generated]:
         text = prompts.render(own.template, **_variables(agent.name, own.comment, "", ""))
         out.append(Generated(own.path, text))
     for item in out:
-        _refuse_broken_toml(item, prompts)
+        _refuse_broken_toml(item)
     return [Generated(item.path, marks.stamp(item.text)) for item in out]
 
 
@@ -98,7 +98,7 @@ def _variables(agent: str, comment: Comment, command: str, args: str) -> dict[st
     }
 
 
-def _refuse_broken_toml(item: Generated, prompts: Any) -> None:
+def _refuse_broken_toml(item: Generated) -> None:
     """The Gemini prompt is a TOML literal string: a ''' inside it would end the string."""
     if item.path.endswith(".toml") and item.text.count("'''") != 2:
         raise ConfigError(
