@@ -170,11 +170,12 @@ def split_sections(name: str, text: str) -> list[RuleSection]:
 
 
 def compact_standards(standards_text: str) -> str:
-    """What the system prompt carries of the standards: the title, its introduction and the
-    review checklist, one line per item."""
+    """What the system prompt carries of the standards: the title and the review checklist,
+    one line per item."""
     sections = split_sections(STANDARDS, standards_text)
-    keep = [s for s in sections if s.level == 1 or _key(s.title) == _key(CHECKLIST)]
-    return "\n\n".join(s.text.strip() for s in keep) + "\n"
+    title = [s.text.strip().splitlines()[0] for s in sections if s.level == 1][:1]
+    keep = [s.text.strip() for s in sections if _key(s.title) == _key(CHECKLIST)]
+    return "\n\n".join(title + keep) + "\n"
 
 
 def detail_sections(standards_text: str) -> list[RuleSection]:
@@ -472,3 +473,41 @@ def format_report(report: LintReport) -> str:
     else:
         lines.append("no findings")
     return "\n".join(lines) + "\n"
+
+
+# -- the detail a file's request carries -------------------------------------------------------
+
+# Which detailed section of the standards a file's request carries: the section's title (its
+# first word, lower-cased) and the words that call for it in the spec's lines about the file or
+# in the file itself. Test files always get Testing; data files (no code) get none.
+SECTION_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "structure": ("main", "entry point", "cli", "__main__", "sys.exit"),
+    "logging": ("log",),
+    "error": ("error", "exception", "raise", "fail"),
+    "retries": ("retry", "retries", "backoff", "429", "5xx", "transient"),
+    "concurrency": ("thread", "lock", "async", "concurren", "queue", "worker", "parallel"),
+    "resource": ("socket", "connection", "subprocess", "tempfile", "shutdown", "close", "open("),
+    "configuration": ("config", "secret", "environ", "token", "password", "api key", "setting"),
+    "input": ("input", "parse", "validat", "request", "payload", "sql", "argument"),
+}
+CODE_SUFFIXES = (".py", ".pyi", ".js", ".ts", ".go", ".rs", ".java", ".rb", ".sh")
+
+
+def relevant_sections(
+    standards_text: str, path: str, spec_text: str, current: str = ""
+) -> list[str]:
+    """The detailed standards sections for *path*: those whose trigger words appear in the
+    spec lines that name the file (by path or stem) or in its current content."""
+    if not path.endswith(CODE_SUFFIXES):
+        return []
+    stem = os.path.splitext(os.path.basename(path))[0]
+    about = [line for line in spec_text.splitlines() if path in line or stem in line]
+    haystack = ("\n".join(about) + "\n" + current + "\n" + stem).lower()
+    is_test = stem.startswith("test_") or "/tests/" in f"/{path}"
+    chosen = []
+    for section in detail_sections(standards_text):
+        first = section.title.split()[0].lower()
+        triggers = SECTION_TRIGGERS.get(first, ())
+        if (first == "testing" and is_test) or any(t in haystack for t in triggers):
+            chosen.append(section.text)
+    return chosen
