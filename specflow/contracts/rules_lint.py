@@ -37,7 +37,7 @@ CHECKLIST = "Review Checklist"
 CARRIED = (("rules.md", None), (STANDARDS, CHECKLIST))
 RECAPS = {
     "do not": "the intentional recap of the hard rules",
-    "review checklist": "the compact form of the sections below it",
+    "review checklist": "the compact form of the detailed sections",
 }
 DUPLICATE_OVERLAP = 0.75
 DUPLICATE_MIN_WORDS = 4
