@@ -866,3 +866,40 @@ def _report_agents(outcome: Any) -> None:
         click.echo(line, err=True)
     if outcome.kept:
         click.get_current_context().exit(1)
+
+
+# -- rules lint ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def rules() -> None:
+    """Inspect the rules every stage sends (packaged, or ejected under .specflow/rules/).
+
+    \b
+    Example:
+        specflow rules lint
+    """
+
+
+@rules.command("lint")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def rules_lint(as_json: bool) -> None:
+    """Report the rules' tokens and find hedges, filler, duplicates and contradictions.
+
+    Exit 0 when clean, 1 with findings (each with file:line and a fix).
+
+    \b
+    Example:
+        specflow rules lint --json
+    """
+    from specflow.contracts import rules_lint as lint
+    from specflow.stages.anchoring import estimate_tokens
+
+    files = lint.rules_in_force(lint.project_rules_dir(os.getcwd()))
+    report = lint.lint_rules(files, estimate_tokens)
+    if as_json:
+        _echo_json(report.to_json())
+    else:
+        click.echo(lint.format_report(report), nl=False)
+    if report.findings:
+        click.get_current_context().exit(1)
