@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from specflow import __version__
+from specflow.stages import records
 
 if TYPE_CHECKING:
     from specflow.stages.session import Handoff, Session
     from specflow.store.workspace import Workspace
 
-STAGES = ("scope", "spec", "implement", "review")
+STAGES = records.STAGES
+DEFAULT_ARTIFACT = records.DEFAULT_ARTIFACT
 
 
 class SpecflowGroup(click.Group):
@@ -233,16 +235,6 @@ def use(slug: str) -> None:
     click.echo(f"Current task: {slug}")
 
 
-DEFAULT_ARTIFACT = {
-    "described": "describe",
-    "scoped": "scope",
-    "answered": "answers",
-    "blocked": "scope",
-    "specced": "spec",
-    "implementing": "spec",
-}
-
-
 @cli.command()
 @click.argument("artifact", required=False)
 @task_option
@@ -432,7 +424,7 @@ def resolve(uid: str, text: str, task_slug: str | None) -> None:
 
 
 @cli.command()
-@click.argument("stage", type=click.Choice(["scope", "spec", "implement"]))
+@click.argument("stage", type=click.Choice(records.PROMPT_STAGES))
 @task_option
 @click.option("--file", "path", metavar="PATH", help="implement: the file to write.")
 def prompt(stage: str, task_slug: str | None, path: str | None) -> None:
@@ -449,21 +441,7 @@ def prompt(stage: str, task_slug: str | None, path: str | None) -> None:
 
     session = _session()
     task = session.ws.resolve(task_slug)
-    if stage == "scope":
-        from specflow.stages.scope import prepare_scope
-
-        prepared = prepare_scope(session, task)[0]
-    elif stage == "spec":
-        from specflow.stages.spec import prepare_spec
-
-        prepared = prepare_spec(session, task)
-    else:
-        from specflow.errors import UsageError
-        from specflow.stages.implement.stage import prompt_for
-
-        if not path:
-            raise UsageError("`specflow prompt implement` needs --file PATH")
-        prepared = prompt_for(session, task, path)
+    prepared = records.record(stage).load("prepare")(session, task, path)
     click.echo(format_prompt(prepared), nl=False)
 
 

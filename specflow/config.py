@@ -15,7 +15,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from specflow.environment import has_credentials
 from specflow.errors import ConfigError
+from specflow.stages.records import STAGES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,8 +27,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 ProviderName = Literal["auto", "anthropic", "openai", "handoff"]
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
 Thinking = Literal["off", "adaptive"]
-Severity = Literal["BLOCKER", "MAJOR", "MINOR", "NIT"]
-STAGE_NAMES = ("scope", "spec", "implement", "review")
+Severity = Literal["BLOCKER", "MAJOR", "MINOR", "NIT"]  # records.SEVERITIES (a test ties them)
+STAGE_NAMES: tuple[str, ...] = STAGES
 
 
 class _Strict(BaseModel):
@@ -254,3 +256,13 @@ def _nearest(loc: list[str]) -> str | None:
             break
     match = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.5)
     return ".".join([*prefix, match[0]]) if match else None
+
+
+def resolve_provider_name(config: Config, env: Mapping[str, str]) -> str:
+    """The provider a run uses: "auto" means Anthropic when credentials are set, else handoff.
+
+    A pure function of the config and the environment, so every caller gets the same answer.
+    """
+    if config.provider != "auto":
+        return config.provider
+    return "anthropic" if has_credentials(env) else "handoff"

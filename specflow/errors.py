@@ -55,8 +55,8 @@ def failure_exit(exc: BaseException) -> int:
     """Say on stderr what went wrong and return the exit code.
 
     specflow's own errors print their message; an interrupt prints `interrupted`; a reader
-    that went away (`specflow status | head`) is not an error; anything else is a bug, shown
-    with its traceback.
+    that went away (`specflow status | head`) is not an error; anything else is a bug: its
+    report (versions, platform, traceback) goes to a file whose path is printed.
     """
     if isinstance(exc, SpecflowError):
         _say(f"error: {exc}")
@@ -67,16 +67,64 @@ def failure_exit(exc: BaseException) -> int:
     if isinstance(exc, BrokenPipeError):
         silence_stdout()
         return EXIT_OK
-    import traceback
+    from specflow import __version__
+
+    where = write_bug_report(exc)
+    if where is None:  # no folder to write to: the traceback goes to stderr instead
+        _say(_traceback(exc))
+        where = "the traceback above"
+    _say(
+        f"specflow {__version__}: unexpected error (a bug): {type(exc).__name__}: {exc}\n"
+        f"Please report it with {where}."
+    )
+    return EXIT_BUG
+
+
+# The distributions whose versions a bug report names (read from metadata, not imported).
+_REPORTED = ("anthropic", "openai", "pydantic", "click", "jinja2", "GitPython", "pyromark")
+
+
+def bug_report(exc: BaseException) -> str:
+    """The text of a bug report: versions, platform and the traceback (no environment)."""
+    import platform
+    from importlib import metadata
 
     from specflow import __version__
 
-    _say("".join(traceback.format_exception(exc)))
-    _say(
-        f"specflow {__version__}: unexpected error (a bug). Please report it with the "
-        "traceback above."
-    )
-    return EXIT_BUG
+    lines = [
+        "# specflow bug report",
+        "",
+        f"specflow: {__version__}",
+        f"python: {sys.version.split()[0]} ({sys.executable})",
+        f"platform: {platform.platform()}",
+    ]
+    for name in _REPORTED:
+        try:
+            lines.append(f"{name}: {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            lines.append(f"{name}: not installed")
+    lines += ["", "## traceback", "", "```", _traceback(exc).rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+def write_bug_report(exc: BaseException, folder: str | None = None) -> str | None:
+    """Write bug_report(exc) to a new file in *folder* (default: the system temp folder) and
+    return its path; None when it cannot be written."""
+    import tempfile
+
+    try:
+        handle, path = tempfile.mkstemp(prefix="specflow-bug-", suffix=".md", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(bug_report(exc))
+    except OSError:
+        return None
+    return path
+
+
+def _traceback(exc: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(exc))
 
 
 def _say(message: str) -> None:

@@ -142,11 +142,13 @@ def test_a_stricter_threshold_in_the_config_is_not_hidden_by_the_memo(
     assert run("review").exit_code == 0
     config = repo / ".specflow/config.toml"
     config.write_text(config.read_text().replace('threshold = "MAJOR"', 'threshold = "MINOR"'))
+    # The threshold is stated in the prompt, so a new threshold is a new review.
+    claude.script(Text(review_reply([MINOR]).replace("PASS", "FAIL")))
     stricter = run("review")
     assert stricter.exit_code == 1 and "Blocked: findings at or above MINOR." in stricter.stdout
     assert run("review", "--threshold", "MAJOR").exit_code == 0  # the flag is part of the key
     assert len(full_runs) == 3
-    assert len(claude.requests) == 1  # the verdict cache still answered the model's part
+    assert len(claude.requests) == 2  # the verdict cache answered the MAJOR review again
 
 
 def test_results_without_a_cached_verdict_are_not_remembered(

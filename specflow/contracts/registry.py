@@ -1,13 +1,38 @@
-"""One entry point for every stage's contract: check(stage, text, **context)."""
+"""One entry point for every stage's contract: check(stage, text, **context).
+
+Each stage record (specflow/stages/records.py) names its contract factory here. A factory
+takes the context the prompt was rendered with and returns the engine's `Contract`
+(text -> ContractResult), so the values a prompt states (the review threshold, the
+question counts) are the values its reply is held to.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from specflow.contracts.base import ContractResult
-from specflow.errors import UsageError
+from specflow.stages.records import STAGES, record
 
-STAGES = ("scope", "spec", "implement", "review")
+__all__ = ["STAGES", "ContractContext", "check", "contract_for"]
+
+Contract = Callable[[str], ContractResult[Any]]
+
+
+class ContractContext(NamedTuple):
+    """What a contract may depend on besides the reply; each stage reads what it needs."""
+
+    headings: list[str] | None = None  # spec: the template's `##` headings
+    checklist: list[str] | None = None  # implement: the standards' checklist
+    path: str | None = None  # implement: the file the reply must hold
+    diff_paths: set[str] | None = None  # review: the files a finding may name
+    threshold: str = "MAJOR"  # review: the lowest severity that fails a change
+
+
+def contract_for(stage: str, context: ContractContext) -> Contract:
+    """The contract of *stage*, bound to *context*."""
+    factory: Callable[[ContractContext], Contract] = record(stage).load("contract")
+    return factory(context)
 
 
 def check(stage: str, text: str, **ctx: Any) -> ContractResult[Any]:
@@ -16,26 +41,41 @@ def check(stage: str, text: str, **ctx: Any) -> ContractResult[Any]:
     Context by stage: spec needs `headings` (the template's `##` headings); implement needs
     `checklist` and takes `path`; review takes `diff_paths` and `threshold`.
     """
-    if stage == "scope":
-        from specflow.contracts.scope import check_scope
-
-        return check_scope(text)
-    if stage == "spec":
-        from specflow.contracts.spec import check_spec
-
-        return check_spec(text, _need(ctx, stage, "headings"))
-    if stage == "implement":
-        from specflow.contracts.implement import check_implement
-
-        return check_implement(text, ctx.get("path"), _need(ctx, stage, "checklist"))
-    if stage == "review":
-        from specflow.contracts.review import check_review
-
-        return check_review(text, ctx.get("diff_paths"), ctx.get("threshold", "MAJOR"))
-    raise UsageError(f"unknown stage `{stage}`; the stages are {', '.join(STAGES)}")
+    contract_stage = record(stage).name  # an unknown stage is a UsageError
+    if contract_stage == "spec":
+        _need(ctx, stage, "headings")
+    if contract_stage == "implement":
+        _need(ctx, stage, "checklist")
+    return contract_for(stage, ContractContext(**ctx))(text)
 
 
 def _need(ctx: dict[str, Any], stage: str, key: str) -> Any:
     if key not in ctx:
         raise TypeError(f"check({stage!r}, ...) needs {key}=")
     return ctx[key]
+
+
+def scope_contract(context: ContractContext) -> Contract:
+    from specflow.contracts.scope import check_scope
+
+    return check_scope
+
+
+def spec_contract(context: ContractContext) -> Contract:
+    from specflow.contracts.spec import check_spec
+
+    headings = context.headings or []
+    return lambda text: check_spec(text, headings)
+
+
+def implement_contract(context: ContractContext) -> Contract:
+    from specflow.contracts.implement import check_implement
+
+    checklist = context.checklist or []
+    return lambda text: check_implement(text, context.path, checklist)
+
+
+def review_contract(context: ContractContext) -> Contract:
+    from specflow.contracts.review import check_review
+
+    return lambda text: check_review(text, context.diff_paths, context.threshold)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from specflow.config import AnthropicConfig, CapabilityEntry
+from specflow.environment import CREDENTIAL_VARS
 from specflow.errors import ConfigError, ProviderError, ProviderUnreachable
 from specflow.providers.base import Message, Reply, Request, SystemBlock, TextCallback, Usage
 from specflow.providers.capabilities import SAMPLING_KNOBS
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     import anthropic
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-CREDENTIAL_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 MAX_CACHE_BREAKPOINTS = 4  # the Messages API refuses more cache_control blocks than this
 RETRY_STATUSES = frozenset({408, 429})
 
@@ -55,9 +55,11 @@ class AnthropicProvider(RetryingProvider):
         table: list[CapabilityEntry],
         env: Mapping[str, str],
         sleep: Callable[[float], None] = time.sleep,
+        capability: CapabilityEntry | None = None,
     ) -> None:
         self.config = config
         self.table = table
+        self.capability = capability
         self.base_url = config.base_url or env.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
         self._credential = _credential(env)
         self._sleep = sleep

@@ -11,9 +11,10 @@ import fnmatch
 import functools
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from specflow.config import STAGE_NAMES, CapabilityEntry, Config
+from specflow.config import STAGE_NAMES, CapabilityEntry, Config, resolve_provider_name
 from specflow.providers.base import Decoding, Usage
 from specflow.resources import data_file
 
@@ -144,40 +145,74 @@ def stage_decoding(config: Config, stage: str) -> Decoding:
     )
 
 
+@dataclass(frozen=True)
+class StagePlan:
+    """What a stage's call carries: its profile, the settings sent and those withheld."""
+
+    decoding: Decoding
+    send: dict[str, Any]
+    withheld: dict[str, str]  # knob -> why it is not sent
+    max_tokens: int
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """The model a run talks to, worked out once: the provider, model, capability row and
+    per-stage decoding plan that the provider, the anchoring policy and the review take as
+    given."""
+
+    provider: str
+    model: str
+    capability: CapabilityEntry
+    table: tuple[CapabilityEntry, ...]
+    plans: Mapping[str, StagePlan]
+
+    def plan(self, stage: str) -> StagePlan:
+        return self.plans[stage]
+
+
+def resolve_model(config: Config, env: Mapping[str, str]) -> ResolvedModel:
+    """Resolve the provider, the model's capability row and every stage's decoding plan."""
+    provider = resolve_provider_name(config, env)
+    table = tuple(load_table(config.capabilities))
+    cap = lookup(provider, config.model, list(table))
+    plans = {name: _plan(config, name, provider, cap) for name in STAGE_NAMES}
+    return ResolvedModel(provider, config.model, cap, table, plans)
+
+
+def _plan(config: Config, stage: str, provider: str, cap: CapabilityEntry) -> StagePlan:
+    decoding = stage_decoding(config, stage)
+    withheld: dict[str, str]
+    if provider == "handoff":
+        # The handoff provider sends nothing itself: it writes every setting into the prompt
+        # file as a recommendation for whatever chat or agent the user pastes it into.
+        send, withheld = dict(decoding.configured()), {}
+    else:
+        send, withheld = plan_decoding(decoding, cap, stage, model=config.model)
+    return StagePlan(decoding, send, withheld, config.stages.get(stage).max_tokens)
+
+
 def stage_report(config: Config, env: Mapping[str, str]) -> dict[str, Any]:
     """What `specflow models --json` prints: the resolved provider and model, its row, what
     each stage will send and withhold (with reasons), and the whole table."""
-    from specflow.providers.factory import resolve_provider_name
-
-    provider = resolve_provider_name(config, env)
-    table = load_table(config.capabilities)
-    cap = None if provider == "handoff" else lookup(provider, config.model, table)
-    stages = {name: _stage_plan(config, name, cap) for name in STAGE_NAMES}
+    run = resolve_model(config, env)
+    stages = {name: _stage_row(run.plan(name)) for name in STAGE_NAMES}
     return {
-        "provider": provider,
+        "provider": run.provider,
         "provider_setting": config.provider,
         "model": config.model,
-        "capability": None if cap is None else _row(cap),
+        "capability": None if run.provider == "handoff" else _row(run.capability),
         "stages": stages,
-        "table": [_row(entry) for entry in table],
+        "table": [_row(entry) for entry in run.table],
     }
 
 
-def _stage_plan(config: Config, stage: str, cap: CapabilityEntry | None) -> dict[str, Any]:
-    decoding = stage_decoding(config, stage)
-    configured = decoding.configured()
-    withheld: dict[str, str]
-    if cap is None:
-        # The handoff provider sends nothing itself: it writes every setting into the prompt
-        # file as a recommendation for whatever chat or agent the user pastes it into.
-        send, withheld = dict(configured), {}
-    else:
-        send, withheld = plan_decoding(decoding, cap, stage, model=config.model)
+def _stage_row(plan: StagePlan) -> dict[str, Any]:
     return {
-        "configured": configured,
-        "send": send,
-        "withheld": withheld,
-        "max_tokens": config.stages.get(stage).max_tokens,
+        "configured": plan.decoding.configured(),
+        "send": plan.send,
+        "withheld": plan.withheld,
+        "max_tokens": plan.max_tokens,
     }
 
 

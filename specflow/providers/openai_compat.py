@@ -48,9 +48,11 @@ class OpenAICompatProvider(RetryingProvider):
         table: list[CapabilityEntry],
         env: Mapping[str, str],
         sleep: Callable[[float], None] = time.sleep,
+        capability: CapabilityEntry | None = None,
     ) -> None:
         self.config = config
         self.table = table
+        self.capability = capability
         self.base_url = config.base_url
         self._key = env.get(config.api_key_env, "").strip() if config.api_key_env else ""
         self._sleep = sleep

@@ -222,13 +222,17 @@ class RetryingProvider:
 
     name: str
     table: list[CapabilityEntry]
+    # The row the run resolved once (providers/capabilities.resolve_model); a provider built
+    # without one (a test's, a library user's) looks the request's model up in its table.
+    capability: CapabilityEntry | None = None
     _policy: RetryPolicy
     _sleep: Callable[[float], None]
 
     def complete(self, request: Request, on_text: TextCallback | None = None) -> Reply:
         """Send *request*, stream its text to *on_text*, and return the whole reply."""
-        cap = lookup(self.name, request.model, self.table)
-        sent, withheld = plan_decoding(request.decoding, cap, request.stage, model=request.model)
+        sent, withheld = plan_decoding(
+            request.decoding, self._capability(request), request.stage, model=request.model
+        )
         params = self._params(request, sent)
         started = time.monotonic()
         with self._connect() as client:
@@ -247,8 +251,12 @@ class RetryingProvider:
 
     def _sent(self, request: Request) -> set[str]:
         """The decoding settings *request* carried, for naming what an error blames."""
-        cap = lookup(self.name, request.model, self.table)
-        return set(plan_decoding(request.decoding, cap, request.stage)[0])
+        return set(plan_decoding(request.decoding, self._capability(request), request.stage)[0])
+
+    def _capability(self, request: Request) -> CapabilityEntry:
+        if self.capability is not None:
+            return self.capability
+        return lookup(self.name, request.model, self.table)
 
     def _params(self, request: Request, sent: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError

@@ -6,6 +6,7 @@ what to do with a valid reply; this module does the rest the same way for all of
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -13,9 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specflow.config import Config, StageConfig
+from specflow.contracts.scope import MAX_QUESTIONS, MIN_QUESTIONS
 from specflow.errors import UsageError
 from specflow.providers.base import HandoffWritten, Reply, SystemBlock
+from specflow.providers.capabilities import ResolvedModel, estimate_cost, resolve_model
 from specflow.stages.prompts import Prompts
+from specflow.stages.records import SEVERITIES
 from specflow.store.workspace import Task, Workspace
 from specflow.ui import StreamPrinter, notice
 
@@ -34,9 +38,18 @@ class Session:
     printer: StreamPrinter = field(default_factory=StreamPrinter)
     sleep: Callable[[float], None] | None = None
     noticed: set[str] = field(default_factory=set)  # stages whose decoding notice was shown
+    # The review gate names its decoding settings only when asked (-v): it runs on every
+    # commit, and `specflow models` shows the same plan on demand.
+    verbose: bool = False
 
     def __post_init__(self) -> None:
         self.prompts = Prompts(self.ws.dir)
+
+    @functools.cached_property
+    def resolved(self) -> ResolvedModel:
+        """The provider, model, capability row and decoding plans of this run, worked out
+        once."""
+        return resolve_model(self.config, self.env)
 
     def stage_config(self, stage: str) -> StageConfig:
         return self.config.stages.get(stage)
@@ -102,7 +115,6 @@ def execute(
     command: str,
 ) -> Outcome | Handoff:
     """Run *prepared* through the provider (or check --reply) until the contract holds."""
-    from specflow.providers.capabilities import stage_decoding
     from specflow.stages.engine import Outcome, check_reply_file, run_stage
 
     stage = prepared.stage
@@ -115,23 +127,25 @@ def execute(
 
     handoff_reply = home_of(session, task, stage) / "handoff" / f"{stage}.reply.md"
     continue_cmd = f"{command} --reply {session.ws.rel(handoff_reply)}"
+    run = session.resolved
     provider = make_provider(
         session.config,
         session.env,
         continue_hint=lambda _request: continue_cmd,
+        resolved=run,
         **({"sleep": session.sleep} if session.sleep else {}),
     )
     stage_config = session.stage_config(stage)
-    _decoding_notice(session, provider.name, stage)
-    if provider.name != "handoff":
-        session.printer.waiting(f"{stage}: waiting for {session.config.model} ({provider.name})")
+    _decoding_notice(session, stage)
+    if run.provider != "handoff":
+        session.printer.waiting(f"{stage}: waiting for {run.model} ({run.provider})")
     try:
         return run_stage(
             prepared,
             provider,
             contract,
-            model=session.config.model,
-            decoding=stage_decoding(session.config, stage),
+            model=run.model,
+            decoding=run.plan(stage).decoding,
             max_tokens=stage_config.max_tokens,
             max_retries=stage_config.max_retries,
             io=io,
@@ -143,14 +157,11 @@ def execute(
 
 
 def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> StageIO:
-    from specflow.providers.capabilities import estimate_cost, load_table, lookup
-    from specflow.providers.factory import resolve_provider_name
     from specflow.stages.engine import StageIO
 
     folder = home_of(session, task, stage)
     transcript = (session.ws.task_dir(task.slug) if task else folder) / "transcript.jsonl"
-    name = resolve_provider_name(session.config, session.env)
-    cap = lookup(name, session.config.model, load_table(session.config.capabilities))
+    cap = session.resolved.capability
 
     def render_reask(violations: list[str], attempt: int, max_attempts: int) -> str:
         return session.prompts.render(
@@ -182,35 +193,38 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
     )
 
 
-def _decoding_notice(session: Session, provider_name: str, stage: str) -> None:
-    """Say once per run which of the stage's settings are sent and which are not honoured."""
-    if provider_name == "handoff" or stage in session.noticed:
+def _decoding_notice(session: Session, stage: str) -> None:
+    """Say once per run which of the stage's settings are sent and which are not honoured
+    (for the review gate only with -v)."""
+    run = session.resolved
+    quiet = stage == "review" and not session.verbose
+    if run.provider == "handoff" or stage in session.noticed or quiet:
         return
     session.noticed.add(stage)
-    from specflow.providers.capabilities import load_table, lookup, plan_decoding, stage_decoding
-
-    cap = lookup(provider_name, session.config.model, load_table(session.config.capabilities))
-    sent, withheld = plan_decoding(
-        stage_decoding(session.config, stage), cap, stage, model=session.config.model
-    )
-    shown = ", ".join(f"{k}={v}" for k, v in sent.items()) or "none"
-    notice(f"{stage}: sending {shown} to {session.config.model}")
-    for knob, why in withheld.items():
+    plan = run.plan(stage)
+    shown = ", ".join(f"{k}={v}" for k, v in plan.send.items()) or "none"
+    notice(f"{stage}: sending {shown} to {run.model}")
+    for knob, why in plan.withheld.items():
         notice(f"{stage}: not honoured: {knob} ({why})")
 
 
 def render_vars(session: Session, **extra: Any) -> dict[str, Any]:
-    """Variables every template may use, so contract partials render in any stage."""
+    """Variables every template may use, so contract partials render in any stage.
+
+    The values a contract also holds the reply to (question counts, severities, threshold)
+    come from the same constants the contracts use; a caller that overrides the threshold
+    passes it here *and* to the contract (see review/gate.py).
+    """
     from specflow.contracts.implement import parse_checklist
     from specflow.contracts.spec import template_headings
 
     base: dict[str, Any] = {
-        "min_questions": 5,
-        "max_questions": 8,
+        "min_questions": MIN_QUESTIONS,
+        "max_questions": MAX_QUESTIONS,
         "headings": template_headings(session.prompts.spec_template()),
         "spec_template": session.prompts.spec_template(),
         "checklist": parse_checklist(session.prompts.standards()),
-        "severities": ["BLOCKER", "MAJOR", "MINOR", "NIT"],
+        "severities": list(SEVERITIES),
         "threshold": session.config.review.threshold,
         "path": "",
     }

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specflow.contracts.models import Finding, ReviewReply
-from specflow.contracts.review import blocks, check_review
+from specflow.contracts.registry import ContractContext, contract_for
+from specflow.contracts.review import blocks
 from specflow.errors import CheckFailed, ProviderUnreachable, StateError
 from specflow.gitx.diffs import (
     Chunk,
@@ -31,7 +32,7 @@ from specflow.stages.session import Handoff, Session, execute, render_vars, rule
 from specflow.store.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
-    from specflow.stages.engine import Prepared
+    from specflow.stages.engine import Contract, Prepared
 from specflow.store.workspace import Task
 from specflow.ui import notice
 
@@ -114,11 +115,14 @@ def pick_task(
     return (best[1], best[2]) if best else (None, None)
 
 
-def cache_key(session: Session, diff_text: str, spec: str | None) -> str:
+def cache_key(session: Session, diff_text: str, spec: str | None, threshold: str) -> str:
+    """The verdict cache's key: diff, spec, rules, prompt (and the threshold it states),
+    model."""
     prompts = session.prompts
     digest = hashlib.sha256()
     for part in (
         PROMPT_VERSION,
+        threshold,
         diff_text,
         spec or "",
         prompts.rules(),
@@ -233,9 +237,9 @@ def run_review(
     task, spec = pick_task(session, options.task_slug, result.reviewed, problems)
     result.task = task.slug if task else None
     if options.reply is not None:
-        reply = _ingest(session, task, redacted, options.reply)
+        reply = _ingest(session, task, redacted, options.reply, threshold)
         return _verdict(result, reply.findings, threshold)
-    key = cache_key(session, "".join(f.text for f in redacted), spec)
+    key = cache_key(session, "".join(f.text for f in redacted), spec, threshold)
     cached = (
         _from_cache(session, key) if options.use_cache and session.config.review.cache else None
     )
@@ -243,7 +247,8 @@ def run_review(
         result.cached = True
         result.memo_verdict = None if problems else _cache_path(session, key)
         return _verdict(result, cached.findings, threshold)
-    merged = _ask_model(session, task, spec, redacted, result, _fail_open(session, options, ci), ci)
+    fail_open = _fail_open(session, options, ci)
+    merged = _ask_model(session, task, spec, redacted, result, fail_open, ci, threshold)
     if merged is None:
         return result  # a handoff prompt was written, or the gate failed open
     _to_cache(session, key, merged)
@@ -278,11 +283,10 @@ def _ask_model(
     result: ReviewResult,
     fail_open: bool,
     ci: bool,
+    threshold: str,
 ) -> ReviewReply | None:
     """The merged verdict of the model, or None when the gate passes without one."""
-    from specflow.providers.factory import resolve_provider_name
-
-    if ci and resolve_provider_name(session.config, session.env) == "handoff":
+    if ci and session.resolved.provider == "handoff":
         message = (
             "no model credentials in CI, so the review cannot run: set "
             "ANTHROPIC_API_KEY (or configure a provider), or pass --fail-open"
@@ -292,7 +296,7 @@ def _ask_model(
         result.notes.append(message.split(", or pass")[0] + "; passing (fail-open)")
         return None
     try:
-        return _review_chunks(session, task, spec, files, result)
+        return _review_chunks(session, task, spec, files, result, threshold)
     except ProviderUnreachable as exc:
         why = (
             f"{str(exc).rstrip('.')} (the gate waits up to [review] timeout_s = "
@@ -316,19 +320,27 @@ def _verdict(
 ) -> ReviewResult:
     result.findings = findings
     result.blocked = blocks(findings, threshold)
-    result.verdict = "FAIL" if blocks(findings, "MAJOR") else "PASS"
+    result.verdict = "FAIL" if result.blocked else "PASS"
     if note:
         result.notes.append(note)
     return result
 
 
 def _prepare(
-    session: Session, spec: str | None, chunk_text: str, paths: list[str], part: int, parts: int
+    session: Session,
+    spec: str | None,
+    chunk_text: str,
+    paths: list[str],
+    where: tuple[int, int],
+    threshold: str,
 ) -> Prepared:
+    """The request for one part (*where*: part, parts) of the change; the prompt states
+    *threshold*, the same one _contract_for holds the reply to."""
     from specflow.stages.describe import fence_for
     from specflow.stages.engine import Prepared
 
-    variables = render_vars(session)
+    part, parts = where
+    variables = render_vars(session, threshold=threshold)
     system = [
         *rules_blocks(session, standards=True, spec=spec),
         SystemBlock(session.prompts.render("review.md.j2", **variables), label="instructions"),
@@ -345,13 +357,8 @@ def _prepare(
     return Prepared("review", system, turn)
 
 
-def _contract_for(paths: list[str]) -> Any:
-    allowed = set(paths)
-
-    def contract(text: str) -> Any:
-        return check_review(text, allowed)
-
-    return contract
+def _contract_for(paths: list[str], threshold: str) -> Contract:
+    return contract_for("review", ContractContext(diff_paths=set(paths), threshold=threshold))
 
 
 def _review_chunks(
@@ -360,10 +367,9 @@ def _review_chunks(
     spec: str | None,
     files: list[FileDiff],
     result: ReviewResult,
+    threshold: str,
 ) -> ReviewReply | None:
-    from specflow.providers.factory import resolve_provider_name
-
-    handoff = resolve_provider_name(session.config, session.env) == "handoff"
+    handoff = session.resolved.provider == "handoff"
     chunks: list[Chunk] = (
         [] if handoff else split_for_budget(files, session.config.review.chunk_tokens)
     )
@@ -380,10 +386,9 @@ def _review_chunks(
                 f"review: part {n} of {len(pieces)} ({', '.join(paths[:3])}"
                 f"{', …' if len(paths) > 3 else ''})"
             )
-        prepared = _prepare(session, spec, text, paths, n, len(pieces))
-        outcome = execute(
-            session, task, prepared, _contract_for(paths), reply=None, command="specflow review"
-        )
+        prepared = _prepare(session, spec, text, paths, (n, len(pieces)), threshold)
+        contract = _contract_for(paths, threshold)
+        outcome = execute(session, task, prepared, contract, reply=None, command="specflow review")
         if isinstance(outcome, Handoff):
             result.handoff = outcome
             result.notes.append(
@@ -394,15 +399,17 @@ def _review_chunks(
         for finding in outcome.value.findings:
             if finding not in findings:  # a file split across parts may be flagged twice
                 findings.append(finding)
-    return ReviewReply(verdict="FAIL" if blocks(findings, "MAJOR") else "PASS", findings=findings)
+    failed = blocks(findings, threshold)
+    return ReviewReply(verdict="FAIL" if failed else "PASS", findings=findings)
 
 
-def _ingest(session: Session, task: Task | None, files: list[FileDiff], source: str) -> ReviewReply:
+def _ingest(
+    session: Session, task: Task | None, files: list[FileDiff], source: str, threshold: str
+) -> ReviewReply:
     paths = [f.path for f in files]
-    prepared = _prepare(session, None, "", paths, 1, 1)
-    outcome = execute(
-        session, task, prepared, _contract_for(paths), reply=source, command="specflow review"
-    )
+    prepared = _prepare(session, None, "", paths, (1, 1), threshold)
+    contract = _contract_for(paths, threshold)
+    outcome = execute(session, task, prepared, contract, reply=source, command="specflow review")
     assert not isinstance(outcome, Handoff)
     reply: ReviewReply = outcome.value
     return reply
