@@ -1,7 +1,7 @@
 """The prompt data: every template renders with exactly the variables the engine passes.
 
-Rendering uses the same Jinja2 settings as specflow/stages/prompts.py (StrictUndefined, so a template
-that uses a variable the engine does not pass fails here, not in front of a user).
+Rendering uses the environment of specflow/stages/prompts.py (StrictUndefined, so a template that
+uses a variable the engine does not pass fails here, not in front of a user).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 import jinja2
 import pytest
 from jinja2 import meta
+
+from specflow.stages.prompts import make_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -75,19 +77,17 @@ ALLOWED_VARS: dict[str, set[str]] = {
     "_contract_review.md.j2": {"severities", "threshold"},
     "_context_files.md.j2": {"context_files"},
     "_qa.md.j2": {"qa"},
-    "_macros.md.j2": set(),
 }
 
 
 def env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(TEMPLATES)]),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env: jinja2.Environment = make_environment([str(TEMPLATES)])
+    return env
+
+
+def undeclared(e: jinja2.Environment, source: str) -> set[str]:
+    """The variables a template needs from the engine (specflow's globals are not)."""
+    return set(meta.find_undeclared_variables(e.parse(source))) - set(e.globals)
 
 
 def render(name: str, **values: Any) -> str:
@@ -221,7 +221,7 @@ def test_every_template_file_is_known() -> None:
 def test_template_uses_only_the_variables_the_engine_passes(name: str) -> None:
     e = env()
     source = (TEMPLATES / name).read_text()
-    used = meta.find_undeclared_variables(e.parse(source))
+    used = undeclared(e, source)
     assert used <= ALLOWED_VARS[name], f"{name} uses {sorted(used - ALLOWED_VARS[name])}"
 
 
@@ -237,7 +237,7 @@ def test_template_renders_clean_markdown(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_missing_variable_fails_loudly(name: str) -> None:
     values = dict(SAMPLES[name])
-    used = meta.find_undeclared_variables(env().parse((TEMPLATES / name).read_text()))
+    used = undeclared(env(), (TEMPLATES / name).read_text())
     victim = sorted(used)[0]
     del values[victim]
     with pytest.raises(jinja2.UndefinedError, match=victim):
