@@ -13,7 +13,7 @@ from specflow.config import Config, load_config
 from specflow.errors import ConfigError, StateError
 from specflow.resources import data_file
 from specflow.store.workspace import Task, Workspace, slugify
-from tests.helpers import run
+from tests.support.helpers import run
 
 
 def test_version() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.fakes import Text
-from tests.fakes.anthropic_server import AnthropicServer
-from tests.helpers import run
-from tests.samples import SCOPE_REPLY, SPEC_REPLY, SPEC_REPLY_NO_UNKNOWNS, implement_reply
+from tests.support.fakes import Text
+from tests.support.fakes.anthropic_server import AnthropicServer
+from tests.support.helpers import run
+from tests.support.samples import SCOPE_REPLY, SPEC_REPLY, SPEC_REPLY_NO_UNKNOWNS, implement_reply
 
 SLUG = "exporter"
 COLLECTOR = "src/exporter/collector.py"
