@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,9 @@ import pytest
 from tests.conftest import git
 from tests.support.fakes import Text
 from tests.support.fakes.anthropic_server import AnthropicServer
-from tests.support.helpers import run
-from tests.support.samples import SCOPE_REPLY, SPEC_REPLY, SPEC_REPLY_NO_UNKNOWNS, implement_reply
+from tests.support.helpers import run, specced_task
+from tests.support.samples import SPEC_REPLY, SPEC_REPLY_NO_UNKNOWNS, implement_reply
+from tests.support.scripted import ScriptedProvider
 
 SLUG = "exporter"
 COLLECTOR = "src/exporter/collector.py"
@@ -19,13 +22,7 @@ SERVER = "src/exporter/server.py"
 
 
 def _specced(repo: Path, tmp_path: Path, spec: str = SPEC_REPLY_NO_UNKNOWNS) -> Path:
-    assert run("new", "Prometheus exporter", "--name", SLUG).exit_code == 0
-    (tmp_path / "scope.md").write_text(SCOPE_REPLY)
-    assert run("scope", "--reply", str(tmp_path / "scope.md")).exit_code == 0
-    for n in range(1, 6):
-        run("answer", str(n), f"answer {n}")
-    (tmp_path / "spec.md").write_text(spec)
-    assert run("spec", "--reply", str(tmp_path / "spec.md")).exit_code == 0
+    specced_task(tmp_path, SLUG, spec)
     return repo / ".specflow" / "tasks" / SLUG
 
 
@@ -91,6 +88,74 @@ def test_unsafe_paths_are_refused(task: Path, repo: Path, tmp_path: Path, raw: s
     assert result.exit_code == 2
     assert f"--file {raw}:" in result.stderr
     assert not (repo.parent / "outside.py").exists() and not (repo.parent / "escape.py").exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "vendor/lib/.git/config",  # a nested repository or submodule
+        ".GIT/hooks/pre-commit",  # case-folding file systems (macOS, Windows)
+        "sub/.Git/HEAD",
+        ".SpecFlow/config.toml",
+        "pkg/.specflow/tasks/x/task.json",
+    ],
+)
+def test_git_and_specflow_folders_at_any_depth_and_case_are_refused(
+    task: Path, repo: Path, tmp_path: Path, raw: str
+) -> None:
+    result = run(
+        "implement", "--file", raw, "--allow-unplanned", "--reply", _reply(tmp_path, raw, "X=1\n")
+    )
+    assert result.exit_code == 2
+    bad = next(p for p in raw.split("/") if p.casefold() in (".git", ".specflow"))
+    assert result.stderr.startswith(f"error: --file {raw}: inside {bad}/, which specflow never")
+    assert not (repo / raw).exists()
+
+
+@pytest.mark.parametrize("raw", [".gitignore", ".github/workflows/ci.yml", "docs/git/intro.md"])
+def test_names_that_only_look_like_git_are_written(task: Path, repo: Path, raw: str) -> None:
+    from specflow.stages.implement.target import resolve_target
+
+    assert resolve_target(repo, raw).rel == raw
+
+
+def test_implement_on_a_busy_task_exits_2_at_once(task: Path, repo: Path, tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(repo)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        result = run(
+            "implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")
+        )
+    finally:
+        holder.stdin.close()
+        holder.wait()
+        holder.stdout.close()
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: task `{SLUG}` is busy: `specflow spec` (pid {holder.pid}) is running. Wait for "
+        f"it to finish and run the command again; or stop it with `kill {holder.pid}`.\n"
+    )
+    assert not (repo / COLLECTOR).exists()
+    # the holder is gone: the same command now runs
+    again = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n"))
+    assert again.exit_code == 0, again.output
+
+
+HOLD_LOCK = f"""\
+import sys
+from pathlib import Path
+from specflow.store.workspace import Workspace
+ws = Workspace(Path(sys.argv[1]))
+with ws.stage_lock(ws.load("{SLUG}"), "specflow spec"):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
 
 
 def test_symlink_escaping_the_repository(task: Path, repo: Path, tmp_path: Path) -> None:
@@ -260,16 +325,19 @@ def test_test_command_success(task: Path, repo: Path, tmp_path: Path) -> None:
 
 
 def test_syntax_error_is_sent_back_with_its_line(
-    task: Path, repo: Path, claude: AnthropicServer
+    task: Path, repo: Path, scripted: ScriptedProvider
 ) -> None:
-    claude.script(
-        Text(implement_reply(COLLECTOR, "x = 1\ndef broken(:\n")),
-        Text(implement_reply(COLLECTOR, "x = 1\n")),
+    scripted.enqueue(
+        implement_reply(COLLECTOR, "x = 1\ndef broken(:\n"), implement_reply(COLLECTOR, "x = 1\n")
     )
     result = run("implement", "--file", COLLECTOR)
     assert result.exit_code == 0, result.output
-    reask = _user_text(claude.requests[1].body["messages"][-1])
-    assert "line 2" in reask
+    first, second = scripted.requests
+    # replaced, not stacked: the first turn, the failed reply, the re-ask
+    assert [m.role for m in second.messages] == ["user", "assistant", "user"]
+    assert second.messages[1].content == implement_reply(COLLECTOR, "x = 1\ndef broken(:\n")
+    assert "line 2" in second.messages[-1].full_text
+    assert len(list((task / "attempts").iterdir())) == 1
     assert (repo / COLLECTOR).read_text() == "x = 1\n"
 
 
@@ -308,27 +376,25 @@ def test_multi_file_session_reminds_at_the_tail(
     assert log["stages"]["implement"]["resets"] == 0
 
 
-def test_user_edits_reach_the_next_request(task: Path, repo: Path, claude: AnthropicServer) -> None:
-    claude.script(
-        Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n"))
-    )
+def test_user_edits_reach_the_next_request(
+    task: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    scripted.enqueue(implement_reply(COLLECTOR, "X = 1\n"), implement_reply(SERVER, "Y = 1\n"))
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     (repo / COLLECTOR).write_text("X = 1\nLIMIT = 5  # the user's edit\n")
     assert run("implement", "--file", SERVER).exit_code == 0
-    turn = _user_text(claude.requests[1].body["messages"][-1])
+    turn = scripted.last.messages[-1].full_text
     assert "+LIMIT = 5  # the user's edit" in turn
     assert "The user edited this file" in turn
 
 
-def test_fresh_resets_the_conversation(task: Path, repo: Path, claude: AnthropicServer) -> None:
-    claude.script(
-        Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n"))
-    )
+def test_fresh_resets_the_conversation(task: Path, repo: Path, scripted: ScriptedProvider) -> None:
+    scripted.enqueue(implement_reply(COLLECTOR, "X = 1\n"), implement_reply(SERVER, "Y = 1\n"))
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     assert run("implement", "--file", SERVER, "--fresh").exit_code == 0
-    second = claude.requests[1].body
-    assert len(second["messages"]) == 1
-    turn = _user_text(second["messages"][0])
+    second = scripted.requests[1]
+    assert len(second.messages) == 1
+    turn = second.messages[0].full_text
     assert "## A fresh conversation" in turn
     assert f"- `{COLLECTOR}` (1 lines)" in turn
     assert "X = 1" in turn  # a fresh conversation gets the content of the files done
@@ -336,7 +402,7 @@ def test_fresh_resets_the_conversation(task: Path, repo: Path, claude: Anthropic
     assert log["stages"]["implement"]["resets"] == 1
 
 
-def test_reset_past_the_context_budget(task: Path, repo: Path, claude: AnthropicServer) -> None:
+def test_reset_past_the_context_budget(task: Path, repo: Path, scripted: ScriptedProvider) -> None:
     _config(
         repo,
         (
@@ -345,12 +411,12 @@ def test_reset_past_the_context_budget(task: Path, repo: Path, claude: Anthropic
             'honours = ["effort"]\ncontext_window = 12000\n'
         ),
     )
-    claude.script(
-        Text(implement_reply(COLLECTOR, "X = 1\n" * 2000)), Text(implement_reply(SERVER, "Y = 1\n"))
+    scripted.enqueue(
+        implement_reply(COLLECTOR, "X = 1\n" * 2000), implement_reply(SERVER, "Y = 1\n")
     )
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     assert run("implement", "--file", SERVER).exit_code == 0
-    assert len(claude.requests[1].body["messages"]) == 1
+    assert len(scripted.requests[1].messages) == 1
     records = [json.loads(x) for x in (task / "transcript.jsonl").read_text().splitlines()]
     last = [r for r in records if r["stage"] == "implement"][-1]
     assert last["reanchor"] == "reset"

@@ -587,3 +587,21 @@ def test_reanchor_for_implement_is_short() -> None:
     out = render("reanchor.md.j2", **values)
     lists = sum(len(f"- {item}\n") for item in [*values["out_of_scope"], *values["do_not"]])
     assert len(out) - lists < 1200, len(out) - lists
+
+
+@pytest.mark.parametrize(
+    ("text", "fence"),
+    [("x = 1\n", "```"), ("a ``` b\n", "````"), ("`````\n", "``````"), ("", "```")],
+)
+def test_templates_get_specflows_one_fence_function(text: str, fence: str) -> None:
+    from specflow.stages.describe import fence_for
+
+    assert fence_for(text) == fence
+    e = env()
+    assert e.from_string("{{ fence_for(t) }}|{{ t | fence }}").render(t=text) == f"{fence}|{fence}"
+
+
+def test_a_file_holding_a_fence_gets_a_longer_one_in_the_implement_turn() -> None:
+    values = {**SAMPLES["implement-input.md.j2"], "current": "doc = '''\n```py\nx\n```\n'''\n"}
+    out = render("implement-input.md.j2", **values)
+    assert "\n````python\ndoc = '''\n```py\n" in out

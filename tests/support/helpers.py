@@ -49,3 +49,17 @@ def fresh_run(
     assert last.startswith("FRESH-RUN "), done.stdout + done.stderr
     codes, loaded = json.loads(last.removeprefix("FRESH-RUN "))
     return FreshRun(codes, loaded, done.stdout)
+
+
+def specced_task(tmp_path: Path, slug: str, spec: str) -> None:
+    """Create task *slug* and take it through scope, answers and spec with --reply files, so a
+    test starts where implement does. Run inside the repository."""
+    from tests.support.samples import SCOPE_REPLY
+
+    assert run("new", "Prometheus exporter", "--name", slug).exit_code == 0
+    (tmp_path / "scope.md").write_text(SCOPE_REPLY)
+    assert run("scope", "--reply", str(tmp_path / "scope.md")).exit_code == 0
+    for n in range(1, 6):
+        assert run("answer", str(n), f"answer {n}").exit_code == 0
+    (tmp_path / "spec.md").write_text(spec)
+    assert run("spec", "--reply", str(tmp_path / "spec.md")).exit_code == 0
