@@ -443,3 +443,94 @@ def test_prompt_for_implement(task: Path, repo: Path) -> None:
     missing = run("prompt", "implement")
     assert missing.exit_code == 2
     assert "needs --file PATH" in missing.stderr
+
+
+# -- plan progress and `specflow next` ----------------------------------------------------------
+
+
+def _plan(repo: Path) -> list[tuple[str, str]]:
+    from specflow.contracts.models import SpecDoc
+    from specflow.contracts.spec import check_spec, template_headings
+    from specflow.stages.implement.plan import plan_progress
+    from specflow.stages.prompts import Prompts
+    from specflow.store.workspace import Workspace
+
+    ws = Workspace(repo)
+    task = ws.load(SLUG)
+    headings = template_headings(Prompts(ws.dir).spec_template())
+    doc = check_spec(ws.read_artifact(task, "spec"), headings).value
+    assert isinstance(doc, SpecDoc)
+    return [(e.path, e.line()) for e in plan_progress(repo, task, doc)]
+
+
+def test_plan_states_and_next_through_a_whole_task(repo: Path, tmp_path: Path) -> None:
+    from specflow.store.workspace import Workspace
+
+    task_dir = _specced(repo, tmp_path, SPEC_REPLY)  # its UNKNOWN blocks collector.py
+    uid = json.loads((task_dir / "task.json").read_text())["unknowns"][0]["id"]
+    assert _plan(repo) == [
+        (COLLECTOR, f"{COLLECTOR}: blocked by {uid}"),
+        (SERVER, f"{SERVER}: pending"),
+    ]
+    # next: the first pending, unblocked file, exactly as implement --file would
+    result = run("next", "--reply", _reply(tmp_path, SERVER, "Y = 1\n"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"next: {SERVER} (0/2 files written)\n"
+    assert f"Wrote {SERVER}. Review it before going on." in result.output
+    assert (repo / SERVER).read_text() == "Y = 1\n"
+    written = json.loads((task_dir / "task.json").read_text())["files"][0]["written"]
+    assert _plan(repo)[1] == (SERVER, f"{SERVER}: written {written}")
+    # next: only blocked files remain
+    result = run("next")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"error: every remaining planned file is blocked by an open UNKNOWN ({COLLECTOR}):\n"
+        f"  {uid}: the scrape interval in production (verify: read prometheus.yml)\n"
+    )
+    assert '`specflow resolve ID "what you found"`, then run `specflow spec`' in result.stderr
+    assert run("resolve", uid, "15 seconds").exit_code == 0
+    assert _plan(repo)[0] == (COLLECTOR, f"{COLLECTOR}: pending")
+    assert run("next", "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")).exit_code == 0
+    # the user edits a written file: changed since
+    (repo / SERVER).write_text("Y = 2\n")
+    assert _plan(repo)[1][1].startswith(f"{SERVER}: changed since (specflow wrote it ")
+    # a PASS review covered the collector as written
+    ws = Workspace(repo)
+    task = ws.load(SLUG)
+    record = next(f for f in task.files if f.path == COLLECTOR)
+    stale = {COLLECTOR: record.sha256, SERVER: "0" * 64}
+    assert task.mark_reviewed(stale) == [COLLECTOR]  # the server's content differs: not marked
+    ws.save(task)
+    assert _plan(repo)[0][1].startswith(f"{COLLECTOR}: reviewed (written ")
+    result = run("next")
+    assert result.exit_code == 0
+    assert result.output == (
+        "every planned file is written (2/2 files); review the change with `specflow review` "
+        "before committing it.\n"
+    )
+
+
+def test_next_names_the_task_flag_for_a_task_that_is_not_current(
+    repo: Path, tmp_path: Path
+) -> None:
+    _specced(repo, tmp_path, SPEC_REPLY)
+    assert run("new", "Another task", "--name", "other").exit_code == 0
+    result = run("next", "--task", SLUG, "--reply", _reply(tmp_path, SERVER, "Y = 1\n"))
+    assert result.exit_code == 0, result.output
+    result = run("next", "--task", SLUG)
+    assert result.exit_code == 2
+    assert "--task exporter`, then run `specflow spec --task exporter`" in result.stderr
+
+
+def test_next_before_a_spec(repo: Path) -> None:
+    assert run("new", "Exporter", "--name", SLUG).exit_code == 0
+    result = run("next")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: task `{SLUG}` is described; run `specflow scope` first\n"
+
+
+def test_the_prompt_marks_later_files_so_they_are_not_created_early(task: Path, repo: Path) -> None:
+    result = run("prompt", "implement", "--file", COLLECTOR)
+    assert result.exit_code == 0, result.output
+    assert f"- `{COLLECTOR}` (this file)" in result.output
+    assert f"- `{SERVER}` (later: do not create it now)" in result.output

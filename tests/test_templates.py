@@ -55,7 +55,14 @@ ALLOWED_VARS: dict[str, set[str]] = {
         "resolutions",
         "previous_spec",
     },
-    "implement-input.md.j2": {"path", "language", "current", "done_files", "plan_files"},
+    "implement-input.md.j2": {
+        "path",
+        "language",
+        "current",
+        "done_files",
+        "plan_files",
+        "written_paths",
+    },
     "implement-seed.md.j2": {"summaries"},
     "review-input.md.j2": {"diff", "files", "part", "parts", "spec_available", "fence"},
     "reask.md.j2": {"stage", "violations", "attempt", "max_attempts"},
@@ -187,6 +194,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "current": None,
         "done_files": [],
         "plan_files": ["src/exporter/server.py"],
+        "written_paths": [],
     },
     "review-input.md.j2": {
         "diff": "--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n",
@@ -507,7 +515,9 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         language="python",
         current="# b\n```\n",
         done_files=done,
-        plan_files=["src/a.py", "src/b.py", "src/c.md", "src/d.py"],
+        plan_files=["src/a.py", "src/b.py", "src/c.md", "src/d.py", "src/e.py"],
+        # e.py: written earlier and unchanged, so not shown again in a continuing conversation
+        written_paths=["src/a.py", "src/c.md", "src/e.py"],
     )
     assert "Current content of `src/b.py`" in out
     assert "````python\n# b\n```\n````\n" in out
@@ -519,7 +529,8 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         "- `src/a.py` (written)",
         "- `src/b.py` (this file)",
         "- `src/c.md` (written)",
-        "- `src/d.py`",
+        "- `src/d.py` (later: do not create it now)",
+        "- `src/e.py` (written)",
     ]
 
 

@@ -76,6 +76,7 @@ class WrittenFile(BaseModel):
     path: str
     sha256: str
     written: str
+    reviewed_sha256: str = ""  # the content a PASS review covered ("" until one did)
 
 
 class UnknownItem(BaseModel):
@@ -102,6 +103,17 @@ class Task(BaseModel):
     scoped_inputs: str = ""  # hash of describe.md + answers.md at the last scope run
     unknowns: list[UnknownItem] = Field(default_factory=list)
     files: list[WrittenFile] = Field(default_factory=list)
+
+    def mark_reviewed(self, hashes: dict[str, str]) -> list[str]:
+        """Record that a PASS review covered these files (path -> sha256 of the content it
+        saw); a file whose content differs from what specflow wrote is not marked. Returns
+        the paths marked."""
+        marked = []
+        for record in self.files:
+            if hashes.get(record.path) == record.sha256:
+                record.reviewed_sha256 = record.sha256
+                marked.append(record.path)
+        return marked
 
     def move_to(self, state: State) -> None:
         """Move to *state*, refusing a transition out of order with the command to run first."""

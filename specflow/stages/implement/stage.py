@@ -31,11 +31,14 @@ from specflow.stages.implement.conversation import (
     save_conversation,
 )
 from specflow.stages.implement.plan import (
+    NextStep,
     blocking_unknowns,
     check_plan,
     check_unknowns,
     next_files,
+    next_step,
     plan_paths,
+    plan_progress,
 )
 from specflow.stages.implement.target import (
     Target,
@@ -60,6 +63,7 @@ __all__ = [
     "ImplementResult",
     "Target",
     "blocking_unknowns",
+    "plan_next",
     "prompt_for",
     "raise_if_tests_failed",
     "resolve_target",
@@ -197,6 +201,7 @@ def _turn(
         current=current,
         done_files=done_files(session, task, target, fresh_conversation),
         plan_files=plan_paths(doc),
+        written_paths=[f.path for f in task.files],
     )
     if fresh_conversation and any(f.path != target.rel for f in task.files):
         return reset_seed(session, task, target) + "\n" + text
@@ -383,6 +388,17 @@ def _run_tests(
         ),
     )
     return command, code, tail
+
+
+def plan_next(session: Session, task: Task) -> NextStep:
+    """What `specflow next` does for *task*: the file to implement, or what is in the way
+    (a StateError, exit 2, when open UNKNOWNs block every remaining file)."""
+    _spec_text, doc = load_spec(session, task)
+    task_flag = stage_command(session, task, "")  # "" or " --task SLUG"
+    step = next_step(plan_progress(session.ws.root, task, doc), task, task_flag)
+    if step.blocked:
+        raise StateError(step.message)
+    return step
 
 
 def raise_if_tests_failed(result: ImplementResult) -> None:
