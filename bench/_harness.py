@@ -1,5 +1,5 @@
 """Shared set-up for the benchmark scripts: scratch repositories, a safe environment, the
-loopback Anthropic server from tests/fakes, and the PASS/MISS line of a target.
+loopback Anthropic server from tests/support/fakes, and the PASS/MISS line of a target.
 
 Nothing here reaches the network or the user's home: each run works in a temporary folder
 that holds both the repository and the HOME its subprocesses see, and is removed afterwards.
@@ -23,14 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from bench._timing import clean_env
+from tests.support.fakes import Responder
+from tests.support.fakes.anthropic_server import AnthropicServer
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # for tests.fakes (the loopback servers) and tests.samples
 
-from _timing import clean_env  # noqa: E402
-
-from tests.fakes import Responder  # noqa: E402
-from tests.fakes.anthropic_server import AnthropicServer  # noqa: E402
 
 # A placeholder credential: it only ever goes to the loopback server on 127.0.0.1.
 DUMMY_KEY = "loopback-dummy"

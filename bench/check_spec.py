@@ -1,6 +1,6 @@
 """Cost of `specflow check spec` on a large spec, beside a bare interpreter.
 
-    python bench/check_spec.py [--runs N]
+    python -m bench.check_spec [--runs N]
 
 Writes a valid 2,000-line spec (the default template's ten headings; hundreds of
 directives, a large error matrix, many backticked file paths, some UNKNOWN items) into a
@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import (  # noqa: E402
+from bench._harness import (
     PYTHON,
     SPECFLOW_COMMAND,
     bench_env,
@@ -36,8 +33,7 @@ from _harness import (  # noqa: E402
     specflow,
     target,
 )
-
-from tests.samples import SPEC_REPLY  # noqa: E402
+from tests.support.samples import SPEC_REPLY
 
 LINES = 2000
 BUDGET_S = 0.050

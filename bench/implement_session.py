@@ -1,6 +1,6 @@
 """Input tokens of a 10-file implement session, with prompt caching on and off.
 
-    python bench/implement_session.py [--runs N]
+    python -m bench.implement_session [--runs N]
 
 In a scratch repository, a task is specced (through --reply files) with a spec whose file plan
 lists `src/pkg/mod0.py` ... `src/pkg/mod9.py` and no open UNKNOWNs. Then
@@ -24,13 +24,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import re
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import (  # noqa: E402
+from bench._harness import (
     bench_env,
     loopback,
     machine,
@@ -42,9 +39,8 @@ from _harness import (  # noqa: E402
     specflow,
     target,
 )
-
-from tests.fakes import RecordedRequest, estimate_tokens  # noqa: E402
-from tests.samples import SCOPE_REPLY, implement_reply  # noqa: E402
+from tests.support.fakes import RecordedRequest, estimate_tokens
+from tests.support.samples import SCOPE_REPLY, implement_reply
 
 SLUG = "job-pipeline"
 FILES = [f"src/pkg/mod{n}.py" for n in range(10)]

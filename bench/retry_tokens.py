@@ -1,6 +1,6 @@
 """What a contract re-ask costs in input tokens, and that it does not grow with each retry.
 
-    python bench/retry_tokens.py [--runs N]
+    python -m bench.retry_tokens [--runs N]
 
 In a scratch repository with `[stages.scope] max_retries = 3`, runs `specflow scope` against
 a loopback Anthropic server on 127.0.0.1 (usage computed as the API does, prompt caching
@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import (  # noqa: E402
+from bench._harness import (
     bench_env,
     loopback,
     machine,
@@ -38,8 +35,7 @@ from _harness import (  # noqa: E402
     specflow,
     target,
 )
-
-from tests.fakes import Text, estimate_tokens  # noqa: E402
+from tests.support.fakes import Text, estimate_tokens
 
 SLUG = "job-exporter"
 SCHEMA = """\

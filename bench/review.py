@@ -1,6 +1,6 @@
 """Cost of the review gate: a cached re-run, and specflow's own work on a large uncached diff.
 
-    python bench/review.py [--runs N]
+    python -m bench.review [--runs N]
 
 (a) In a scratch repository with a small staged change, `specflow review --staged` runs once
     against a loopback Anthropic server on 127.0.0.1 (filling the verdict cache and the review
@@ -23,12 +23,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import (  # noqa: E402
+from bench._harness import (
     PYTHON,
     SPECFLOW_COMMAND,
     Scratch,
@@ -44,8 +42,7 @@ from _harness import (  # noqa: E402
     specflow,
     target,
 )
-
-from tests.samples import review_reply  # noqa: E402
+from tests.support.samples import review_reply
 
 CACHED_BUDGET_S = 0.25
 UNCACHED_BUDGET_S = 1.0

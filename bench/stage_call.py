@@ -1,6 +1,6 @@
 """Overhead of a whole stage call beside the cost of importing the Anthropic SDK.
 
-    python bench/stage_call.py [--runs N]
+    python -m bench.stage_call [--runs N]
 
 Times, as medians of N subprocess runs (default 10) taken in turn in the same run:
 `python -c pass`, `python -c "import anthropic"`, `specflow models`, `specflow models --json`,
@@ -21,11 +21,9 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import (  # noqa: E402
+from bench._harness import (
     PYTHON,
     SPECFLOW_COMMAND,
     bench_env,
@@ -39,8 +37,7 @@ from _harness import (  # noqa: E402
     specflow,
     target,
 )
-
-from tests.samples import SCOPE_REPLY  # noqa: E402
+from tests.support.samples import SCOPE_REPLY
 
 BUDGET_S = 0.4
 # Imports the SDK, then runs `specflow scope` in the same process and reports how long it took.

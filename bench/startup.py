@@ -1,6 +1,6 @@
 """Start-up cost of `specflow --help`, `--version` and `status`, beside a bare interpreter.
 
-    python bench/startup.py [--runs N]
+    python -m bench.startup [--runs N]
 
 In a scratch repository with five tasks, times each command and `python -c pass` in turn,
 N laps (default 20) after a warm-up, and prints each median and its median per-lap excess
@@ -10,11 +10,8 @@ over the bare interpreter. Target: `specflow --help` within 0.10 s of the bare i
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import (  # noqa: E402
+from bench._harness import (
     PYTHON,
     SPECFLOW_COMMAND,
     bench_env,

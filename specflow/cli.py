@@ -881,3 +881,51 @@ def rules_lint(as_json: bool) -> None:
         click.echo(lint.format_report(report), nl=False)
     if report.findings:
         click.get_current_context().exit(1)
+
+
+# -- task lifecycle: the plan and `specflow next` ---------------------------------------------
+
+
+@cli.command("next")
+@task_option
+@click.option(
+    "--force", is_flag=True, help="Overwrite uncommitted changes of yours (a backup is kept)."
+)
+@click.option("--fresh", is_flag=True, help="Start a fresh implement conversation.")
+@reply_option
+@provider_option
+@model_option
+@click.pass_context
+def next_file(
+    ctx: click.Context,
+    task_slug: str | None,
+    force: bool,
+    fresh: bool,
+    reply: str | None,
+    provider: str | None,
+    model: str | None,
+) -> None:
+    """Implement the first pending, unblocked file of the spec's plan, or say what is in the way.
+
+    \b
+    Example:
+        specflow next
+    """
+    from specflow.stages.implement.stage import plan_next
+
+    session = _session(provider, model)
+    step = plan_next(session, session.ws.resolve(task_slug))
+    click.echo(step.message, err=step.path is not None)
+    if step.path is None:
+        return
+    ctx.invoke(
+        implement,
+        path=str(session.ws.root / step.path),
+        task_slug=task_slug,
+        force=force,
+        fresh=fresh,
+        allow_unplanned=False,
+        reply=reply,
+        provider=provider,
+        model=model,
+    )

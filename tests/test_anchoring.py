@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from specflow.config import AnchoringConfig
+from specflow.providers.base import Request
 from specflow.stages.anchoring import AnchorDecision, AnchorPolicy, TokenLedger, estimate_tokens
+from tests.support.helpers import run, specced_task
+from tests.support.samples import SPEC_REPLY_NO_UNKNOWNS, implement_reply
+from tests.support.scripted import ScriptedProvider
 
 WINDOW = 200_000
 
@@ -384,3 +389,64 @@ def test_a_ten_file_session_that_outgrows_its_budget() -> None:
     assert actions == ["none"] + ["remind"] * 7 + ["reset", "remind"]
     assert (ledger.reminders, ledger.resets) == (8, 1)
     assert ledger.context_tokens == 7000 + 3000 + 2500 + 3000
+
+
+# --- the policy's decisions on the wire (scripted provider) ---------------------------------
+
+
+def _implement_session(
+    repo: Path, tmp_path: Path, scripted: ScriptedProvider, anchoring: str, files: int
+) -> list[Request]:
+    specced_task(tmp_path, "exporter", SPEC_REPLY_NO_UNKNOWNS)
+    (repo / ".specflow" / "config.toml").write_text(anchoring)
+    paths = ["src/exporter/collector.py", "src/exporter/server.py"][:files]
+    scripted.enqueue(*(implement_reply(p, f"X{n} = {n}\n") for n, p in enumerate(paths)))
+    for path in paths:
+        result = run("implement", "--file", path, "--allow-unplanned")
+        assert result.exit_code == 0, result.output
+    return scripted.requests
+
+
+def test_a_reminder_rides_at_the_tail_of_the_second_request(
+    repo: Path, tmp_path: Path, scripted: ScriptedProvider
+) -> None:
+    first, second = _implement_session(
+        repo,
+        tmp_path,
+        scripted,
+        "[anchoring]\nremind_after_tokens = 1\nmin_system_share = 0.0\n",
+        2,
+    )
+    assert all(not m.tail for m in first.messages)
+    assert [m.role for m in second.messages] == ["user", "assistant", "user"]
+    assert second.messages[-1].tail.startswith("<specflow-reminder>")
+    assert "src/exporter/server.py" in second.messages[-1].tail
+    assert not second.messages[0].tail  # the stored turn is sent without its old reminder
+
+
+def test_no_reminder_below_the_threshold(
+    repo: Path, tmp_path: Path, scripted: ScriptedProvider
+) -> None:
+    _first, second = _implement_session(
+        repo, tmp_path, scripted, "[anchoring]\nremind_after_tokens = 1000000\n", 2
+    )
+    assert all(not m.tail for m in second.messages)
+    assert len(second.messages) == 3  # the conversation carries on
+
+
+def test_the_ledger_records_the_scripted_usage(
+    repo: Path, tmp_path: Path, scripted: ScriptedProvider
+) -> None:
+    (first,) = _implement_session(repo, tmp_path, scripted, "", 1)
+    stored = json.loads(
+        (repo / ".specflow/tasks/exporter/conversations/implement.json").read_text()
+    )
+    reply = implement_reply("src/exporter/collector.py", "X0 = 0\n")
+    assert stored["messages"][-1] == {"role": "assistant", "content": reply}
+    sent = sum(estimate_tokens(b.text) for b in first.system) + sum(
+        estimate_tokens(m.full_text) for m in first.messages
+    )
+    # the exact usage the provider reported, not specflow's own estimate of the request
+    assert stored["ledger"]["replies"] == 1
+    assert stored["ledger"]["context_tokens"] == sent
+    assert stored["ledger"]["output_tokens"] == estimate_tokens(reply)

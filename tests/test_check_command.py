@@ -9,8 +9,8 @@ import pytest
 
 from specflow.cli import run
 from specflow.stages.check import check_args, fast_check
-from tests.helpers import fresh_run
-from tests.samples import CHECKLIST, SCOPE_REPLY, SPEC_REPLY
+from tests.support.helpers import fresh_run
+from tests.support.samples import CHECKLIST, SCOPE_REPLY, SPEC_REPLY
 
 # What the plain form must never load: each one costs more than checking a short file.
 SLOW_IMPORTS = (

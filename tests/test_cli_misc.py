@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from specflow.ui import StreamPrinter
-from tests.fakes import Text
-from tests.fakes.anthropic_server import AnthropicServer
-from tests.fakes.openai_server import OpenAIServer
-from tests.helpers import run
-from tests.samples import SCOPE_REPLY
+from tests.support.fakes import Text
+from tests.support.fakes.anthropic_server import AnthropicServer
+from tests.support.fakes.openai_server import OpenAIServer
+from tests.support.helpers import run
+from tests.support.samples import SCOPE_REPLY
 
 
 def test_models_without_credentials_recommends_for_handoff(repo: Path) -> None:

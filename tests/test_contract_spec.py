@@ -604,7 +604,7 @@ def test_crlf_line_endings_give_the_same_lines() -> None:
 
 def test_the_value_is_built_on_first_use_and_once() -> None:
     from specflow.stages.prompts import Prompts
-    from tests.samples import SPEC_REPLY
+    from tests.support.samples import SPEC_REPLY
 
     packaged = template_headings(Prompts(None).spec_template())
     result = check_spec(SPEC_REPLY, packaged)

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from specflow.cli import cli
 from specflow.config import Config, load_config
 from specflow.errors import ConfigError, StateError
 from specflow.resources import data_file
 from specflow.store.workspace import Task, Workspace, slugify
-from tests.helpers import run
+from tests.conftest import git
+from tests.support.helpers import run
+from tests.support.samples import SCOPE_REPLY, SPEC_REPLY
 
 
 def test_version() -> None:
@@ -430,3 +441,299 @@ def test_a_stage_table_changes_only_the_keys_it_sets(repo: Path) -> None:
     assert config.stages.scope.top_k == 40
     assert config.stages.review.effort == "max" and config.stages.review.temperature == 0.0
     assert config.stages.implement.max_tokens == 32000
+
+
+# -- the store owns .specflow/ ----------------------------------------------------------------
+
+
+def test_workspace_spells_every_path_under_specflow(repo: Path) -> None:
+    ws = Workspace(repo)
+    task = Task(slug="demo", title="Demo")
+    home = ws.task_dir("demo")
+    assert ws.transcript_path(task) == home / "transcript.jsonl"
+    assert ws.transcript_path(None) == repo / ".specflow/cache/review/transcript.jsonl"
+    assert ws.conversation_path(task) == home / "conversations/implement.json"
+    assert ws.written_copy_path(task, "src/a.py") == home / "written/src/a.py"
+    assert ws.stage_home(task, "spec") == home
+    assert ws.stage_home(task, "review") == ws.review_cache_dir == repo / ".specflow/cache/review"
+    assert ws.handoff_reply_path(task, "scope") == home / "handoff/scope.reply.md"
+    assert ws.attempts_dir(home) == home / "attempts"
+    assert ws.lock_path(task) == home / "lock"
+    assert re.fullmatch(r"rounds/spec-\d{8}T\d{6}Z\.md", ws.spec_round_name())
+
+
+def test_backup_paths_never_collide(repo: Path) -> None:
+    ws = Workspace(repo)
+    task = Task(slug="demo", title="Demo")
+    first = ws.backup_path(task, "src/a.py")
+    assert re.fullmatch(r"a\.py\.\d{8}T\d{6}Z", first.name)
+    assert first.parent == ws.task_dir("demo") / "backups/src"
+    ws.write_bytes(first, b"one\r\n")
+    second = ws.backup_path(task, "src/a.py")
+    assert second != first and second.name.startswith(first.name + "-")
+    assert first.read_bytes() == b"one\r\n"
+
+
+def test_the_cache_gitignore_is_written_once_and_kept(repo: Path) -> None:
+    ws = Workspace(repo)
+    ws.ensure_cache_ignored()
+    ignore = repo / ".specflow/cache/.gitignore"
+    assert ignore.read_text().splitlines()[-1] == "*"
+    ignore.write_text("*\n!keep.json\n")  # the user's own rules are left alone
+    ws.ensure_cache_ignored()
+    assert ignore.read_text() == "*\n!keep.json\n"
+
+
+def test_transcript_appends_keep_earlier_lines(repo: Path) -> None:
+    ws = Workspace(repo)
+    task = Task(slug="demo", title="Demo")
+    ws.append_transcript(task, '{"n": 1}')
+    ws.append_transcript(task, '{"n": 2}\n')
+    assert ws.transcript_path(task).read_text() == '{"n": 1}\n{"n": 2}\n'
+
+
+def _disk_full(monkeypatch: pytest.MonkeyPatch, code: int = errno.ENOSPC) -> None:
+    """Every write through the store fails as a full (or read-only) disk would make it."""
+    from specflow.store import fsutil
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(fsutil.tempfile, "mkstemp", refuse)
+
+
+def test_a_failed_transcript_append_leaves_the_old_file(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from specflow.store.fsutil import StoreWriteError
+
+    ws = Workspace(repo)
+    task = Task(slug="demo", title="Demo")
+    ws.append_transcript(task, '{"n": 1}')
+    _disk_full(monkeypatch)
+    with pytest.raises(StoreWriteError, match="No space left on device") as caught:
+        ws.append_transcript(task, '{"n": 2}')
+    assert isinstance(caught.value, OSError)  # optional writes that skip on OSError still do
+    assert ws.transcript_path(task).read_text() == '{"n": 1}\n'
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_new_on_a_full_or_read_only_disk_exits_2_with_path_and_reason(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    assert run("init").exit_code == 0
+    _disk_full(monkeypatch, code)
+    result = CliRunner().invoke(cli, ["new", "Exporter", "--name", "demo"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert f"cannot write {repo}/.specflow/tasks/demo/" in result.stderr
+    assert os.strerror(code) in result.stderr
+    assert not (repo / ".specflow/tasks/demo").exists()  # nothing half-made is left
+
+
+@pytest.mark.parametrize("stage", ["scope", "spec"])
+def test_a_stage_on_a_full_disk_leaves_no_empty_transcript(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    assert run("new", "Exporter", "--name", "demo").exit_code == 0
+    task = repo / ".specflow/tasks/demo"
+    if stage == "spec":
+        (tmp_path / "scope.md").write_text(SCOPE_REPLY)
+        assert run("scope", "--reply", str(tmp_path / "scope.md")).exit_code == 0
+        for n in range(1, 6):
+            assert run("answer", str(n), f"answer {n}").exit_code == 0
+        (task / "transcript.jsonl").unlink()
+    reply = tmp_path / "reply.md"
+    reply.write_text(SCOPE_REPLY if stage == "scope" else SPEC_REPLY)
+    _disk_full(monkeypatch)
+    result = CliRunner().invoke(cli, [stage, "--reply", str(reply)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "No space left on device" in result.stderr
+    assert not (task / "transcript.jsonl").exists()
+    assert not (task / f"{stage}.md").exists()
+
+
+def test_read_only_specflow_as_an_ordinary_user(tmp_path: Path) -> None:
+    """A real read-only folder: specflow runs as `nobody` against a .specflow/ it cannot write."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to run specflow as another user")
+    root = Path(tempfile.mkdtemp(prefix="specflow-ro-"))  # /tmp itself: `nobody` can reach it
+    try:
+        os.chmod(root, 0o755)
+        git(root, "init", "-q", "-b", "main")
+        env = {**os.environ, "HOME": str(root / "nohome")}
+        subprocess.run(
+            [sys.executable, "-m", "specflow", "new", "Exporter", "--name", "demo"],
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        for path in [root, *root.rglob("*")]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)  # readable, writable by root only
+        reply = root / "scope-reply.md"
+        reply.write_text(SCOPE_REPLY)
+        os.chmod(reply, 0o644)
+        done = subprocess.run(
+            [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m"]
+            + ["specflow", "scope", "--reply", str(reply)],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+        assert f"error: cannot write {root}/.specflow/tasks/demo/transcript.jsonl" in done.stderr
+        assert "Permission denied" in done.stderr
+        assert not (root / ".specflow/tasks/demo/transcript.jsonl").exists()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# -- one stage at a time per task ---------------------------------------------------------------
+
+HOLDER = """\
+import sys
+from pathlib import Path
+from specflow.store.workspace import Task, Workspace
+ws = Workspace(Path(sys.argv[1]))
+with ws.stage_lock(Task(slug="demo", title="Demo"), "specflow scope"):
+    print("held", flush=True)
+    sys.stdin.read()  # hold until the test closes stdin (or kills us)
+"""
+
+
+def _holder(repo: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(repo)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+    return proc
+
+
+def test_a_second_stage_on_a_busy_task_exits_2_naming_the_holder(repo: Path) -> None:
+    from specflow.store.lock import TaskBusy
+
+    ws = Workspace(repo)
+    task = Task(slug="demo", title="Demo")
+    proc = _holder(repo)
+    try:
+        with pytest.raises(TaskBusy) as caught, ws.stage_lock(task, "specflow spec"):
+            pass
+        assert str(caught.value) == (
+            f"task `demo` is busy: `specflow scope` (pid {proc.pid}) is running. Wait for it "
+            f"to finish and run the command again; or stop it with `kill {proc.pid}`."
+        )
+        assert caught.value.exit_code == 2
+    finally:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.close()
+        proc.wait()
+        proc.stdout.close()
+    with ws.stage_lock(task, "specflow spec"):  # released when the holder finished
+        assert json.loads((ws.lock_path(task).with_name("lock.holder.json")).read_text()) == {
+            "command": "specflow spec",
+            "pid": os.getpid(),
+        }
+    assert not ws.lock_path(task).with_name("lock.holder.json").exists()
+
+
+def test_a_holder_killed_with_sigkill_leaves_the_task_unlocked(repo: Path) -> None:
+    ws = Workspace(repo)
+    task = Task(slug="demo", title="Demo")
+    proc = _holder(repo)
+    proc.kill()  # SIGKILL: no finally block runs, the holder record stays behind
+    proc.wait()
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.close()
+    proc.stdout.close()
+    stale = ws.lock_path(task).with_name("lock.holder.json")
+    assert json.loads(stale.read_text())["pid"] == proc.pid
+    with ws.stage_lock(task, "specflow implement --file a.py"):
+        assert json.loads(stale.read_text())["pid"] == os.getpid()
+
+
+def test_one_process_cannot_take_its_own_task_lock_twice(repo: Path) -> None:
+    from specflow.store.lock import TaskBusy
+
+    ws = Workspace(repo)
+    task = Task(slug="demo", title="Demo")
+    with ws.stage_lock(task, "specflow scope"), pytest.raises(TaskBusy, match=r"\(pid \d+\)"):
+        with ws.stage_lock(task, "specflow spec"):
+            pass
+
+
+# -- context files ------------------------------------------------------------------------------
+
+
+def test_context_fifo_is_refused_at_once(repo: Path) -> None:
+    os.mkfifo(repo / "pipe")
+    result = run("new", "Exporter", "--context", "pipe")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --context pipe: is a FIFO (named pipe), not a regular file; attach a file "
+        "whose content can be read once (save its output to a file first)\n"
+    )
+    assert not (repo / ".specflow/tasks").exists() or not any((repo / ".specflow/tasks").iterdir())
+
+
+def test_context_socket_and_device_are_refused(repo: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(repo / "sock"))
+        result = run("new", "Exporter", "--context", "sock")
+    assert result.exit_code == 2
+    assert "--context sock: is a socket, not a regular file" in result.stderr
+    result = run("new", "Exporter", "--context", "/dev/null")
+    assert result.exit_code == 2  # outside the repository: refused before anything is read
+    os.symlink("/dev/null", repo / "null")
+    result = run("new", "Exporter", "--context", "null")
+    assert result.exit_code == 2
+
+
+def test_context_character_device_inside_the_repository(repo: Path) -> None:
+    # A device node cannot be made without privileges everywhere; check the mode table.
+    from specflow.stages.describe import _special_kind, read_context
+
+    assert _special_kind(stat.S_IFCHR | 0o644) == "character device"
+    assert _special_kind(stat.S_IFBLK | 0o644) == "block device"
+    assert _special_kind(stat.S_IFREG | 0o644) is None
+    (repo / "plain.txt").write_text("text\n")
+    assert read_context(repo, "plain.txt", 1000).content == "text\n"
+
+
+def test_context_name_with_a_newline_is_refused(repo: Path) -> None:
+    (repo / "two\nlines.md").write_text("text\n")
+    result = run("new", "Exporter", "--context", "two\nlines.md")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --context 'two\\nlines.md': the path contains a line")
+    assert "rename the file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        ("café “quoted”\n".encode("cp1252"), "WINDOWS-1252"),
+        ("café\n".encode("latin-1"), "ISO-8859-1"),
+        ("café\n".encode("utf-16"), "UTF-16LE"),
+    ],
+)
+def test_context_not_utf8_names_its_encoding_and_the_fix(
+    repo: Path, data: bytes, encoding: str
+) -> None:
+    (repo / "notes.txt").write_bytes(data)
+    result = run("new", "Exporter", "--context", "notes.txt")
+    assert result.exit_code == 2
+    assert f"it looks like {encoding}." in result.stderr
+    assert f"`iconv -f {encoding} -t UTF-8 notes.txt > notes.txt.utf8`" in result.stderr
+
+
+def test_context_utf8_with_accents_is_accepted(repo: Path) -> None:
+    (repo / "notes.txt").write_text("café “quoted”\n", encoding="utf-8")
+    assert run("new", "Exporter", "--context", "notes.txt").exit_code == 0

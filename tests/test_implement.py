@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import git
-from tests.fakes import Text
-from tests.fakes.anthropic_server import AnthropicServer
-from tests.helpers import run
-from tests.samples import SCOPE_REPLY, SPEC_REPLY, SPEC_REPLY_NO_UNKNOWNS, implement_reply
+from tests.support.fakes import Text
+from tests.support.fakes.anthropic_server import AnthropicServer
+from tests.support.helpers import run, specced_task
+from tests.support.samples import SPEC_REPLY, SPEC_REPLY_NO_UNKNOWNS, implement_reply
+from tests.support.scripted import ScriptedProvider
 
 SLUG = "exporter"
 COLLECTOR = "src/exporter/collector.py"
@@ -19,13 +22,7 @@ SERVER = "src/exporter/server.py"
 
 
 def _specced(repo: Path, tmp_path: Path, spec: str = SPEC_REPLY_NO_UNKNOWNS) -> Path:
-    assert run("new", "Prometheus exporter", "--name", SLUG).exit_code == 0
-    (tmp_path / "scope.md").write_text(SCOPE_REPLY)
-    assert run("scope", "--reply", str(tmp_path / "scope.md")).exit_code == 0
-    for n in range(1, 6):
-        run("answer", str(n), f"answer {n}")
-    (tmp_path / "spec.md").write_text(spec)
-    assert run("spec", "--reply", str(tmp_path / "spec.md")).exit_code == 0
+    specced_task(tmp_path, SLUG, spec)
     return repo / ".specflow" / "tasks" / SLUG
 
 
@@ -91,6 +88,74 @@ def test_unsafe_paths_are_refused(task: Path, repo: Path, tmp_path: Path, raw: s
     assert result.exit_code == 2
     assert f"--file {raw}:" in result.stderr
     assert not (repo.parent / "outside.py").exists() and not (repo.parent / "escape.py").exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "vendor/lib/.git/config",  # a nested repository or submodule
+        ".GIT/hooks/pre-commit",  # case-folding file systems (macOS, Windows)
+        "sub/.Git/HEAD",
+        ".SpecFlow/config.toml",
+        "pkg/.specflow/tasks/x/task.json",
+    ],
+)
+def test_git_and_specflow_folders_at_any_depth_and_case_are_refused(
+    task: Path, repo: Path, tmp_path: Path, raw: str
+) -> None:
+    result = run(
+        "implement", "--file", raw, "--allow-unplanned", "--reply", _reply(tmp_path, raw, "X=1\n")
+    )
+    assert result.exit_code == 2
+    bad = next(p for p in raw.split("/") if p.casefold() in (".git", ".specflow"))
+    assert result.stderr.startswith(f"error: --file {raw}: inside {bad}/, which specflow never")
+    assert not (repo / raw).exists()
+
+
+@pytest.mark.parametrize("raw", [".gitignore", ".github/workflows/ci.yml", "docs/git/intro.md"])
+def test_names_that_only_look_like_git_are_written(task: Path, repo: Path, raw: str) -> None:
+    from specflow.stages.implement.target import resolve_target
+
+    assert resolve_target(repo, raw).rel == raw
+
+
+def test_implement_on_a_busy_task_exits_2_at_once(task: Path, repo: Path, tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(repo)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        result = run(
+            "implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")
+        )
+    finally:
+        holder.stdin.close()
+        holder.wait()
+        holder.stdout.close()
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: task `{SLUG}` is busy: `specflow spec` (pid {holder.pid}) is running. Wait for "
+        f"it to finish and run the command again; or stop it with `kill {holder.pid}`.\n"
+    )
+    assert not (repo / COLLECTOR).exists()
+    # the holder is gone: the same command now runs
+    again = run("implement", "--file", COLLECTOR, "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n"))
+    assert again.exit_code == 0, again.output
+
+
+HOLD_LOCK = f"""\
+import sys
+from pathlib import Path
+from specflow.store.workspace import Workspace
+ws = Workspace(Path(sys.argv[1]))
+with ws.stage_lock(ws.load("{SLUG}"), "specflow spec"):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
 
 
 def test_symlink_escaping_the_repository(task: Path, repo: Path, tmp_path: Path) -> None:
@@ -260,16 +325,19 @@ def test_test_command_success(task: Path, repo: Path, tmp_path: Path) -> None:
 
 
 def test_syntax_error_is_sent_back_with_its_line(
-    task: Path, repo: Path, claude: AnthropicServer
+    task: Path, repo: Path, scripted: ScriptedProvider
 ) -> None:
-    claude.script(
-        Text(implement_reply(COLLECTOR, "x = 1\ndef broken(:\n")),
-        Text(implement_reply(COLLECTOR, "x = 1\n")),
+    scripted.enqueue(
+        implement_reply(COLLECTOR, "x = 1\ndef broken(:\n"), implement_reply(COLLECTOR, "x = 1\n")
     )
     result = run("implement", "--file", COLLECTOR)
     assert result.exit_code == 0, result.output
-    reask = _user_text(claude.requests[1].body["messages"][-1])
-    assert "line 2" in reask
+    first, second = scripted.requests
+    # replaced, not stacked: the first turn, the failed reply, the re-ask
+    assert [m.role for m in second.messages] == ["user", "assistant", "user"]
+    assert second.messages[1].content == implement_reply(COLLECTOR, "x = 1\ndef broken(:\n")
+    assert "line 2" in second.messages[-1].full_text
+    assert len(list((task / "attempts").iterdir())) == 1
     assert (repo / COLLECTOR).read_text() == "x = 1\n"
 
 
@@ -308,27 +376,25 @@ def test_multi_file_session_reminds_at_the_tail(
     assert log["stages"]["implement"]["resets"] == 0
 
 
-def test_user_edits_reach_the_next_request(task: Path, repo: Path, claude: AnthropicServer) -> None:
-    claude.script(
-        Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n"))
-    )
+def test_user_edits_reach_the_next_request(
+    task: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    scripted.enqueue(implement_reply(COLLECTOR, "X = 1\n"), implement_reply(SERVER, "Y = 1\n"))
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     (repo / COLLECTOR).write_text("X = 1\nLIMIT = 5  # the user's edit\n")
     assert run("implement", "--file", SERVER).exit_code == 0
-    turn = _user_text(claude.requests[1].body["messages"][-1])
+    turn = scripted.last.messages[-1].full_text
     assert "+LIMIT = 5  # the user's edit" in turn
     assert "The user edited this file" in turn
 
 
-def test_fresh_resets_the_conversation(task: Path, repo: Path, claude: AnthropicServer) -> None:
-    claude.script(
-        Text(implement_reply(COLLECTOR, "X = 1\n")), Text(implement_reply(SERVER, "Y = 1\n"))
-    )
+def test_fresh_resets_the_conversation(task: Path, repo: Path, scripted: ScriptedProvider) -> None:
+    scripted.enqueue(implement_reply(COLLECTOR, "X = 1\n"), implement_reply(SERVER, "Y = 1\n"))
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     assert run("implement", "--file", SERVER, "--fresh").exit_code == 0
-    second = claude.requests[1].body
-    assert len(second["messages"]) == 1
-    turn = _user_text(second["messages"][0])
+    second = scripted.requests[1]
+    assert len(second.messages) == 1
+    turn = second.messages[0].full_text
     assert "## A fresh conversation" in turn
     assert f"- `{COLLECTOR}` (1 lines)" in turn
     assert "X = 1" in turn  # a fresh conversation gets the content of the files done
@@ -336,7 +402,7 @@ def test_fresh_resets_the_conversation(task: Path, repo: Path, claude: Anthropic
     assert log["stages"]["implement"]["resets"] == 1
 
 
-def test_reset_past_the_context_budget(task: Path, repo: Path, claude: AnthropicServer) -> None:
+def test_reset_past_the_context_budget(task: Path, repo: Path, scripted: ScriptedProvider) -> None:
     _config(
         repo,
         (
@@ -345,12 +411,12 @@ def test_reset_past_the_context_budget(task: Path, repo: Path, claude: Anthropic
             'honours = ["effort"]\ncontext_window = 12000\n'
         ),
     )
-    claude.script(
-        Text(implement_reply(COLLECTOR, "X = 1\n" * 2000)), Text(implement_reply(SERVER, "Y = 1\n"))
+    scripted.enqueue(
+        implement_reply(COLLECTOR, "X = 1\n" * 2000), implement_reply(SERVER, "Y = 1\n")
     )
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     assert run("implement", "--file", SERVER).exit_code == 0
-    assert len(claude.requests[1].body["messages"]) == 1
+    assert len(scripted.requests[1].messages) == 1
     records = [json.loads(x) for x in (task / "transcript.jsonl").read_text().splitlines()]
     last = [r for r in records if r["stage"] == "implement"][-1]
     assert last["reanchor"] == "reset"
@@ -377,3 +443,94 @@ def test_prompt_for_implement(task: Path, repo: Path) -> None:
     missing = run("prompt", "implement")
     assert missing.exit_code == 2
     assert "needs --file PATH" in missing.stderr
+
+
+# -- plan progress and `specflow next` ----------------------------------------------------------
+
+
+def _plan(repo: Path) -> list[tuple[str, str]]:
+    from specflow.contracts.models import SpecDoc
+    from specflow.contracts.spec import check_spec, template_headings
+    from specflow.stages.implement.plan import plan_progress
+    from specflow.stages.prompts import Prompts
+    from specflow.store.workspace import Workspace
+
+    ws = Workspace(repo)
+    task = ws.load(SLUG)
+    headings = template_headings(Prompts(ws.dir).spec_template())
+    doc = check_spec(ws.read_artifact(task, "spec"), headings).value
+    assert isinstance(doc, SpecDoc)
+    return [(e.path, e.line()) for e in plan_progress(repo, task, doc)]
+
+
+def test_plan_states_and_next_through_a_whole_task(repo: Path, tmp_path: Path) -> None:
+    from specflow.store.workspace import Workspace
+
+    task_dir = _specced(repo, tmp_path, SPEC_REPLY)  # its UNKNOWN blocks collector.py
+    uid = json.loads((task_dir / "task.json").read_text())["unknowns"][0]["id"]
+    assert _plan(repo) == [
+        (COLLECTOR, f"{COLLECTOR}: blocked by {uid}"),
+        (SERVER, f"{SERVER}: pending"),
+    ]
+    # next: the first pending, unblocked file, exactly as implement --file would
+    result = run("next", "--reply", _reply(tmp_path, SERVER, "Y = 1\n"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"next: {SERVER} (0/2 files written)\n"
+    assert f"Wrote {SERVER}. Review it before going on." in result.output
+    assert (repo / SERVER).read_text() == "Y = 1\n"
+    written = json.loads((task_dir / "task.json").read_text())["files"][0]["written"]
+    assert _plan(repo)[1] == (SERVER, f"{SERVER}: written {written}")
+    # next: only blocked files remain
+    result = run("next")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"error: every remaining planned file is blocked by an open UNKNOWN ({COLLECTOR}):\n"
+        f"  {uid}: the scrape interval in production (verify: read prometheus.yml)\n"
+    )
+    assert '`specflow resolve ID "what you found"`, then run `specflow spec`' in result.stderr
+    assert run("resolve", uid, "15 seconds").exit_code == 0
+    assert _plan(repo)[0] == (COLLECTOR, f"{COLLECTOR}: pending")
+    assert run("next", "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")).exit_code == 0
+    # the user edits a written file: changed since
+    (repo / SERVER).write_text("Y = 2\n")
+    assert _plan(repo)[1][1].startswith(f"{SERVER}: changed since (specflow wrote it ")
+    # a PASS review covered the collector as written
+    ws = Workspace(repo)
+    task = ws.load(SLUG)
+    record = next(f for f in task.files if f.path == COLLECTOR)
+    stale = {COLLECTOR: record.sha256, SERVER: "0" * 64}
+    assert task.mark_reviewed(stale) == [COLLECTOR]  # the server's content differs: not marked
+    ws.save(task)
+    assert _plan(repo)[0][1].startswith(f"{COLLECTOR}: reviewed (written ")
+    result = run("next")
+    assert result.exit_code == 0
+    assert result.output == (
+        "every planned file is written (2/2 files); review the change with `specflow review` "
+        "before committing it.\n"
+    )
+
+
+def test_next_names_the_task_flag_for_a_task_that_is_not_current(
+    repo: Path, tmp_path: Path
+) -> None:
+    _specced(repo, tmp_path, SPEC_REPLY)
+    assert run("new", "Another task", "--name", "other").exit_code == 0
+    result = run("next", "--task", SLUG, "--reply", _reply(tmp_path, SERVER, "Y = 1\n"))
+    assert result.exit_code == 0, result.output
+    result = run("next", "--task", SLUG)
+    assert result.exit_code == 2
+    assert "--task exporter`, then run `specflow spec --task exporter`" in result.stderr
+
+
+def test_next_before_a_spec(repo: Path) -> None:
+    assert run("new", "Exporter", "--name", SLUG).exit_code == 0
+    result = run("next")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: task `{SLUG}` is described; run `specflow scope` first\n"
+
+
+def test_the_prompt_marks_later_files_so_they_are_not_created_early(task: Path, repo: Path) -> None:
+    result = run("prompt", "implement", "--file", COLLECTOR)
+    assert result.exit_code == 0, result.output
+    assert f"- `{COLLECTOR}` (this file)" in result.output
+    assert f"- `{SERVER}` (later: do not create it now)" in result.output

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import fresh_run
+from tests.support.helpers import fresh_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,7 +148,7 @@ def test_check_runs_offline_without_any_sdk(tmp_path: Path) -> None:
 
 
 def test_check_of_a_valid_spec_and_scope_needs_no_pydantic(tmp_path: Path) -> None:
-    from tests.samples import SCOPE_REPLY, SPEC_REPLY
+    from tests.support.samples import SCOPE_REPLY, SPEC_REPLY
 
     (tmp_path / "spec.md").write_text(SPEC_REPLY)
     (tmp_path / "scope.md").write_text(SCOPE_REPLY)

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.fakes import Text
-from tests.fakes.anthropic_server import AnthropicServer
-from tests.samples import review_reply
+from tests.support.fakes import Text
+from tests.support.fakes.anthropic_server import AnthropicServer
+from tests.support.samples import review_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCKING = "- [MAJOR] app.py:1 — Scope — not in the spec. Evidence: `x = 1`"

@@ -20,8 +20,17 @@ from specflow.providers import anthropic as anthropic_provider
 from specflow.providers.anthropic import AnthropicProvider
 from specflow.providers.base import Decoding, Message, Reply, Request, SystemBlock
 from specflow.providers.capabilities import load_table
-from tests.fakes import Delay, Drop, HTTPError, Malformed, RecordedRequest, Reset, StreamError, Text
-from tests.fakes.anthropic_server import AnthropicServer
+from tests.support.fakes import (
+    Delay,
+    Drop,
+    HTTPError,
+    Malformed,
+    RecordedRequest,
+    Reset,
+    StreamError,
+    Text,
+)
+from tests.support.fakes.anthropic_server import AnthropicServer
 
 KEY = "sk-ant-test-secret-0123456789"
 ENV = {"ANTHROPIC_API_KEY": KEY}

@@ -13,8 +13,17 @@ from specflow.errors import ProviderError, ProviderUnreachable
 from specflow.providers.base import Decoding, Message, Request, SystemBlock
 from specflow.providers.capabilities import load_table
 from specflow.providers.openai_compat import OpenAICompatProvider
-from tests.fakes import Delay, Drop, HTTPError, Malformed, RecordedRequest, Reset, StreamError, Text
-from tests.fakes.openai_server import OpenAIServer
+from tests.support.fakes import (
+    Delay,
+    Drop,
+    HTTPError,
+    Malformed,
+    RecordedRequest,
+    Reset,
+    StreamError,
+    Text,
+)
+from tests.support.fakes.openai_server import OpenAIServer
 
 KEY = "sk-local-secret-9876543210"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.fakes import Text
-from tests.fakes.anthropic_server import AnthropicServer
-from tests.helpers import fresh_run, run
-from tests.samples import review_reply
+from tests.support.fakes import Text
+from tests.support.fakes.anthropic_server import AnthropicServer
+from tests.support.helpers import fresh_run, run
+from tests.support.samples import review_reply
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLF"
 BLOCKING = (

@@ -14,10 +14,10 @@ import pytest
 import specflow.stages.review.gate
 from specflow.stages.review import memo as review_memo
 from tests.conftest import git
-from tests.fakes import Text
-from tests.fakes.anthropic_server import AnthropicServer
-from tests.helpers import fresh_run, run
-from tests.samples import SPEC_REPLY, review_reply
+from tests.support.fakes import Text
+from tests.support.fakes.anthropic_server import AnthropicServer
+from tests.support.helpers import fresh_run, run
+from tests.support.samples import SPEC_REPLY, review_reply
 
 MAJOR = "- [MAJOR] app.py:1 — Error propagation — the error is swallowed. Evidence: `x = 1`"
 MINOR = "- [MINOR] app.py:1 — Logging — print instead of a logger. Evidence: `x = 1`"

@@ -15,10 +15,10 @@ from specflow.errors import ConfigError
 from specflow.stages.implement.stage import Target, blocking_unknowns
 from specflow.store.workspace import Task, UnknownItem
 from tests.conftest import git
-from tests.fakes import Delay, Text
-from tests.fakes.anthropic_server import AnthropicServer
-from tests.helpers import run
-from tests.samples import (
+from tests.support.fakes import Delay, Text
+from tests.support.fakes.anthropic_server import AnthropicServer
+from tests.support.helpers import run
+from tests.support.samples import (
     BLOCKER_REPLY,
     SCOPE_REPLY,
     SPEC_REPLY,

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from specflow.store.workspace import Workspace
-from tests.fakes import Text
-from tests.fakes.anthropic_server import AnthropicServer
-from tests.helpers import run
-from tests.samples import BLOCKER_REPLY, SCOPE_FOUR_QUESTIONS, SCOPE_REPLY, SPEC_REPLY
+from tests.support.fakes import Text
+from tests.support.fakes.anthropic_server import AnthropicServer
+from tests.support.helpers import run
+from tests.support.samples import BLOCKER_REPLY, SCOPE_FOUR_QUESTIONS, SCOPE_REPLY, SPEC_REPLY
 
 SLUG = "prometheus-exporter"
 
@@ -24,13 +24,6 @@ def task(repo: Path) -> Path:
     )
     assert result.exit_code == 0, result.output
     return repo / ".specflow" / "tasks" / SLUG
-
-
-@pytest.fixture
-def claude(anthropic_server: AnthropicServer, monkeypatch: pytest.MonkeyPatch) -> AnthropicServer:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key-never-logged")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.root_url)
-    return anthropic_server
 
 
 def _write(path: Path, text: str) -> str:

@@ -1,7 +1,7 @@
 """The prompt data: every template renders with exactly the variables the engine passes.
 
-Rendering uses the same Jinja2 settings as specflow/stages/prompts.py (StrictUndefined, so a
-template that uses a variable the engine does not pass fails here, not in front of a user).
+Rendering uses the environment of specflow/stages/prompts.py (StrictUndefined, so a template that
+uses a variable the engine does not pass fails here, not in front of a user).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 import jinja2
 import pytest
 from jinja2 import meta
+
+from specflow.stages.prompts import make_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -53,7 +55,14 @@ ALLOWED_VARS: dict[str, set[str]] = {
         "resolutions",
         "previous_spec",
     },
-    "implement-input.md.j2": {"path", "language", "current", "done_files", "plan_files"},
+    "implement-input.md.j2": {
+        "path",
+        "language",
+        "current",
+        "done_files",
+        "plan_files",
+        "written_paths",
+    },
     "implement-seed.md.j2": {"summaries"},
     "review-input.md.j2": {"diff", "files", "part", "parts", "spec_available", "fence"},
     "reask.md.j2": {"stage", "violations", "attempt", "max_attempts"},
@@ -75,19 +84,17 @@ ALLOWED_VARS: dict[str, set[str]] = {
     "_contract_review.md.j2": {"severities", "threshold"},
     "_context_files.md.j2": {"context_files"},
     "_qa.md.j2": {"qa"},
-    "_macros.md.j2": set(),
 }
 
 
 def env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(TEMPLATES)]),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env: jinja2.Environment = make_environment([str(TEMPLATES)])
+    return env
+
+
+def undeclared(e: jinja2.Environment, source: str) -> set[str]:
+    """The variables a template needs from the engine (specflow's globals are not)."""
+    return set(meta.find_undeclared_variables(e.parse(source))) - set(e.globals)
 
 
 def render(name: str, **values: Any) -> str:
@@ -187,6 +194,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "current": None,
         "done_files": [],
         "plan_files": ["src/exporter/server.py"],
+        "written_paths": [],
     },
     "review-input.md.j2": {
         "diff": "--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n",
@@ -221,7 +229,7 @@ def test_every_template_file_is_known() -> None:
 def test_template_uses_only_the_variables_the_engine_passes(name: str) -> None:
     e = env()
     source = (TEMPLATES / name).read_text()
-    used = meta.find_undeclared_variables(e.parse(source))
+    used = undeclared(e, source)
     assert used <= ALLOWED_VARS[name], f"{name} uses {sorted(used - ALLOWED_VARS[name])}"
 
 
@@ -237,7 +245,7 @@ def test_template_renders_clean_markdown(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_missing_variable_fails_loudly(name: str) -> None:
     values = dict(SAMPLES[name])
-    used = meta.find_undeclared_variables(env().parse((TEMPLATES / name).read_text()))
+    used = undeclared(env(), (TEMPLATES / name).read_text())
     victim = sorted(used)[0]
     del values[victim]
     with pytest.raises(jinja2.UndefinedError, match=victim):
@@ -507,7 +515,9 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         language="python",
         current="# b\n```\n",
         done_files=done,
-        plan_files=["src/a.py", "src/b.py", "src/c.md", "src/d.py"],
+        plan_files=["src/a.py", "src/b.py", "src/c.md", "src/d.py", "src/e.py"],
+        # e.py: written earlier and unchanged, so not shown again in a continuing conversation
+        written_paths=["src/a.py", "src/c.md", "src/e.py"],
     )
     assert "Current content of `src/b.py`" in out
     assert "````python\n# b\n```\n````\n" in out
@@ -519,7 +529,8 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         "- `src/a.py` (written)",
         "- `src/b.py` (this file)",
         "- `src/c.md` (written)",
-        "- `src/d.py`",
+        "- `src/d.py` (later: do not create it now)",
+        "- `src/e.py` (written)",
     ]
 
 
@@ -587,3 +598,21 @@ def test_reanchor_for_implement_is_short() -> None:
     out = render("reanchor.md.j2", **values)
     lists = sum(len(f"- {item}\n") for item in [*values["out_of_scope"], *values["do_not"]])
     assert len(out) - lists < 1200, len(out) - lists
+
+
+@pytest.mark.parametrize(
+    ("text", "fence"),
+    [("x = 1\n", "```"), ("a ``` b\n", "````"), ("`````\n", "``````"), ("", "```")],
+)
+def test_templates_get_specflows_one_fence_function(text: str, fence: str) -> None:
+    from specflow.stages.describe import fence_for
+
+    assert fence_for(text) == fence
+    e = env()
+    assert e.from_string("{{ fence_for(t) }}|{{ t | fence }}").render(t=text) == f"{fence}|{fence}"
+
+
+def test_a_file_holding_a_fence_gets_a_longer_one_in_the_implement_turn() -> None:
+    values = {**SAMPLES["implement-input.md.j2"], "current": "doc = '''\n```py\nx\n```\n'''\n"}
+    out = render("implement-input.md.j2", **values)
+    assert "\n````python\ndoc = '''\n```py\n" in out

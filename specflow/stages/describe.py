@@ -6,7 +6,10 @@ material to read, never as instructions to follow.
 
 from __future__ import annotations
 
+import codecs
 import re
+import shlex
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +64,12 @@ def fence_for(content: str) -> str:
 
 
 def read_context(root: Path, raw: str, max_bytes: int) -> ContextFile:
-    """Validate one --context path: it must be a text file inside the repository."""
+    """Validate one --context path: a regular UTF-8 text file inside the repository."""
+    if "\n" in raw or "\r" in raw:
+        raise UsageError(
+            f"--context {raw!r}: the path contains a line break, which every prompt would "
+            "drop or split; rename the file (e.g. `mv` it to a name without one) and pass that"
+        )
     given = Path(raw)
     path = (given if given.is_absolute() else Path.cwd() / given).resolve()
     if not path.exists():
@@ -77,22 +85,72 @@ def read_context(root: Path, raw: str, max_bytes: int) -> ContextFile:
         raise UsageError(f"--context {raw}: inside .git/; pass a file of the project")
     if path.is_dir():
         raise UsageError(f"--context {raw}: is a folder; pass the files in it one by one")
-    size = path.stat().st_size
-    if size > max_bytes:
+    info = path.stat()
+    kind = _special_kind(info.st_mode)
+    if kind is not None:
+        # Checked before opening: reading a FIFO would wait forever for a writer.
         raise UsageError(
-            f"--context {raw}: {size:,} bytes, over the {max_bytes:,}-byte limit "
+            f"--context {raw}: is a {kind}, not a regular file; attach a file whose content "
+            "can be read once (save its output to a file first)"
+        )
+    if info.st_size > max_bytes:
+        raise UsageError(
+            f"--context {raw}: {info.st_size:,} bytes, over the {max_bytes:,}-byte limit "
             "([context] max_file_bytes in .specflow/config.toml); attach an excerpt instead"
         )
     data = path.read_bytes()
-    if b"\0" in data[:8192]:
+    return ContextFile(rel.as_posix(), _decode(raw, data))
+
+
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "FIFO (named pipe)"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+)
+
+
+def _special_kind(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    return next((name for test, name in _SPECIAL_KINDS if test(mode)), "special file")
+
+
+# Byte-order marks, longest first: a file that starts with one is text in that encoding.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32LE"),
+    (codecs.BOM_UTF32_BE, "UTF-32BE"),
+    (codecs.BOM_UTF16_LE, "UTF-16LE"),
+    (codecs.BOM_UTF16_BE, "UTF-16BE"),
+)
+
+
+def guess_encoding(data: bytes) -> str:
+    """A best guess at the encoding of text that is not UTF-8, spelled as iconv knows it."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    # Bytes 0x80-0x9F are printable in Windows-1252 (curly quotes, the euro sign) and
+    # control codes in ISO-8859-1, which text almost never holds.
+    if any(0x80 <= byte <= 0x9F for byte in data):
+        return "WINDOWS-1252"
+    return "ISO-8859-1"
+
+
+def _decode(raw: str, data: bytes) -> str:
+    """The file's text; a binary file or text not in UTF-8 is refused with what to do."""
+    if b"\0" in data[:8192] and not data.startswith(tuple(bom for bom, _ in _BOMS)):
         raise UsageError(f"--context {raw}: a binary file; attach text files only")
     try:
-        content = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        encoding = guess_encoding(data)
+        quoted = shlex.quote(raw)
         raise UsageError(
-            f"--context {raw}: not UTF-8 text (byte {exc.start}); attach text files only"
+            f"--context {raw}: not UTF-8 text (byte {exc.start}); it looks like {encoding}. "
+            f"Convert it, then attach the converted copy: `iconv -f {encoding} -t UTF-8 "
+            f"{quoted} > {shlex.quote(raw + '.utf8')}`"
         ) from None
-    return ContextFile(rel.as_posix(), content)
 
 
 def render_describe(title_and_body: str, context: list[ContextFile]) -> str:

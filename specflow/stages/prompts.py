@@ -35,16 +35,7 @@ class Prompts:
 
     def _environment(self) -> Any:
         if self._env is None:
-            import jinja2
-
-            self._env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader(self._dirs("templates")),
-                undefined=jinja2.StrictUndefined,
-                autoescape=False,
-                keep_trailing_newline=True,
-                trim_blocks=True,
-                lstrip_blocks=True,
-            )
+            self._env = make_environment(self._dirs("templates"))
         return self._env
 
     def render(self, name: str, **variables: Any) -> str:
@@ -98,6 +89,32 @@ class Prompts:
         for name in names:
             digest.update(self.text("templates", name).encode())
         return digest.hexdigest()[:16]
+
+
+def make_environment(folders: list[str]) -> Any:
+    """The Jinja2 environment every template renders in: strict about missing variables,
+    whitespace-tidy, and given specflow's helpers (`fence_for(text)` / `text | fence`: a
+    backtick fence the text cannot close), so no template re-implements them."""
+    import jinja2
+
+    from specflow.stages.describe import fence_for
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def fence(text: object) -> str:
+        # str() first: an undefined variable raises its own UndefinedError, naming itself.
+        return fence_for(str(text))
+
+    env.globals["fence_for"] = fence
+    env.filters["fence"] = fence
+    return env
 
 
 def do_not_items(rules_text: str) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from specflow.store.fsutil import atomic_append_text
 from specflow.store.workspace import now
 
 
@@ -42,10 +43,9 @@ class Exchange(BaseModel):
 
 
 def append(path: Path, record: Exchange) -> None:
-    """Append one line. A JSONL append of one short line is atomic enough on POSIX."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        f.write(record.model_dump_json() + "\n")
+    """Append one line, through a temporary file and a rename: a full disk or a read-only
+    folder leaves the old transcript (or none), never an empty or torn one."""
+    atomic_append_text(path, record.model_dump_json() + "\n")
 
 
 def read(path: Path) -> list[Exchange]:

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import unicodedata
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -18,10 +19,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from specflow.errors import StateError, UsageError
 from specflow.resources import packaged_dir
-from specflow.store.fsutil import atomic_write_text
+from specflow.store import lock
+from specflow.store.fsutil import (
+    atomic_append_text,
+    atomic_write_bytes,
+    atomic_write_text,
+    refused_write,
+)
 from specflow.store.repo import SPECFLOW_DIR, find_root
 
 GITIGNORE_LINE = ".specflow/cache/"
+TRANSCRIPT = "transcript.jsonl"
+CACHE_GITIGNORE = "# written by specflow: the review cache stays local\n*\n"
 SLUG_MAX = 40
 SLUG_PATTERN = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{SLUG_MAX - 1}}}")
 
@@ -40,7 +49,24 @@ ARTIFACTS = ("describe", "scope", "answers", "spec")
 
 
 def now() -> str:
+    """The time for records (task.json, transcripts): ISO 8601, UTC, to the second."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def stamp() -> str:
+    """The time for file names (backups, attempts, spec rounds): 20260101T120000Z."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def unused_path(folder: Path, name: str, suffix: str = "") -> Path:
+    """folder/<name>.<stamp><suffix>, or <name>.<stamp>-2<suffix> ... when that is taken."""
+    when = stamp()
+    candidate = folder / f"{name}.{when}{suffix}"
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{name}.{when}-{n}{suffix}"
+        n += 1
+    return candidate
 
 
 class WrittenFile(BaseModel):
@@ -50,6 +76,7 @@ class WrittenFile(BaseModel):
     path: str
     sha256: str
     written: str
+    reviewed_sha256: str = ""  # the content a PASS review covered ("" until one did)
 
 
 class UnknownItem(BaseModel):
@@ -76,6 +103,17 @@ class Task(BaseModel):
     scoped_inputs: str = ""  # hash of describe.md + answers.md at the last scope run
     unknowns: list[UnknownItem] = Field(default_factory=list)
     files: list[WrittenFile] = Field(default_factory=list)
+
+    def mark_reviewed(self, hashes: dict[str, str]) -> list[str]:
+        """Record that a PASS review covered these files (path -> sha256 of the content it
+        saw); a file whose content differs from what specflow wrote is not marked. Returns
+        the paths marked."""
+        marked = []
+        for record in self.files:
+            if hashes.get(record.path) == record.sha256:
+                record.reviewed_sha256 = record.sha256
+                marked.append(record.path)
+        return marked
 
     def move_to(self, state: State) -> None:
         """Move to *state*, refusing a transition out of order with the command to run first."""
@@ -175,13 +213,7 @@ class Workspace:
         return done
 
     def _backup_path(self, path: Path) -> Path:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        candidate = path.with_name(f"{path.name}.{stamp}.bak")
-        n = 2
-        while candidate.exists():
-            candidate = path.with_name(f"{path.name}.{stamp}-{n}.bak")
-            n += 1
-        return candidate
+        return unused_path(path.parent, path.name, ".bak")
 
     def ensure_gitignore(self) -> str:
         gitignore = self.root / ".gitignore"
@@ -355,10 +387,10 @@ class Workspace:
 
     def keep_attempt(self, home: Path, stage: str, text: str) -> Path:
         """Save a reply that broke its contract under <home>/attempts/; never overwrite one."""
-        folder = home / "attempts"
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        folder = self.attempts_dir(home)
+        when = stamp()
         n = 1
-        while (path := folder / f"{stage}-{stamp}-{n}.md").exists():
+        while (path := folder / f"{stage}-{when}-{n}.md").exists():
             n += 1
         atomic_write_text(path, text)
         return path
@@ -371,7 +403,8 @@ class Workspace:
         slug = self.unique_slug(base)
         task = Task(slug=slug, title=title, context=context)
         folder = self.task_dir(slug)
-        folder.mkdir(parents=True)
+        with refused_write(folder):
+            folder.mkdir(parents=True)
         try:
             atomic_write_text(folder / "describe.md", describe_md)
             self.save(task)
@@ -380,6 +413,82 @@ class Workspace:
             raise
         self.set_current(slug)
         return task
+
+    # -- paths under .specflow/ -------------------------------------------------------
+    # Every path below .specflow/ is spelled here; stages ask for them by meaning.
+
+    @property
+    def review_cache_dir(self) -> Path:
+        """Review verdicts, memos, and the review's attempts and handoff files."""
+        return self.cache_dir / "review"
+
+    def stage_home(self, task: Task | None, stage: str) -> Path:
+        """Where a stage run keeps its attempts and handoff files.
+
+        A review's files hold the (redacted) diff of a change not yet committed, so they stay
+        in the git-ignored cache; the other stages keep theirs with the task.
+        """
+        if task is None or stage == "review":
+            return self.review_cache_dir
+        return self.task_dir(task.slug)
+
+    def attempts_dir(self, home: Path) -> Path:
+        return home / "attempts"
+
+    def handoff_dir(self, home: Path) -> Path:
+        return home / "handoff"
+
+    def handoff_reply_path(self, task: Task | None, stage: str) -> Path:
+        """Where the user saves a handoff reply for `--reply`."""
+        return self.handoff_dir(self.stage_home(task, stage)) / f"{stage}.reply.md"
+
+    def transcript_path(self, task: Task | None) -> Path:
+        """The task's transcript.jsonl (a review without a task: the review cache's)."""
+        home = self.task_dir(task.slug) if task is not None else self.review_cache_dir
+        return home / TRANSCRIPT
+
+    def conversation_path(self, task: Task, stage: str = "implement") -> Path:
+        return self.task_dir(task.slug) / "conversations" / f"{stage}.json"
+
+    def written_copy_path(self, task: Task, rel: str) -> Path:
+        """specflow's copy of what it last wrote to *rel*, to diff the user's edits against."""
+        return self.task_dir(task.slug) / "written" / rel
+
+    def backup_path(self, task: Task, rel: str) -> Path:
+        """A new, unused path for a backup of the user's *rel* before specflow overwrites it."""
+        target = self.task_dir(task.slug) / "backups" / rel
+        return unused_path(target.parent, target.name)
+
+    def spec_round_name(self) -> str:
+        """The artifact name of a superseded spec (`rounds/spec-<stamp>.md`)."""
+        return f"rounds/spec-{stamp()}.md"
+
+    def lock_path(self, task: Task) -> Path:
+        return self.task_dir(task.slug) / "lock"
+
+    # -- writes that are not artifacts ------------------------------------------------
+
+    def append_transcript(self, task: Task | None, line: str) -> Path:
+        """Append one JSONL line to the transcript (atomically: never an empty file left)."""
+        path = self.transcript_path(task)
+        atomic_append_text(path, line if line.endswith("\n") else line + "\n")
+        return path
+
+    def write_bytes(self, path: Path, data: bytes) -> None:
+        """Write a file under .specflow/ byte for byte (backups keep line endings)."""
+        atomic_write_bytes(path, data)
+
+    def ensure_cache_ignored(self) -> None:
+        """.specflow/cache/.gitignore ignoring everything: the cache never reaches git, and
+        the user's own .gitignore is not touched for it."""
+        ignore = self.cache_dir / ".gitignore"
+        if not ignore.exists():
+            atomic_write_text(ignore, CACHE_GITIGNORE)
+
+    def stage_lock(self, task: Task, command: str) -> AbstractContextManager[None]:
+        """Hold the task's lock while a stage runs: a second stage of the same task fails at
+        once (exit 2) naming *command* and this process id; the kernel frees it if we die."""
+        return lock.held(self.lock_path(task), command, f"task `{task.slug}`")
 
 
 def load_json(path: Path) -> object:

@@ -1,4 +1,5 @@
-"""pytest fixtures for the loopback API servers (registered in tests/conftest.py)."""
+"""pytest fixtures: the loopback API servers and the scripted provider (registered in
+tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes.anthropic_server import AnthropicServer
-from tests.fakes.openai_server import OpenAIServer
+from specflow.providers import factory
+from tests.support.fakes.anthropic_server import AnthropicServer
+from tests.support.fakes.openai_server import OpenAIServer
+from tests.support.scripted import ScriptedProvider
 
 
 @pytest.fixture
@@ -40,3 +43,20 @@ def claude(anthropic_server: AnthropicServer, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.root_url)
     return anthropic_server
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedProvider:
+    """Every stage run in this test talks to one in-process scripted provider."""
+    # Named as the provider it stands in for, so the decoding notice and the transcript read
+    # as in a real run.
+    provider = ScriptedProvider(name="anthropic")
+
+    def make_provider(*_args: object, **_kwargs: object) -> ScriptedProvider:
+        return provider
+
+    # A key, so the provider name resolves to a real one (and its capability row): the
+    # scripted provider stands in for it; nothing is sent anywhere.
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+    monkeypatch.setattr(factory, "make_provider", make_provider)
+    return provider

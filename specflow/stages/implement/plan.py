@@ -1,0 +1,196 @@
+"""The spec's file plan and the open UNKNOWNs that block files of it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from specflow.contracts.models import SpecDoc
+from specflow.errors import StateError, UsageError
+from specflow.stages.implement.target import Target, sha256
+from specflow.store.workspace import Task, UnknownItem
+
+
+def norm(path: str) -> str:
+    """A file-plan entry as a repository-relative POSIX path."""
+    return path.strip().strip("`").removeprefix("./")
+
+
+def plan_paths(doc: SpecDoc) -> list[str]:
+    return [norm(p) for p in doc.file_plan]
+
+
+def check_plan(doc: SpecDoc, target: Target, allow_unplanned: bool) -> None:
+    plan = plan_paths(doc)
+    if target.rel in plan or allow_unplanned:
+        return
+    listed = ", ".join(plan) or "(empty)"
+    raise UsageError(
+        f"{target.rel} is not in the spec's file plan ({listed}); add it to the plan in "
+        "spec.md, or pass --allow-unplanned"
+    )
+
+
+_PATHLIKE = re.compile(
+    r"`([^`\s]+)`|(?<![\w./-])((?:[\w.-]+/)+[\w.-]+|[\w-]+\.[A-Za-z]\w{0,7})(?![\w/])"
+)
+
+
+def named_paths(text: str) -> list[str]:
+    """The file paths a `blocks:` text names: backticked tokens and bare path-like words."""
+    found = []
+    for quoted, bare in _PATHLIKE.findall(text):
+        token = (quoted or bare).rstrip(".,;:")
+        if "/" in token or re.search(r"\.[A-Za-z]\w{0,7}$", token):
+            found.append(token.removeprefix("./"))
+    return found
+
+
+def _same_file(named: str, rel: str) -> bool:
+    """`collector.py` or `exporter/collector.py` names src/exporter/collector.py; `a.py` names
+    only files called a.py."""
+    return rel == named or rel.endswith("/" + named)
+
+
+def blocking_unknowns(task: Task, target: Target | str) -> list[UnknownItem]:
+    """Open UNKNOWNs that block this file: those naming it, and those naming no file at all."""
+    rel = target.rel if isinstance(target, Target) else target
+    blocking = []
+    for item in task.unknowns:
+        if item.status != "open":
+            continue
+        paths = named_paths(item.blocks)
+        if not paths or any(_same_file(p, rel) for p in paths):
+            blocking.append(item)
+    return blocking
+
+
+def check_unknowns(task: Task, target: Target) -> None:
+    items = blocking_unknowns(task, target)
+    if not items:
+        return
+    listed = "\n".join(
+        f"  {u.id}: {u.what} (verify: {u.verify}; blocks: {u.blocks})" for u in items
+    )
+    raise StateError(
+        f"{len(items)} open UNKNOWN item(s) block {target.rel}:\n{listed}\n"
+        'Resolve them with `specflow resolve ID "what you found"` and run `specflow spec` '
+        "to revise the spec first."
+    )
+
+
+def next_files(task: Task, doc: SpecDoc) -> list[str]:
+    """Planned files not written yet and not blocked by an open UNKNOWN, in plan order."""
+    done = {f.path for f in task.files}
+    return [p for p in plan_paths(doc) if p not in done and not blocking_unknowns(task, p)]
+
+
+# -- plan progress -----------------------------------------------------------------------------
+# The tool keeps the ledger: each planned file's state is derived from task.json (what specflow
+# wrote, and which content a PASS review covered), the open UNKNOWNs and the file on disk.
+
+PENDING, BLOCKED, WRITTEN, CHANGED, REVIEWED = (
+    "pending",
+    "blocked",
+    "written",
+    "changed since",
+    "reviewed",
+)
+DONE_STATES = (WRITTEN, CHANGED, REVIEWED)
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    path: str
+    state: str
+    blocked_by: tuple[str, ...] = ()  # ids of the open UNKNOWNs that block it
+    written: str = ""  # when specflow wrote it
+    sha256: str = ""  # what specflow wrote
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "state": self.state,
+            "blocked_by": list(self.blocked_by),
+            "written": self.written or None,
+            "sha256": self.sha256 or None,
+        }
+
+    def line(self) -> str:
+        """One line of `status` / `show plan`: the path and its state, with the detail."""
+        detail = {
+            BLOCKED: f" by {', '.join(self.blocked_by)}",
+            WRITTEN: f" {self.written}",
+            CHANGED: f" (specflow wrote it {self.written}; edited on disk since)",
+            REVIEWED: f" (written {self.written})",
+        }.get(self.state, "")
+        return f"{self.path}: {self.state}{detail}"
+
+
+def _disk_hash(root: Path, rel: str) -> str | None:
+    path = root / rel
+    if not path.is_file():
+        return None
+    return sha256(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def plan_progress(root: Path, task: Task, doc: SpecDoc) -> list[PlanEntry]:
+    """Each planned file of the spec, in plan order, with its state."""
+    records = {f.path: f for f in task.files}
+    entries = []
+    for rel in plan_paths(doc):
+        record = records.get(rel)
+        if record is None:
+            blocking = tuple(u.id for u in blocking_unknowns(task, rel))
+            entries.append(PlanEntry(rel, BLOCKED if blocking else PENDING, blocking))
+            continue
+        if _disk_hash(root, rel) != record.sha256:
+            state = CHANGED
+        elif record.reviewed_sha256 == record.sha256:
+            state = REVIEWED
+        else:
+            state = WRITTEN
+        entries.append(PlanEntry(rel, state, (), record.written, record.sha256))
+    return entries
+
+
+def progress(entries: list[PlanEntry]) -> str:
+    """`2/5 files`: planned files written (in any form) out of all planned."""
+    done = sum(1 for e in entries if e.state in DONE_STATES)
+    return f"{done}/{len(entries)} files"
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What `specflow next` does: implement *path*, or say *message* (exit 2 when *blocked*)."""
+
+    path: str | None
+    message: str
+    blocked: bool = False
+
+
+def next_step(entries: list[PlanEntry], task: Task, task_flag: str = "") -> NextStep:
+    """The first pending, unblocked planned file; else what stands in the way."""
+    pending = next((e for e in entries if e.state == PENDING), None)
+    if pending is not None:
+        return NextStep(pending.path, f"next: {pending.path} ({progress(entries)} written)")
+    blocked = [e for e in entries if e.state == BLOCKED]
+    if blocked:
+        ids = sorted({i for e in blocked for i in e.blocked_by})
+        items = {u.id: u for u in task.unknowns}
+        listed = "\n".join(f"  {i}: {items[i].what} (verify: {items[i].verify})" for i in ids)
+        files = ", ".join(e.path for e in blocked)
+        return NextStep(
+            None,
+            f"every remaining planned file is blocked by an open UNKNOWN ({files}):\n{listed}\n"
+            f'Resolve each with `specflow resolve ID "what you found"{task_flag}`, then run '
+            f"`specflow spec{task_flag}` to revise the spec.",
+            blocked=True,
+        )
+    return NextStep(
+        None,
+        f"every planned file is written ({progress(entries)}); review the change with "
+        "`specflow review` before committing it.",
+    )
