@@ -326,7 +326,7 @@ def test_the_matrix_missing_two_columns() -> None:
 def test_the_matrix_columns_are_case_insensitive_and_extra_columns_are_allowed() -> None:
     matrix = (
         "| Owner | **failure** | DETECTION | logging | Recovery |\n|---|---|---|---|---|\n"
-        "| db team | DB down | error | ERROR | retry |"
+        "| db team | DB down | error | ERROR | retry 3 times with backoff |"
     )
     assert check_spec(spec(matrix=matrix), HEADINGS).ok
 
@@ -345,7 +345,7 @@ def test_the_matrix_needs_a_table() -> None:
 
 def test_a_matrix_glued_to_the_text_above_it_says_so() -> None:
     table = (
-        "Failure | Detection | Logging | Recovery\n--|--|--|--\nDB down | timeout | warn | retry"
+        "Failure | Detection | Logging | Recovery\n--|--|--|--\nDB down | timeout | warn | retry twice"
     )
     text = spec(matrix="The failures:\n" + table)
     line = line_of(text, "## Error Handling Matrix")
