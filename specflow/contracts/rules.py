@@ -114,7 +114,7 @@ RULES: dict[str, Rule] = {
             "pass the values as parameters: `execute('... WHERE id = ?', (job_id,))`",
         ),
         Rule(
-            "python.secret",
+            "implement.secret",
             "a hard-coded secret (the secret scanner's findings)",
             "read it from the environment or the config object; never write its value in code",
         ),

@@ -38,6 +38,8 @@ def unwrap_outer_fence(text: str) -> Unwrapped:
     closer = lines[last].strip()
     line = first + 1
     if last == first or not _closes(closer, fence):
+        if any(_closes(other.strip(), fence) for other in lines[first + 1 : last + 1]):
+            return Unwrapped(text, None, None)  # a fence of its own, closed: not a wrapper
         message = (
             f"the reply is wrapped in a code fence opened on line {line} ({fence}"
             f"{opener.group('info')}) that does not close on its last line"
