@@ -41,7 +41,9 @@ class Located(NamedTuple):
     item_line: int  # the reply line of the finding
 
 
-def changed_files(diff_text: str, contents: Mapping[str, str] | None = None) -> dict[str, ChangedFile]:
+def changed_files(
+    diff_text: str, contents: Mapping[str, str] | None = None
+) -> dict[str, ChangedFile]:
     """The files of a unified diff; *contents* gives a file's whole new content when known
     (else the hunks' new-side lines stand for it)."""
     from specflow.gitx.diffs import parse_diff
@@ -92,8 +94,10 @@ def evidence_violations(
                 )
             )
         quoted = squeeze(finding.evidence)
-        if quoted and quoted not in squeeze(change.new_text) and quoted not in squeeze(
-            change.removed_text
+        if (
+            quoted
+            and quoted not in squeeze(change.new_text)
+            and quoted not in squeeze(change.removed_text)
         ):
             out.append(
                 violation(

@@ -115,9 +115,7 @@ def check_implement(
     unwrapped = unwrap_outer_fence(text)
     if unwrapped.hint is not None:
         return rejected([unwrapped.hint])
-    result = _check_implement(
-        unwrapped.text, path, checklist, current, directives, disabled
-    )
+    result = _check_implement(unwrapped.text, path, checklist, current, directives, disabled)
     result.notes.extend([unwrapped.note] if unwrapped.note else [])
     return result
 

@@ -19,8 +19,8 @@ from specflow.contracts.markdown import (
     norm,
     parse,
     preamble_violation,
-    rejected,
     prose,
+    rejected,
     unquote_code,
 )
 from specflow.contracts.rules import DEFAULT_HEDGES, keep, phrase_pattern, violation

@@ -35,7 +35,8 @@ RULES: dict[str, Rule] = {
             "spec.hedge",
             "a hedging word from the rules' `No hedging:` line",
             "state the decision, or record what is not known as "
-            "`UNKNOWN: <what> — verify: <how> — blocks: <files and decisions>`",
+            "`UNKNOWN: <what> — verify: <fastest way to find out> — blocks: <decisions it "
+            "blocks>`",
         ),
         Rule(
             "spec.vague-directive",

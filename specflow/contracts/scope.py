@@ -89,7 +89,9 @@ def _hedged(sections: Sequence[Section | None], hedges: Sequence[str]) -> list[V
         return []
     out: list[Violation] = []
     for section in sections:
-        for inline in section.inlines if section is not None else []:
+        if section is None:
+            continue
+        for inline in section.inlines:
             match = pattern.search(prose(inline.source))
             if match is not None:
                 line = inline.line_at(match.start())

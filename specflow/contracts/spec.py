@@ -351,12 +351,7 @@ def _hedging(doc: Document, hedges: Sequence[str]) -> list[Violation]:
     if pattern is None:
         return []
     return [
-        Violation(
-            f'hedging "{word}" (line {line}); state the decision, or record what is not known '
-            f"as {UNKNOWN_FORM}",
-            line,
-            "spec.hedge",
-        )
+        violation("spec.hedge", f'hedging "{word}" (line {line})', line)
         for word, line in search_prose(doc, pattern, needles(hedges))
     ]
 

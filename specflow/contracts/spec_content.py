@@ -94,7 +94,7 @@ def reopened(
     return [
         violation(
             "spec.unknown-reopened",
-            f"the UNKNOWN on line {line} (`{what}`) was resolved: \"{answers[same_item(what)]}\"",
+            f'the UNKNOWN on line {line} (`{what}`) was resolved: "{answers[same_item(what)]}"',
             line,
         )
         for what, line in unknowns
@@ -175,8 +175,7 @@ def matrix_cells(table: Table, header: list[str]) -> list[Violation]:
                 out.append(
                     violation(
                         "spec.matrix-cell",
-                        f'the matrix row on line {line} ("{failure}"): the {column} cell '
-                        f"{problem}",
+                        f'the matrix row on line {line} ("{failure}"): the {column} cell {problem}',
                         line,
                     )
                 )

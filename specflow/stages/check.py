@@ -157,7 +157,9 @@ class Checked:
 
 def checked(stage: str, file: str, target: str | None, diff: str | None = None) -> Checked:
     text = _read(file)
-    return Checked(stage, "<stdin>" if file == "-" else file, contract_result(stage, text, target, diff))
+    return Checked(
+        stage, "<stdin>" if file == "-" else file, contract_result(stage, text, target, diff)
+    )
 
 
 def check_file(stage: str, file: str, target: str | None) -> tuple[list[str], str]:
