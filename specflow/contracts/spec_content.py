@@ -115,10 +115,21 @@ def directive_items(section: Section) -> Iterator[tuple[str, int]]:
         yield inline.source, inline.line
 
 
+_QUOTED = re.compile(r"`+[^`]*`+|\"[^\"\n]*\"|“[^”\n]*”")
+
+
+def _plain(text: str) -> str:
+    """The writer's own words: code spans and double-quoted text blanked (a quick form of
+    markdown.prose for one-line items)."""
+    if "`" not in text and '"' not in text and "“" not in text:
+        return text
+    return _QUOTED.sub(" ", text)
+
+
 def vague_directives(section: Section) -> list[Violation]:
     out: list[Violation] = []
     for text, line in directive_items(section):
-        words = prose(text)
+        words = _plain(text)
         shown = _shorten(text)
         phrase = _VAGUE.search(words) if _VAGUE else None
         if phrase is not None:
@@ -165,13 +176,13 @@ def matrix_cells(table: Table, header: list[str]) -> list[Violation]:
     """Detection and Recovery cells that say nothing concrete, naming the row."""
     out: list[Violation] = []
     for row, line in zip(table.rows, table.row_lines, strict=True):
-        failure = _shorten(row[0], 40) if row else ""
         for column in ("Detection", "Recovery"):
             at = header.index(column.casefold()) if column.casefold() in header else -1
             if at < 0 or at >= len(row) or not row[at].strip():
                 continue  # a missing or empty cell is the form check's
             problem = _cell_problem(row[at], column)
             if problem:
+                failure = _shorten(row[0], 40) if row else ""
                 out.append(
                     violation(
                         "spec.matrix-cell",
@@ -209,7 +220,11 @@ def concurrency_na(concurrency: Section, others: Sequence[Section]) -> list[Viol
         return []
     for section in others:
         for inline in section.inlines:
-            match = _CONCURRENCY.search(prose(inline.source))
+            match = (
+                _CONCURRENCY.search(prose(inline.source))
+                if _CONCURRENCY.search(inline.source)
+                else None
+            )
             if match is not None:
                 line = inline.line_at(match.start())
                 return [
@@ -226,25 +241,34 @@ def concurrency_na(concurrency: Section, others: Sequence[Section]) -> list[Viol
 def out_of_scope_conflicts(out_of_scope: Section, directives: Section) -> list[Violation]:
     """A directive that adds what an Out of Scope item excludes: every meaningful word of the
     item occurs in the directive, and the directive is not itself a negation."""
-    plans = [(content_words(prose(text)), text, line) for text, line in directive_items(directives)]
+    items = [(content_words(_plain(i.one_line)), i) for i in out_of_scope.items]
+    items = [(keys, item) for keys, item in items if keys]
+    if not items:
+        return []
+    # One scan per directive for the longest key of each item; the rest only for candidates.
+    leads = {max(keys, key=len) for keys, _ in items}
+    lead = re.compile("|".join(re.escape(k) for k in sorted(leads, key=len, reverse=True)))
     out: list[Violation] = []
-    for item in out_of_scope.items:
-        keys = content_words(prose(item.one_line))
-        if not keys:
+    for text, line in directive_items(directives):
+        lowered = _plain(text).lower()
+        found = set(lead.findall(lowered))
+        if not found:
             continue
-        for words, text, line in plans:
-            if keys <= words and not _negated(text):
-                out.append(
-                    violation(
-                        "spec.out-of-scope-conflict",
-                        f'the directive on line {line} ("{_shorten(text)}") adds what Out of '
-                        f'Scope excludes on line {item.line} ("{_shorten(item.one_line)}")',
-                        line,
-                    )
+        words = content_words(lowered)
+        hit = next(
+            (item for keys, item in items if max(keys, key=len) in found and keys <= words), None
+        )
+        if hit is not None and not _negated(text):
+            out.append(
+                violation(
+                    "spec.out-of-scope-conflict",
+                    f'the directive on line {line} ("{_shorten(text)}") adds what Out of '
+                    f'Scope excludes on line {hit.line} ("{_shorten(hit.one_line)}")',
+                    line,
                 )
-                break
+            )
     return out
 
 
 def _negated(text: str) -> bool:
-    return any(w.strip(".,;:").lower() in NEGATIONS for w in prose(text).split())
+    return any(w.strip(".,;:").lower() in NEGATIONS for w in _plain(text).split())
