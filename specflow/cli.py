@@ -449,7 +449,12 @@ def prompt(stage: str, task_slug: str | None, path: str | None) -> None:
 @click.argument("stage", type=click.Choice(STAGES))
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--path", "target", metavar="PATH", help="implement: the file the reply must hold.")
-def check(stage: str, file: str, target: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--staged", is_flag=True, help="review: judge findings against the staged change.")
+@click.option("--range", "rev_range", metavar="A..B", help="review: ... against a commit range.")
+def check(
+    stage: str, file: str, target: str | None, as_json: bool, staged: bool, rev_range: str | None
+) -> None:
     """Check a file against a stage's output contract, offline.
 
     Prints each violation with its line; exit 0 when the file holds, 1 when it does not.
@@ -458,9 +463,10 @@ def check(stage: str, file: str, target: str | None) -> None:
     Example:
         specflow check spec .specflow/tasks/exporter/spec.md
     """
-    from specflow.stages.check import run_check
+    from specflow.stages.check import review_diff, run_check
 
-    code = run_check(stage, file, target)
+    diff = review_diff(stage, staged, rev_range)
+    code = run_check(stage, file, target, as_json, diff)
     if code:
         click.get_current_context().exit(code)
 

@@ -143,7 +143,7 @@ def test_a_bug_in_the_plain_form_is_reported_as_one(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("specflow.stages.check.check_file", broken)
+    monkeypatch.setattr("specflow.stages.check.checked", broken)
     code, out, err = _outcome(fast_check, ["spec", "spec.md"], capsys, "")
     assert (code, out) == (70, "")
     assert "RuntimeError: boom" in err

@@ -31,8 +31,9 @@ CODE = 'import logging\n\nLOG = logging.getLogger(__name__)\nPATTERN = "\\d+"\n'
 REVIEW = (
     "- Logging: PASS — a module logger, no print.\n"
     "- Error propagation: N/A — nothing is caught.\n"
-    "- Tests: FAIL — no test for the pattern — fix: add tests/test_app.py."
+    "- Tests: PASS — tests/test_app.py covers the pattern."
 )
+FAIL_RULE = "implement.self-review-fail"
 LINE_FORM = "`- <Name>: PASS|FAIL|N/A — <reason>`"
 LAYOUT = (
     "the reply is an optional `## File: <path>`, one fenced code block with the whole file, "
@@ -98,12 +99,7 @@ def test_valid_reply_gives_the_file_and_its_review() -> None:
         self_review=[
             ReviewItem(name="Logging", status="PASS", reason="a module logger, no print."),
             ReviewItem(name="Error propagation", status="N/A", reason="nothing is caught."),
-            ReviewItem(
-                name="Tests",
-                status="FAIL",
-                reason="no test for the pattern",
-                fix="add tests/test_app.py.",
-            ),
+            ReviewItem(name="Tests", status="PASS", reason="tests/test_app.py covers the pattern."),
         ],
     )
 
@@ -124,7 +120,9 @@ def test_review_lines_in_any_order_any_case_with_emphasis() -> None:
         "- LOGGING: pass — fine\n"
         "- Error propagation: n/a: no handlers"
     )
-    result = check_implement(reply(review=review), "src/app.py", CHECKLIST)
+    result = check_implement(
+        reply(review=review), "src/app.py", CHECKLIST, disabled=frozenset({FAIL_RULE})
+    )
     assert result.value is not None, result.violations
     assert [(i.name, i.status, i.fix) for i in result.value.self_review] == [
         ("Tests", "FAIL", "added one"),
@@ -258,7 +256,7 @@ def test_the_self_review_twice() -> None:
 
 
 def test_fail_without_a_fix() -> None:
-    review = REVIEW.replace(" — fix: add tests/test_app.py.", "")
+    review = REVIEW.replace("PASS — tests/test_app.py covers", "FAIL — nothing covers")
     assert messages(check_implement(reply(review=review), "src/app.py", CHECKLIST)) == [
         (
             14,

@@ -326,7 +326,7 @@ def test_the_matrix_missing_two_columns() -> None:
 def test_the_matrix_columns_are_case_insensitive_and_extra_columns_are_allowed() -> None:
     matrix = (
         "| Owner | **failure** | DETECTION | logging | Recovery |\n|---|---|---|---|---|\n"
-        "| db team | DB down | error | ERROR | retry |"
+        "| db team | DB down | error | ERROR | retry 3 times with backoff |"
     )
     assert check_spec(spec(matrix=matrix), HEADINGS).ok
 
@@ -345,7 +345,8 @@ def test_the_matrix_needs_a_table() -> None:
 
 def test_a_matrix_glued_to_the_text_above_it_says_so() -> None:
     table = (
-        "Failure | Detection | Logging | Recovery\n--|--|--|--\nDB down | timeout | warn | retry"
+        "Failure | Detection | Logging | Recovery\n--|--|--|--\n"
+        "DB down | timeout | warn | retry twice"
     )
     text = spec(matrix="The failures:\n" + table)
     line = line_of(text, "## Error Handling Matrix")
@@ -521,14 +522,37 @@ def test_hedging_words_are_reported_with_the_word_and_line() -> None:
         "| Failure | Note |\n|---|---|\n| x | maybe |"
     )
     text = spec(intent=intent)
-    advice = f"state the decision, or record what is not known as {FORM}"
-    assert messages(check_spec(text, HEADINGS)) == [
-        (3, f'hedging "maybe" (line 3); {advice}'),
-        (4, f'hedging "Probably" (line 4); {advice}'),
-        (4, f'hedging "I  think" (line 4); {advice}'),
-        (4, f'hedging "should work" (line 4); {advice}'),
-        (8, f'hedging "maybe" (line 8); {advice}'),
+    advice = f"fix: state the decision, or record what is not known as {FORM}"
+    result = check_spec(text, HEADINGS)
+    assert result.value is None
+    assert [(v.line, v.rule, str(v)) for v in result.violations] == [
+        (3, "spec.hedge", f'hedging "maybe" (line 3); {advice}'),
+        (4, "spec.hedge", f'hedging "Probably" (line 4); {advice}'),
+        (4, "spec.hedge", f'hedging "I  think" (line 4); {advice}'),
+        (4, "spec.hedge", f'hedging "should work" (line 4); {advice}'),
+        (8, "spec.hedge", f'hedging "maybe" (line 8); {advice}'),
     ]
+
+
+def test_the_hedge_list_comes_from_the_rules_in_force() -> None:
+    from specflow.contracts.rules import DEFAULT_HEDGES, hedges_from_rules
+    from specflow.errors import ConfigError
+    from specflow.stages.prompts import Prompts
+
+    assert hedges_from_rules(Prompts(None).rules()) == list(DEFAULT_HEDGES)
+    text = spec(intent="Perhaps we cache; hopefully it holds. Arguably fine.")
+    assert [v.message for v in check_spec(text, HEADINGS).violations] == [
+        'hedging "Perhaps" (line 3)',
+        'hedging "hopefully" (line 3)',
+    ]
+    ejected = hedges_from_rules("# Rules\n\n- No hedging: not `arguably`.\n")
+    assert ejected == ["arguably"]
+    assert [v.message for v in check_spec(text, HEADINGS, hedges=ejected).violations] == [
+        'hedging "Arguably" (line 3)'
+    ]
+    assert check_spec(text, HEADINGS, disabled=frozenset({"spec.hedge"})).ok
+    with pytest.raises(ConfigError, match=r"rules.md, line 3: the `No hedging:` line names no"):
+        hedges_from_rules("# Rules\n\n- No hedging: none of them.\n")
 
 
 def test_hedging_spelled_with_letters_that_fold_to_ascii_is_still_found() -> None:

@@ -9,13 +9,27 @@ T = TypeVar("T")
 
 
 class Violation(NamedTuple):
+    """What is wrong, where, and (for the content rules) which rule and how to fix it.
+
+    `rule` is a stable id (`spec.vague-directive`); the form checks leave it empty and
+    reports name them `<stage>.form`. `str()` is what the re-ask loop sends back to the
+    model: the message with its line, then the fix.
+    """
+
     message: str
     line: int | None = None  # 1-based line in the checked text
+    rule: str = ""
+    fix: str = ""
+
+    @property
+    def located(self) -> str:
+        """The message with its line (unless the message already says where)."""
+        if not self.line or f"line {self.line}" in self.message:
+            return self.message
+        return f"line {self.line}: {self.message}"
 
     def __str__(self) -> str:
-        if not self.line or f"line {self.line}" in self.message:
-            return self.message  # the message already says where
-        return f"line {self.line}: {self.message}"
+        return f"{self.located}; fix: {self.fix}" if self.fix else self.located
 
 
 class ContractResult(Generic[T]):
@@ -29,6 +43,7 @@ class ContractResult(Generic[T]):
         if not violations and build is None:
             raise ValueError("a result without violations needs the builder of its value")
         self.violations = violations
+        self.notes: list[str] = []  # what the check did besides judging (an unwrapped fence)
         self._build = build if not violations else None
         self._value: T | None = None
 

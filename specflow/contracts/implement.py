@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sys
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from specflow.contracts.base import ContractResult, Violation
@@ -22,6 +23,8 @@ from specflow.contracts.markdown import (
     rejected,
     unquote_code,
 )
+from specflow.contracts.rules import keep, violation
+from specflow.contracts.unwrap import unwrap_outer_fence
 from specflow.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -95,9 +98,36 @@ def _name(text: str) -> str:
 
 
 def check_implement(
-    text: str, path: str | None, checklist: list[str]
+    text: str,
+    path: str | None,
+    checklist: list[str],
+    *,
+    current: str | None = None,
+    directives: Sequence[str] = (),
+    disabled: frozenset[str] = frozenset(),
 ) -> ContractResult[ImplementReply]:
-    """Check an implement reply for *path* against the *checklist* item names."""
+    """Check an implement reply for *path* against the *checklist* item names.
+
+    *current*: the file's content on disk today (None: a new file), to find definitions the
+    reply drops; *directives*: the spec's Implementation Directives and file-plan lines, which
+    may say to remove or replace one; *disabled*: content rule ids switched off.
+    """
+    unwrapped = unwrap_outer_fence(text)
+    if unwrapped.hint is not None:
+        return rejected([unwrapped.hint])
+    result = _check_implement(unwrapped.text, path, checklist, current, directives, disabled)
+    result.notes.extend([unwrapped.note] if unwrapped.note else [])
+    return result
+
+
+def _check_implement(
+    text: str,
+    path: str | None,
+    checklist: list[str],
+    current: str | None,
+    directives: Sequence[str],
+    disabled: frozenset[str],
+) -> ContractResult[ImplementReply]:
     doc = parse(text)
     violations: list[Violation] = []
     file_section, review = _layout(doc, violations)
@@ -114,11 +144,73 @@ def check_implement(
         )
     else:
         items = _self_review(review, checklist, violations)
+    violations.extend(_failed_review(items))
     if fence is None:
-        return rejected(violations)  # _the_fence() said why
+        return rejected(keep(violations, disabled))  # _the_fence() said why
     language = _language(path, fence)
-    violations.extend(_syntax(fence, language, path))
+    syntax = _syntax(fence, language, path)
+    violations.extend(syntax)
+    if not syntax:
+        violations.extend(_code_violations(fence, language, path, current, directives, disabled))
+    violations = keep(violations, disabled)
     return finish(violations, lambda: _reply(path, language, fence.content, items))
+
+
+def _failed_review(items: list[_Line]) -> list[Violation]:
+    """A FAIL line is the model admitting a violation: the reply goes back, not to disk."""
+    return [
+        violation(
+            "implement.self-review-fail",
+            f"the self-review says `{item.name}: FAIL — {item.reason}`"
+            + (f" (its fix: {item.fix})" if item.fix else ""),
+            None,
+        )
+        for item in items
+        if item.status == "FAIL"
+    ]
+
+
+def _code_violations(
+    fence: Fence,
+    language: str | None,
+    path: str | None,
+    current: str | None,
+    directives: Sequence[str],
+    disabled: frozenset[str],
+) -> list[Violation]:
+    """Elided code, dropped definitions, the standards' Python checks and secrets, each at
+    its reply line."""
+    from specflow.contracts import code_rules
+
+    code = fence.content
+    tree = code_rules.parse_python(code) if language == "python" else None
+    findings = list(code_rules.elisions(code, tree, path))
+    if tree is not None:
+        findings.extend(code_rules.python_findings(tree, path, disabled))
+    if "implement.secret" not in disabled:
+        findings.extend(code_rules.secret_findings(code, path))
+    target = f"`{path}`" if path else "the code block"
+    out = [
+        violation(
+            f.rule,
+            f"{target} line {f.line} (reply line {fence.line + f.line}): {f.message}",
+            fence.line + f.line,
+        )
+        for f in findings
+    ]
+    if tree is not None and current is not None:
+        gone = code_rules.removed_definitions(tree, current, directives)
+        if gone:
+            names = ", ".join(f"`{name}`" for name in gone)
+            out.append(
+                violation(
+                    "implement.removed-definition",
+                    f"the reply drops {names}, which {target} defines today and the spec does "
+                    "not say to remove",
+                    fence.line,
+                )
+            )
+    return out
 
 
 class _Line(NamedTuple):

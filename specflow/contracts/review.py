@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from specflow.contracts.base import ContractResult, Violation
@@ -19,11 +19,15 @@ from specflow.contracts.markdown import (
     norm,
     parse,
     preamble_violation,
+    prose,
     rejected,
     unquote_code,
 )
+from specflow.contracts.rules import DEFAULT_HEDGES, keep, phrase_pattern, violation
+from specflow.contracts.unwrap import unwrap_outer_fence
 
 if TYPE_CHECKING:
+    from specflow.contracts.evidence import ChangedFile
     from specflow.contracts.models import ReviewReply, Severity, Verdict
 
 SEVERITIES: tuple[Severity, ...] = ("BLOCKER", "MAJOR", "MINOR", "NIT")  # most severe first
@@ -63,12 +67,51 @@ def blocks(findings: Iterable[_Severe], threshold: str) -> bool:
 
 
 def check_review(
-    text: str, diff_paths: set[str] | None, threshold: str = "MAJOR"
+    text: str,
+    diff_paths: set[str] | None,
+    threshold: str = "MAJOR",
+    *,
+    changes: Mapping[str, ChangedFile] | None = None,
+    planned: Sequence[str] = (),
+    hedges: Sequence[str] | None = None,
+    disabled: frozenset[str] = frozenset(),
 ) -> ContractResult[ReviewReply]:
     """Check a review reply; findings must name files of the diff when *diff_paths* is given.
 
-    The verdict is FAIL exactly when a finding is at or above *threshold*.
+    The verdict is FAIL exactly when a finding is at or above *threshold*. With *changes*
+    (evidence.changed_files of the reviewed diff) each finding must point inside the change
+    and quote code it holds (contracts/evidence.py); a finding may name a *planned* file
+    the change lacks, at line 0 or 1, without evidence. *hedges*: the rules' hedging
+    phrases; *disabled*: content rule ids switched off.
     """
+    unwrapped = unwrap_outer_fence(text)
+    if unwrapped.hint is not None:
+        return rejected([unwrapped.hint])
+    context = _Context(diff_paths, changes, tuple(planned), hedges, disabled)
+    result = _check_review(unwrapped.text, threshold, context)
+    result.notes.extend([unwrapped.note] if unwrapped.note else [])
+    return result
+
+
+class _Context(NamedTuple):
+    diff_paths: set[str] | None
+    changes: Mapping[str, ChangedFile] | None
+    planned: tuple[str, ...]
+    hedges: Sequence[str] | None
+    disabled: frozenset[str]
+
+    def missing_planned(self, path: str, line: int | None) -> bool:
+        """A finding about a planned file the change lacks (no evidence to quote)."""
+        known = self.diff_paths if self.diff_paths is not None else set(self.changes or ())
+        cleaned = _clean_path(path)
+        return (
+            cleaned in {_clean_path(p) for p in self.planned}
+            and cleaned not in known
+            and line in (None, 0, 1)
+        )
+
+
+def _check_review(text: str, threshold: str, context: _Context) -> ContractResult[ReviewReply]:
     bar = severity_rank(threshold)
     doc = parse(text)
     outline = check_outline(doc.sections, (VERDICT, FINDINGS))
@@ -82,7 +125,9 @@ def check_review(
     if findings_section is None:
         return rejected(violations)
     before_findings = len(violations)
-    pairs = _findings(findings_section, diff_paths, violations)
+    pairs = _findings(findings_section, context, violations)
+    violations.extend(_content(pairs, context))
+    violations = keep(violations, context.disabled)
     if verdict is None:
         return rejected(violations)
     # A malformed finding may be the one that justifies FAIL: judge the verdict only when
@@ -132,8 +177,43 @@ def _verdict(section: Section, out: list[Violation]) -> Verdict | None:
     return None
 
 
+def _content(pairs: list[tuple[_Finding, int]], context: _Context) -> list[Violation]:
+    """Hedged findings; with the change, findings outside it or quoting what it lacks."""
+    from specflow.contracts.evidence import Located, evidence_violations
+
+    out: list[Violation] = []
+    pattern = _hedges(tuple(DEFAULT_HEDGES if context.hedges is None else context.hedges))
+    for finding, line in pairs:
+        match = pattern.search(prose(finding.message)) if pattern else None
+        if match is not None:
+            out.append(
+                violation(
+                    "review.hedge",
+                    f'the finding on line {line} hedges with "{match.group()}"',
+                    line,
+                )
+            )
+    if context.changes is not None:
+        located = [
+            Located(f.path, f.line, f.evidence, line)
+            for f, line in pairs
+            if not context.missing_planned(f.path, f.line)
+        ]
+        out.extend(evidence_violations(located, context.changes, context.planned))
+    return out
+
+
+_HEDGE_PATTERNS: dict[tuple[str, ...], re.Pattern[str] | None] = {}
+
+
+def _hedges(hedges: tuple[str, ...]) -> re.Pattern[str] | None:
+    if hedges not in _HEDGE_PATTERNS:
+        _HEDGE_PATTERNS[hedges] = phrase_pattern(hedges)
+    return _HEDGE_PATTERNS[hedges]
+
+
 def _findings(
-    section: Section, diff_paths: set[str] | None, out: list[Violation]
+    section: Section, context: _Context, out: list[Violation]
 ) -> list[tuple[_Finding, int]]:
     """Each finding with its line; `None.` means there are none."""
     if section.is_empty:
@@ -151,11 +231,13 @@ def _findings(
                 )
             )
     pairs: list[tuple[_Finding, int]] = []
+    diff_paths = context.diff_paths
     for item in section.items:
-        finding = _finding(item, out)
+        finding = _finding(item, out, context)
         if finding is None:
             continue
-        if diff_paths is not None and _clean_path(finding.path) not in diff_paths:
+        missing = context.missing_planned(finding.path, finding.line)
+        if diff_paths is not None and _clean_path(finding.path) not in diff_paths and not missing:
             out.append(_not_in_diff(finding.path, item.line, diff_paths))
         pairs.append((finding, item.line))
     return pairs
@@ -171,7 +253,7 @@ def _not_in_diff(path: str, line: int, diff_paths: set[str]) -> Violation:
     )
 
 
-def _finding(item: ListItem, out: list[Violation]) -> _Finding | None:
+def _finding(item: ListItem, out: list[Violation], context: _Context) -> _Finding | None:
     """Parse `[SEV] path[:line] — rule — message. Evidence: `code``, naming a missing part."""
     text = item.one_line
     where = f"the finding on line {item.line}"
@@ -203,11 +285,13 @@ def _finding(item: ListItem, out: list[Violation]) -> _Finding | None:
     if not message:
         bad("does not say what is wrong")
         return None
-    if evidence_at is None:
+    evidence = _evidence(rest[evidence_at.end() :]) if evidence_at is not None else ""
+    if not evidence and context.missing_planned(path, line):
+        pass  # a planned file the change lacks has no code to quote
+    elif evidence_at is None:
         bad("has no `Evidence:` quoting the code")
         return None
-    evidence = _evidence(rest[evidence_at.end() :])
-    if not evidence:
+    elif not evidence:
         bad("has an empty `Evidence:`")
         return None
     return _Finding(
@@ -295,7 +379,6 @@ def render_review(reply: ReviewReply) -> str:
     for f in reply.findings:
         where = f"{f.path}:{f.line}" if f.line is not None else f.path
         message = f.message if f.message.endswith((".", "!", "?")) else f.message + "."
-        lines.append(
-            f"- [{f.severity}] {where} — {f.rule} — {message} Evidence: {code_span(f.evidence)}"
-        )
+        evidence = f" Evidence: {code_span(f.evidence)}" if f.evidence else ""
+        lines.append(f"- [{f.severity}] {where} — {f.rule} — {message}{evidence}")
     return "\n".join(lines) + "\n"

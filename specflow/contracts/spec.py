@@ -4,7 +4,7 @@ the file plan, well-formed UNKNOWN items, and decisions stated without hedging."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from specflow.contracts.base import ContractResult, Violation
@@ -23,8 +23,29 @@ from specflow.contracts.markdown import (
     norm,
     parse,
     preamble_violation,
+    rejected,
     search_prose,
 )
+from specflow.contracts.paths import plan_entry
+from specflow.contracts.rules import (
+    DEFAULT_HEDGES,
+    keep,
+    needles,
+    phrase_pattern,
+    violation,
+)
+from specflow.contracts.spec_content import (
+    CONCURRENCY,
+    DIRECTIVES,
+    OPEN_ITEMS,
+    concurrency_na,
+    matrix_cells,
+    out_of_scope_conflicts,
+    reopened,
+    same_item,
+    vague_directives,
+)
+from specflow.contracts.unwrap import unwrap_outer_fence
 from specflow.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -43,15 +64,12 @@ _NA = re.compile(r"[*_]*N/A\b[*_]*(?P<rest>.*)", re.I | re.S)
 _NA_REASON = re.compile(r"\s*(?:—|–|--|-|:)\s*(?P<reason>\S.*)", re.S)
 # A pipe table's delimiter row: `--|--`, `:---|---:`, with or without outer pipes.
 _DELIMITER_ROW = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*")
-_HEDGE = re.compile(r"\b(?:maybe|probably|I\s+think|should\s+work)\b", re.I)
-_HEDGE_WORDS = ("maybe", "probably", "think", "should")  # one is in every match of _HEDGE
 _UNKNOWN = re.compile(r"\bUNKNOWN:")
 _BACKTICK_RUN = re.compile(r"`+")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _SEPARATORS = ("—", "–", "--", " -")
 _VERIFY = re.compile(r"\bverify\s*:", re.I)
 _BLOCKS = re.compile(r"\bblocks\s*:", re.I)
-_PATH = re.compile(r"[^\s`]*(?:/[^\s`]*|\.[A-Za-z0-9]+)")
 _TEST_RUNNER = re.compile(
     r"(?:pytest|python3? -m pytest|uv run pytest|npm test|npm run test|yarn test|pnpm test"
     r"|go test|cargo test|make test|make check|tox)\b"
@@ -69,8 +87,38 @@ def template_headings(template_text: str) -> list[str]:
     return headings
 
 
-def check_spec(text: str, headings: list[str]) -> ContractResult[SpecDoc]:
-    """Check a spec against the template's *headings* and the spec rules."""
+def check_spec(
+    text: str,
+    headings: list[str],
+    *,
+    hedges: Sequence[str] | None = None,
+    exists: Callable[[str], bool] | None = None,
+    resolved: Sequence[tuple[str, str]] = (),
+    disabled: frozenset[str] = frozenset(),
+) -> ContractResult[SpecDoc]:
+    """Check a spec against the template's *headings* and the spec rules.
+
+    *hedges*: the rules' hedging phrases (hedges_from_rules; default: the packaged rules').
+    *exists*: whether a repository-relative path is a file (a dotted token is planned only
+    then). *resolved*: (what, resolution) of the UNKNOWN items the user resolved; re-opening
+    one is a violation. *disabled*: content rule ids switched off.
+    """
+    unwrapped = unwrap_outer_fence(text)
+    if unwrapped.hint is not None:
+        return rejected([unwrapped.hint])
+    result = _check_spec(unwrapped.text, headings, hedges, exists, resolved, disabled)
+    result.notes.extend([unwrapped.note] if unwrapped.note else [])
+    return result
+
+
+def _check_spec(
+    text: str,
+    headings: list[str],
+    hedges: Sequence[str] | None,
+    exists: Callable[[str], bool] | None,
+    resolved: Sequence[tuple[str, str]],
+    disabled: frozenset[str],
+) -> ContractResult[SpecDoc]:
     if not headings:
         raise ConfigError(
             "the spec template has no `##` headings; give it the sections a spec must have, "
@@ -87,9 +135,12 @@ def check_spec(text: str, headings: list[str]) -> ContractResult[SpecDoc]:
     matrix = outline.found.get(norm(MATRIX))
     if matrix is not None and not na[matrix.key]:
         violations.extend(_matrix_violations(matrix, doc.lines))
-    file_plan = _file_plan(outline.found.get(norm(FILE_PLAN)), na, violations)
+    file_plan = _file_plan(outline.found.get(norm(FILE_PLAN)), na, violations, exists)
     unknowns = _unknowns(doc, violations)
-    violations.extend(_hedging(doc))
+    violations.extend(reopened([(u[0], u[3]) for u in unknowns], resolved))
+    violations.extend(_hedging(doc, DEFAULT_HEDGES if hedges is None else hedges))
+    violations.extend(_consistency(outline.found, na, present))
+    violations = keep(violations, disabled)
 
     def build() -> SpecDoc:
         from specflow.contracts.models import SpecDoc, SpecSection, Unknown
@@ -109,6 +160,24 @@ def check_spec(text: str, headings: list[str]) -> ContractResult[SpecDoc]:
         )
 
     return finish(violations, build)
+
+
+def _consistency(
+    found: dict[str, Section], na: dict[str, bool], present: list[Section]
+) -> list[Violation]:
+    """Vague directives; a Concurrency N/A the design contradicts; Out of Scope overruled."""
+    out: list[Violation] = []
+    directives = found.get(norm(DIRECTIVES))
+    if directives is not None and not na[directives.key]:
+        out.extend(vague_directives(directives))
+    concurrency = found.get(norm(CONCURRENCY))
+    if concurrency is not None and na[concurrency.key]:
+        skip = {norm(CONCURRENCY), norm(OUT_OF_SCOPE), norm(OPEN_ITEMS)}
+        out.extend(concurrency_na(concurrency, [s for s in present if s.key not in skip]))
+    out_of_scope = found.get(norm(OUT_OF_SCOPE))
+    if out_of_scope is not None and directives is not None and not na[out_of_scope.key]:
+        out.extend(out_of_scope_conflicts(out_of_scope, directives))
+    return out
 
 
 def _title(section: Section, headings: list[str]) -> str:
@@ -208,15 +277,21 @@ def _table_violations(section: Section, table: Table) -> list[Violation]:
                 violations.append(
                     Violation(f"{where}: the row on line {line} has an empty {column} cell", line)
                 )
-    return violations
+    return violations + matrix_cells(table, header)
 
 
 def _cell_key(cell: str) -> str:
     return cell.strip().strip("*_`").strip().casefold()
 
 
-def _file_plan(section: Section | None, na: dict[str, bool], out: list[Violation]) -> list[str]:
-    """The backticked paths of the file plan; a plan must name at least one file."""
+def _file_plan(
+    section: Section | None,
+    na: dict[str, bool],
+    out: list[Violation],
+    exists: Callable[[str], bool] | None,
+) -> list[str]:
+    """The backticked paths of the file plan; a plan must name at least one file, and only
+    repository-relative paths outside `.git` and `.specflow`."""
     if section is None or section.is_empty:
         return []
     if na[section.key]:
@@ -231,9 +306,19 @@ def _file_plan(section: Section | None, na: dict[str, bool], out: list[Violation
     paths: list[str] = []
     for inline in section.inlines:
         for content in code_span_contents(inline.source):
-            if _looks_like_path(content) and content not in paths:
+            is_file, unsafe = plan_entry(content, exists)
+            if unsafe is not None:
+                line = inline.line_at(inline.source.find(content))
+                out.append(
+                    violation(
+                        "spec.file-plan-path",
+                        f"the file plan names `{content}` (line {line}): {unsafe}",
+                        line,
+                    )
+                )
+            elif is_file and content not in paths:
                 paths.append(content)
-    if not paths:
+    if not paths and not any(v.rule == "spec.file-plan-path" for v in out):
         out.append(
             Violation(
                 f"{section.ref} names no files (line {section.line}); list each file to create "
@@ -242,10 +327,6 @@ def _file_plan(section: Section | None, na: dict[str, bool], out: list[Violation
             )
         )
     return paths
-
-
-def _looks_like_path(text: str) -> bool:
-    return "://" not in text and _PATH.fullmatch(text) is not None
 
 
 def _items(section: Section | None, na: dict[str, bool]) -> list[str]:
@@ -265,15 +346,23 @@ def _test_commands(section: Section | None) -> list[str]:
     return commands
 
 
-def _hedging(doc: Document) -> list[Violation]:
+def _hedging(doc: Document, hedges: Sequence[str]) -> list[Violation]:
+    pattern = _hedge_pattern(tuple(hedges))
+    if pattern is None:
+        return []
     return [
-        Violation(
-            f'hedging "{word}" (line {line}); state the decision, or record what is not known '
-            f"as {UNKNOWN_FORM}",
-            line,
-        )
-        for word, line in search_prose(doc, _HEDGE, _HEDGE_WORDS)
+        violation("spec.hedge", f'hedging "{word}" (line {line})', line)
+        for word, line in search_prose(doc, pattern, needles(hedges))
     ]
+
+
+_HEDGE_PATTERNS: dict[tuple[str, ...], re.Pattern[str] | None] = {}
+
+
+def _hedge_pattern(hedges: tuple[str, ...]) -> re.Pattern[str] | None:
+    if hedges not in _HEDGE_PATTERNS:
+        _HEDGE_PATTERNS[hedges] = phrase_pattern(hedges)
+    return _HEDGE_PATTERNS[hedges]
 
 
 # --- UNKNOWN items ---------------------------------------------------------------------------
@@ -283,11 +372,13 @@ def _unknowns(doc: Document, violations: list[Violation]) -> list[tuple[str, str
     """(what, verify, blocks, line) of every UNKNOWN item outside fenced code, in order;
     malformed ones become violations."""
     unknowns: list[tuple[str, str, str, int]] = []
+    seen: set[str] = set()
     for text, line in _unknown_texts(doc):
         parts = _unknown_parts(text, line)
         if isinstance(parts, Violation):
             violations.append(parts)
-        else:
+        elif same_item(parts[0]) not in seen:  # the same item twice is one item
+            seen.add(same_item(parts[0]))
             unknowns.append((*parts, line))
     return unknowns
 

@@ -52,51 +52,139 @@ def _read_stdin() -> str:
         raise UsageError("<stdin>: not UTF-8 text") from None
 
 
-def contract_result(stage: str, text: str, target: str | None) -> Any:
+EVIDENCE_NOTE = (
+    "the evidence rules (a finding inside the change, quoting it) were not applied: there is "
+    "no change to compare with; add --staged or --range A..B to apply them"
+)
+
+
+def _hedges(prompts: Prompts) -> list[str]:
+    """The hedging phrases of the rules in force (the project's `rules.md` when ejected)."""
+    from specflow.contracts.rules import hedges_from_rules
+
+    return hedges_from_rules(prompts.rules(), prompts.source_of("rules", "rules.md"))
+
+
+def _exists(path: str) -> bool:
+    return os.path.isfile(path)
+
+
+def _current(target: str | None) -> str | None:
+    """The file on disk that an implement reply replaces (None: none, or not text)."""
+    if target is None or not os.path.isfile(target):
+        return None
+    try:
+        with open(target, encoding="utf-8") as current:
+            return current.read()
+    except (UnicodeDecodeError, OSError):
+        return None
+
+
+def contract_result(stage: str, text: str, target: str | None, diff: str | None = None) -> Any:
+    """The stage's contract applied to *text*; *diff* (review) is the change reviewed."""
     prompts = _prompts()
     if stage == "scope":
         from specflow.contracts.scope import check_scope
 
-        return check_scope(text)
+        return check_scope(text, hedges=_hedges(prompts))
     if stage == "spec":
         from specflow.contracts.spec import check_spec, template_headings
 
-        return check_spec(text, template_headings(prompts.spec_template()))
+        headings = template_headings(prompts.spec_template())
+        return check_spec(text, headings, hedges=_hedges(prompts), exists=_exists)
     if stage == "implement":
         from specflow.contracts.implement import check_implement, parse_checklist
 
-        return check_implement(text, target, parse_checklist(prompts.standards()))
+        checklist = parse_checklist(prompts.standards())
+        return check_implement(text, target, checklist, current=_current(target))
     from specflow.contracts.review import check_review
 
-    return check_review(text, None)
+    if diff is None:
+        result = check_review(text, None, hedges=_hedges(prompts))
+        result.notes.append(EVIDENCE_NOTE)
+        return result
+    from specflow.contracts.evidence import changed_files
+
+    changes = changed_files(diff)
+    return check_review(text, set(changes), changes=changes, hedges=_hedges(prompts))
+
+
+class Checked:
+    """One file's verdict: the violations (with rule ids) and the notes."""
+
+    def __init__(self, stage: str, name: str, result: Any) -> None:
+        self.stage = stage
+        self.name = name
+        self.violations = list(result.violations)
+        self.notes: list[str] = list(result.notes)
+
+    def lines(self) -> list[str]:
+        """Violations as `FILE:LINE: message` lines (the fix after `; fix:`)."""
+        name = self.name
+        out = []
+        for v in self.violations:
+            text = v.message.replace(f" (line {v.line})", "") if v.line else v.message
+            text += f"; fix: {v.fix}" if v.fix else ""
+            out.append(f"{name}:{v.line}: {text}" if v.line else f"{name}: {text}")
+        return out
+
+    def summary(self) -> str:
+        if self.violations:
+            return f"{self.name}: {len(self.violations)} violation(s) of the {self.stage} contract"
+        return f"{self.name}: holds the {self.stage} contract"
+
+    def as_json(self) -> str:
+        import json
+
+        return json.dumps(
+            {
+                "stage": self.stage,
+                "ok": not self.violations,
+                "violations": [
+                    {
+                        "rule": v.rule or f"{self.stage}.form",
+                        "line": v.line,
+                        "message": v.message,
+                        "fix": v.fix or None,
+                    }
+                    for v in self.violations
+                ],
+                "notes": self.notes,
+            },
+            ensure_ascii=False,
+        )
+
+
+def checked(stage: str, file: str, target: str | None, diff: str | None = None) -> Checked:
+    text = _read(file)
+    return Checked(
+        stage, "<stdin>" if file == "-" else file, contract_result(stage, text, target, diff)
+    )
 
 
 def check_file(stage: str, file: str, target: str | None) -> tuple[list[str], str]:
     """Violations as `FILE:LINE: message` lines, and a one-line summary."""
-    text = _read(file)
-    result = contract_result(stage, text, target)
-    name = "<stdin>" if file == "-" else file
-    lines = [
-        f"{name}:{v.line}: {v.message.replace(f' (line {v.line})', '')}"
-        if v.line
-        else f"{name}: {v.message}"
-        for v in result.violations
-    ]
-    if lines:
-        return lines, f"{name}: {len(lines)} violation(s) of the {stage} contract"
-    return [], f"{name}: holds the {stage} contract"
+    result = checked(stage, file, target)
+    return result.lines(), result.summary()
 
 
-def run_check(stage: str, file: str, target: str | None) -> int:
+def run_check(
+    stage: str, file: str, target: str | None, as_json: bool = False, diff: str | None = None
+) -> int:
     """Print each violation on stdout and the summary (stdout when the file holds, stderr
-    when it does not); return the exit code."""
-    violations, summary = check_file(stage, file, target)
+    when it does not), or with *as_json* one JSON object on stdout; notes go to stderr.
+    Return the exit code."""
+    result = checked(stage, file, target, diff)
     try:
-        _write(sys.stdout, "".join(line + "\n" for line in violations))
-        _write(sys.stderr if violations else sys.stdout, summary + "\n")
+        if as_json:
+            _write(sys.stdout, result.as_json() + "\n")
+        else:
+            _write(sys.stdout, "".join(line + "\n" for line in result.lines()))
+            _write(sys.stderr, "".join(f"note: {note}\n" for note in result.notes))
+            _write(sys.stderr if result.violations else sys.stdout, result.summary() + "\n")
     except BrokenPipeError:  # the reader went away (`| head`); the verdict stands
         silence_stdout()
-    return EXIT_CHECK_FAILED if violations else EXIT_OK
+    return EXIT_CHECK_FAILED if result.violations else EXIT_OK
 
 
 def _write(stream: TextIO | None, text: str) -> None:
@@ -105,14 +193,33 @@ def _write(stream: TextIO | None, text: str) -> None:
         stream.flush()
 
 
-def check_args(argv: list[str]) -> tuple[str, str, str | None] | None:
-    """(stage, file, --path) from the arguments after `check`, or None for anything but
-    the plain form, which click then reads (and explains when it is wrong)."""
+def review_diff(stage: str, staged: bool, rev_range: str | None) -> str | None:
+    """The change a review is judged against: the staged one, or a commit range's."""
+    if not staged and rev_range is None:
+        return None
+    if stage != "review":
+        raise UsageError("--staged and --range apply to `specflow check review` only")
+    if staged and rev_range is not None:
+        raise UsageError("give --staged or --range, not both")
+    from pathlib import Path
+
+    from specflow.gitx import gitops
+
+    root = gitops.repo_root(Path.cwd())
+    return gitops.staged_diff(root) if staged else gitops.range_diff(root, rev_range or "")
+
+
+def check_args(argv: list[str]) -> tuple[str, str, str | None, bool] | None:
+    """(stage, file, --path, --json) from the arguments after `check`, or None for anything
+    but the plain form, which click then reads (and explains when it is wrong)."""
     positional: list[str] = []
     target: str | None = None
+    as_json = False
     args = iter(argv)
     for arg in args:
-        if arg == "--path":
+        if arg == "--json":
+            as_json = True
+        elif arg == "--path":
             target = next(args, None)
             if target is None:
                 return None
@@ -127,7 +234,7 @@ def check_args(argv: list[str]) -> tuple[str, str, str | None] | None:
     stage, file = positional
     if file != "-" and os.path.isdir(file):
         return None  # click names it as a folder
-    return stage, file, target
+    return stage, file, target, as_json
 
 
 def fast_check(argv: list[str]) -> int | None:
