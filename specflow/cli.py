@@ -501,22 +501,29 @@ def models(as_json: bool, provider: str | None, model: str | None) -> None:
 @task_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def log(task_slug: str | None, as_json: bool) -> None:
-    """Summarise the task's model exchanges per stage: calls, retries, tokens, cost.
+    """Summarise the task's model exchanges per stage: calls, retries, tokens, cost, model.
+
+    Each stage's cost is at its own model's prices; the last line compares the task's cost
+    with the global model for every stage.
 
     \b
     Example:
         specflow log --json
     """
-    from specflow.reports import format_log
-    from specflow.store.transcript import read, summarize
+    from specflow.config import load_config
+    from specflow.reports import format_log, log_report
+    from specflow.store.transcript import read
 
     ws = _workspace()
     task = ws.resolve(task_slug)
-    summary = summarize(read(ws.task_dir(task.slug) / "transcript.jsonl"))
+    config = load_config(ws.config_path, os.environ)
+    records = read(ws.task_dir(task.slug) / "transcript.jsonl")
+    report = log_report(records, config, os.environ)
     if as_json:
-        _echo_json({"task": task.slug, "stages": summary})
+        _echo_json({"task": task.slug, **report})
     else:
-        click.echo(format_log(task.slug, summary), nl=False)
+        summary, comparison = report["stages"], report["comparison"]
+        click.echo(format_log(task.slug, summary, comparison), nl=False)
 
 
 @cli.command()
