@@ -235,6 +235,7 @@ def render_vars(session: Session, **extra: Any) -> dict[str, Any]:
         "severities": list(SEVERITIES),
         "threshold": session.config.review.threshold,
         "path": "",
+        "allow_quick": True,  # scope: the quick-path form may be proposed
     }
     base.update(extra)
     return base
