@@ -253,3 +253,33 @@ def test_cost_on_another_row_uses_its_prices() -> None:
     ]
     row = lookup("anthropic", "claude-sonnet-5-5", list(resolve_model(Config(), KEY).table))
     assert cost_on(records, row) == 3.0
+
+
+def test_a_provider_used_on_its_own_refuses_an_out_of_range_temperature(
+    anthropic_server: AnthropicServer, openai_server: OpenAIServer
+) -> None:
+    from specflow.config import AnthropicConfig, OpenAIConfig
+    from specflow.providers.anthropic import AnthropicProvider
+    from specflow.providers.base import Decoding, Message, Request, SystemBlock
+    from specflow.providers.capabilities import load_table
+    from specflow.providers.openai_compat import OpenAICompatProvider
+
+    def ask(model: str, temperature: float) -> Request:
+        return Request(
+            stage="scope",
+            model=model,
+            system=[SystemBlock("Follow the rules.", label="rules")],
+            messages=[Message("user", "Scope this task.")],
+            max_tokens=4000,
+            decoding=Decoding(temperature=temperature),
+        )
+
+    claude = AnthropicProvider(
+        AnthropicConfig(base_url=anthropic_server.base_url), load_table([]), KEY
+    )
+    with pytest.raises(ConfigError, match=r"scope\.temperature = 1\.2 is above claude-haiku-4-5"):
+        claude.complete(ask("claude-haiku-4-5", 1.2))
+    local = OpenAICompatProvider(OpenAIConfig(base_url=openai_server.base_url), load_table([]), {})
+    with pytest.raises(ConfigError, match=r"scope\.temperature = 2\.5 is above qwen's range 0–2"):
+        local.complete(ask("qwen", 2.5))
+    assert anthropic_server.requests == [] and openai_server.requests == []
