@@ -154,29 +154,56 @@ def init(eject: bool, force: bool) -> None:
 @click.option(
     "--context", "context", multiple=True, metavar="PATH", help="A file to attach (repeatable)."
 )
-def new(description: str, name: str | None, context: tuple[str, ...]) -> None:
+@click.option("--quick", is_flag=True, help="Skip scoping: write a minimal spec for --file.")
+@click.option(
+    "--file", "files", multiple=True, metavar="PATH", help="--quick: the file (at most two)."
+)
+def new(
+    description: str,
+    name: str | None,
+    context: tuple[str, ...],
+    quick: bool,
+    files: tuple[str, ...],
+) -> None:
     """Describe a new task (the describe stage) and make it current.
+
+    With --quick and one or two --file, the task skips scoping: specflow writes a minimal
+    spec (Intent from the description, the files as the plan) and the task is ready for
+    `specflow implement`.
 
     \b
     Example:
         specflow new "Add retry with backoff to the uploader" --context src/upload.py
+        specflow new "Fix the off-by-one in paginate()" --quick --file src/pages.py
     """
     from specflow.config import load_config
     from specflow.errors import UsageError
     from specflow.stages.describe import read_context, render_describe
+    from specflow.stages.session import Session
+    from specflow.stages.spec import check_quick_new, write_quick_spec
 
     if not description.strip():
         raise UsageError('the description is empty; say what the task is: specflow new "..."')
+    if files and not quick:
+        raise UsageError("--file belongs to --quick; add --quick, or drop --file")
     ws = _workspace()
     config = load_config(ws.config_path)
-    files = [read_context(ws.root, raw, config.context.max_file_bytes) for raw in context]
-    files = list({f.path: f for f in files}.values())  # the same file twice is attached once
+    session = Session(ws, config, dict(os.environ))
+    plan = check_quick_new(session, description, list(files)) if quick else None
+    attached = [read_context(ws.root, raw, config.context.max_file_bytes) for raw in context]
+    attached = list({f.path: f for f in attached}.values())  # the same file twice: once
     title = description.strip().splitlines()[0]
-    task = ws.create_task(title, render_describe(description, files), [f.path for f in files], name)
+    describe_md = render_describe(description, attached)
+    task = ws.create_task(title, describe_md, [f.path for f in attached], name)
     click.echo(f"Created task {task.slug} ({ws.rel(ws.task_dir(task.slug))}/describe.md)")
     if not ws.config_path.exists():
         click.echo("Tip: `specflow init` writes a config you can tune.", err=True)
-    click.echo("Next: specflow scope")
+    if plan is None:
+        click.echo("Next: specflow scope")
+        return
+    result = write_quick_spec(session, task, plan)
+    click.echo(f"Wrote {ws.rel(result.path)} (quick task: no scoping).")
+    click.echo(f"Next: specflow implement --file {result.file_plan[0]}")
 
 
 describe = click.Command(
@@ -262,29 +289,40 @@ def show(artifact: str | None, task_slug: str | None) -> None:
 @reply_option
 @provider_option
 @model_option
+@click.option("--full", is_flag=True, help="Decline the quick path: ask for questions.")
 def scope(
-    task_slug: str | None, reply: str | None, provider: str | None, model: str | None
+    task_slug: str | None, reply: str | None, provider: str | None, model: str | None, full: bool
 ) -> None:
     """Ask the model for 5–8 pointed questions, the risks, and a simplification.
 
     A blocker reply (missing credentials, payloads, confirmed behaviour) marks the task
-    blocked and says what is needed.
+    blocked and says what is needed. For a one-file task the model may propose the quick
+    path instead: accept it with `specflow spec --quick`, or decline it with --full.
 
     \b
     Example:
         specflow scope
         specflow scope --reply answer.md
+        specflow scope --full
     """
     from specflow.stages.scope import run_scope
     from specflow.stages.session import Handoff
 
     session = _session(provider, model)
     task = session.ws.resolve(task_slug)
-    result = run_scope(session, task, reply)
+    result = run_scope(session, task, reply, full=full)
     if isinstance(result, Handoff):
         _print_handoff(result, session)
         return
     rel = session.ws.rel(result.path)
+    if result.quick is not None:
+        click.echo(f"Wrote {rel}: the model proposes the quick path for {result.quick.file}:")
+        click.echo(f"  {result.quick.why}")
+        click.echo(
+            "Accept it with `specflow spec --quick`, or ask for questions with "
+            "`specflow scope --full`."
+        )
+        return
     if result.kind == "blocker":
         click.echo(f"The task is blocked; see {rel}. What is needed:")
         click.echo(result.needs)
@@ -347,22 +385,27 @@ def _interactive() -> bool:
 @reply_option
 @provider_option
 @model_option
-def spec(task_slug: str | None, reply: str | None, provider: str | None, model: str | None) -> None:
+@click.option("--quick", is_flag=True, help="Accept the scope's quick path (no model call).")
+def spec(
+    task_slug: str | None, reply: str | None, provider: str | None, model: str | None, quick: bool
+) -> None:
     """Write the spec: the template's headings, directives, error matrix, UNKNOWNs.
 
     Refuses while a scoping question has no answer. After `specflow resolve`, running it
-    again revises the spec with the resolutions.
+    again revises the spec with the resolutions. With --quick, writes the minimal spec of
+    the scope's quick-path proposal without a model call.
 
     \b
     Example:
         specflow spec
+        specflow spec --quick
     """
     from specflow.stages.session import Handoff
-    from specflow.stages.spec import run_spec
+    from specflow.stages.spec import accept_quick, run_spec
 
     session = _session(provider, model)
     task = session.ws.resolve(task_slug)
-    result = run_spec(session, task, reply)
+    result = accept_quick(session, task) if quick else run_spec(session, task, reply)
     if isinstance(result, Handoff):
         _print_handoff(result, session)
         return
@@ -507,22 +550,29 @@ def models(as_json: bool, provider: str | None, model: str | None) -> None:
 @task_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def log(task_slug: str | None, as_json: bool) -> None:
-    """Summarise the task's model exchanges per stage: calls, retries, tokens, cost.
+    """Summarise the task's model exchanges per stage: calls, retries, tokens, cost, model.
+
+    Each stage's cost is at its own model's prices; the last line compares the task's cost
+    with the global model for every stage.
 
     \b
     Example:
         specflow log --json
     """
-    from specflow.reports import format_log
-    from specflow.store.transcript import read, summarize
+    from specflow.config import load_config
+    from specflow.reports import format_log, log_report
+    from specflow.store.transcript import read
 
     ws = _workspace()
     task = ws.resolve(task_slug)
-    summary = summarize(read(ws.task_dir(task.slug) / "transcript.jsonl"))
+    config = load_config(ws.config_path, os.environ)
+    records = read(ws.task_dir(task.slug) / "transcript.jsonl")
+    report = log_report(records, config, os.environ)
     if as_json:
-        _echo_json({"task": task.slug, "stages": summary})
+        _echo_json({"task": task.slug, **report})
     else:
-        click.echo(format_log(task.slug, summary), nl=False)
+        summary, comparison = report["stages"], report["comparison"]
+        click.echo(format_log(task.slug, summary, comparison), nl=False)
 
 
 @cli.command()

@@ -1,5 +1,9 @@
 """Config: .specflow/config.toml, then SPECFLOW_* environment variables, then flags.
 
+Which provider and model a stage talks to, most specific first: a flag for this run
+(`--provider/--model` on a stage command), the stage's own `[stages.<stage>]` setting,
+SPECFLOW_PROVIDER / SPECFLOW_MODEL, then the global `provider` / `model`.
+
 Every key is validated (pydantic, extra="forbid"); a bad file is reported with the
 file, the key or line, and the problem, and an unknown key gets the nearest known one.
 """
@@ -36,8 +40,14 @@ class _Strict(BaseModel):
 
 
 class StageConfig(_Strict):
-    """A stage's decoding profile, reply budget and re-ask count."""
+    """A stage's model (when it differs from the global one), decoding profile, reply budget
+    and re-ask count."""
 
+    # Empty: the global setting (or SPECFLOW_PROVIDER / SPECFLOW_MODEL) applies.
+    provider: ProviderName | Literal[""] = ""
+    model: str = ""
+    # OpenAI-compatible provider only: this stage's server (empty: [openai] base_url).
+    base_url: str = ""
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     top_k: int | None = Field(default=None, ge=1)
@@ -58,11 +68,15 @@ class StageConfig(_Strict):
         return self
 
 
+# Each stage's intent, carried by both kinds of knob: the temperature for models that sample
+# on request, effort and thinking for models that take no sampling knob (the current Claude
+# models). Scope explores (thinking on), spec decides, implement is exact (thinking off: the
+# spec already did the thinking), review judges (thinking on, effort high).
 STAGE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "scope": {"temperature": 0.8, "effort": "high"},
+    "scope": {"temperature": 0.8, "effort": "high", "thinking": "adaptive"},
     "spec": {"temperature": 0.3, "effort": "high"},
     "implement": {"temperature": 0.1, "effort": "medium", "max_tokens": 32000},
-    "review": {"temperature": 0.0, "effort": "high"},
+    "review": {"temperature": 0.0, "effort": "high", "thinking": "adaptive"},
 }
 
 
@@ -164,6 +178,11 @@ class CapabilityEntry(_Strict):
     price_output: float = Field(default=0.0, ge=0)
     price_cache_write: float = Field(default=0.0, ge=0)
     price_cache_read: float = Field(default=0.0, ge=0)
+    # The temperatures the model accepts: Claude 0-1, most OpenAI-compatible servers 0-2.
+    temperature_range: tuple[float, float] = (0.0, 2.0)
+    # "retired": the API no longer serves the id; "deprecated": it will stop on end_of_life.
+    status: Literal["active", "deprecated", "retired"] = "active"
+    end_of_life: str = ""  # ISO date, where the SDK gives one
 
 
 class Config(_Strict):
@@ -183,21 +202,44 @@ def load_config(
     env: Mapping[str, str] | None = None,
     provider: str | None = None,
     model: str | None = None,
+    *,
+    stages: tuple[str, ...] = STAGE_NAMES,
 ) -> Config:
-    """Read *path* (absent file: defaults), then apply env overrides, then flags."""
+    """Read *path* (absent file: defaults), then apply env overrides, then flags.
+
+    SPECFLOW_PROVIDER / SPECFLOW_MODEL replace the global setting (a stage's own setting still
+    wins); the --provider / --model flags are for this run and win over everything for
+    *stages* (the stage a command runs; every stage for `specflow models`).
+    """
     data = _read_toml(path) if path is not None and path.exists() else {}
     env = os.environ if env is None else env
-    overrides = {
-        "provider": provider or env.get("SPECFLOW_PROVIDER") or None,
-        "model": model or env.get("SPECFLOW_MODEL") or None,
-    }
-    for key, value in overrides.items():
+    for key, value in (
+        ("provider", env.get("SPECFLOW_PROVIDER")),
+        ("model", env.get("SPECFLOW_MODEL")),
+    ):
         if value:
             data[key] = value
+    flags = {key: value for key, value in (("provider", provider), ("model", model)) if value}
+    if flags:
+        data = _with_stage_flags(data, flags, stages)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from None
+
+
+def _with_stage_flags(
+    data: dict[str, Any], flags: dict[str, str], stages: tuple[str, ...]
+) -> dict[str, Any]:
+    """*data* with the run's flags set on each of *stages* (and globally, for what no stage
+    names, such as the review gate's provider check)."""
+    merged = {**data, **flags}
+    tables = dict(data.get("stages") or {})
+    for name in stages:
+        given = tables.get(name)
+        tables[name] = {**(given if isinstance(given, dict) else {}), **flags}
+    merged["stages"] = tables
+    return merged
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -259,9 +259,16 @@ def test_models_report_for_the_default_config_with_a_key() -> None:
     assert report["model"] == "claude-sonnet-5-5"
     assert report["capability"]["match"] == "claude-sonnet-5*"
     assert report["capability"]["fallback"] is False
-    assert report["stages"]["scope"] == {
-        "configured": {"temperature": 0.8, "effort": "high"},
-        "send": {"effort": "high"},
+    scope = dict(report["stages"]["scope"])
+    assert scope.pop("capability")["match"] == "claude-sonnet-5*"
+    assert scope == {
+        "provider": "anthropic",
+        "model": "claude-sonnet-5-5",
+        "base_url": "",
+        "intent": "explore",
+        "intent_became": "explore -> effort=high, thinking=adaptive",
+        "configured": {"temperature": 0.8, "effort": "high", "thinking": "adaptive"},
+        "send": {"effort": "high", "thinking": "adaptive"},
         "withheld": {
             "temperature": "claude-sonnet-5-5 does not use temperature; effort is its knob"
         },

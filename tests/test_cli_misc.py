@@ -21,7 +21,11 @@ def test_models_without_credentials_recommends_for_handoff(repo: Path) -> None:
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0] == "provider: handoff (setting: auto)   model: claude-sonnet-5-5"
-    assert "scope      recommends temperature=0.8, effort=high, max_tokens=16000" in lines
+    assert "scope      handoff claude-sonnet-5-5" in lines
+    assert (
+        "           recommends temperature=0.8, effort=high, thinking=adaptive, max_tokens=16000"
+        in lines
+    )
 
 
 def test_models_for_a_current_and_an_older_claude(
@@ -30,10 +34,13 @@ def test_models_for_a_current_and_an_older_claude(
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-x")
     current = json.loads(run("models", "--json").output)
     assert current["provider"] == "anthropic"
-    assert current["stages"]["scope"]["send"] == {"effort": "high"}
+    assert current["stages"]["scope"]["send"] == {"effort": "high", "thinking": "adaptive"}
     assert "temperature" in current["stages"]["scope"]["withheld"]
     older = run("models", "--model", "claude-haiku-4-5")
-    assert "scope      sends temperature=0.8, max_tokens=16000" in older.output
+    assert (
+        "scope      anthropic claude-haiku-4-5\n           sends temperature=0.8, max_tokens=16000"
+        in older.output
+    )
     assert "not honoured: effort" in older.output
 
 

@@ -41,7 +41,7 @@ CHECKLIST_ITEM = re.compile(r"^- (?P<name>[A-Z][A-Za-z ]*[a-z]): (?P<text>\S.*)$
 
 # The variables the engine passes to each template (partials: what their includers provide).
 ALLOWED_VARS: dict[str, set[str]] = {
-    "scope.md.j2": {"min_questions", "max_questions"},
+    "scope.md.j2": {"min_questions", "max_questions", "allow_quick"},
     "spec.md.j2": {"headings", "spec_template"},
     "implement.md.j2": {"checklist", "path"},
     "review.md.j2": {"severities", "threshold", "checklist"},
@@ -166,7 +166,7 @@ def stage_values(stage: str) -> dict[str, Any]:
 
 
 SAMPLES: dict[str, dict[str, Any]] = {
-    "scope.md.j2": {"min_questions": 5, "max_questions": 8},
+    "scope.md.j2": {"min_questions": 5, "max_questions": 8, "allow_quick": True},
     "spec.md.j2": {
         "headings": HEADINGS,
         "spec_template": (TEMPLATES / "spec-template.md").read_text(),
@@ -393,7 +393,7 @@ def test_review_contract_gives_the_finding_format_and_the_threshold() -> None:
 
 
 def test_scope_instructions_forbid_code_and_name_the_blocker_form() -> None:
-    out = render("scope.md.j2", min_questions=4, max_questions=6)
+    out = render("scope.md.j2", min_questions=4, max_questions=6, allow_quick=True)
     assert "Ask 4–6 pointed questions" in out
     assert "Write code, a spec" in out
     assert "use the blocker form instead" in out

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from specflow.contracts.base import ContractResult
+from specflow.contracts.base import ContractResult, Violation
+from specflow.contracts.markdown import rejected
 from specflow.stages.records import STAGES, record
 
 __all__ = ["STAGES", "ContractContext", "check", "contract_for"]
@@ -27,6 +28,7 @@ class ContractContext(NamedTuple):
     path: str | None = None  # implement: the file the reply must hold
     diff_paths: set[str] | None = None  # review: the files a finding may name
     threshold: str = "MAJOR"  # review: the lowest severity that fails a change
+    allow_quick: bool = True  # scope: False after `specflow scope --full` declined the quick path
 
 
 def contract_for(stage: str, context: ContractContext) -> Contract:
@@ -56,9 +58,26 @@ def _need(ctx: dict[str, Any], stage: str, key: str) -> Any:
 
 
 def scope_contract(context: ContractContext) -> Contract:
+    """Questions or a blocker (contracts/scope.py), or the quick path (contracts/quick.py)
+    unless the user asked for the full workflow."""
+    from specflow.contracts.quick import check_quick, is_quick_reply
     from specflow.contracts.scope import check_scope
 
-    return check_scope
+    def contract(text: str) -> ContractResult[Any]:
+        if not is_quick_reply(text):
+            return check_scope(text)
+        if context.allow_quick:
+            return check_quick(text)
+        return rejected([Violation(QUICK_DECLINED, 1)])
+
+    return contract
+
+
+QUICK_DECLINED = (
+    "the reply is in the quick-path form (`## Quick Path`), which the user declined with "
+    "`specflow scope --full`; answer with the questions form (`## Scoping Questions`) "
+    "or the blocker form (`## Blocker`)"
+)
 
 
 def spec_contract(context: ContractContext) -> Contract:

@@ -21,7 +21,7 @@ from specflow.config import AnthropicConfig, CapabilityEntry
 from specflow.environment import CREDENTIAL_VARS
 from specflow.errors import ConfigError, ProviderError, ProviderUnreachable
 from specflow.providers.base import Message, Reply, Request, SystemBlock, TextCallback, Usage
-from specflow.providers.capabilities import SAMPLING_KNOBS
+from specflow.providers.capabilities import SAMPLING_KNOBS, check_temperature
 from specflow.providers.retry import (
     PERMANENT_STREAM_ERRORS,
     RetryingProvider,
@@ -66,6 +66,11 @@ class AnthropicProvider(RetryingProvider):
         self._policy = RetryPolicy(config.max_retries, config.retry_after_cap_s)
 
     def _params(self, request: Request, sent: Mapping[str, Any]) -> dict[str, Any]:
+        # Refuse what the model would answer with a 400 (resolve_model checks it first;
+        # this covers a provider used on its own).
+        check_temperature(
+            request.stage, sent.get("temperature"), self._capability(request), request.model
+        )
         return build_params(request, sent, caching=self.config.prompt_caching)
 
     def _connect(self) -> anthropic.Anthropic:

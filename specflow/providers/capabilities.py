@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from specflow.config import STAGE_NAMES, CapabilityEntry, Config, resolve_provider_name
+from specflow.errors import ConfigError
 from specflow.providers.base import Decoding, Usage
 from specflow.resources import data_file
 
@@ -145,6 +146,15 @@ def stage_decoding(config: Config, stage: str) -> Decoding:
     )
 
 
+# What each stage's profile is for; `specflow models` says what it became on the model.
+STAGE_INTENT: dict[str, str] = {
+    "scope": "explore",
+    "spec": "decide",
+    "implement": "exact",
+    "review": "judge",
+}
+
+
 @dataclass(frozen=True)
 class StagePlan:
     """What a stage's call carries: its profile, the settings sent and those withheld."""
@@ -156,31 +166,91 @@ class StagePlan:
 
 
 @dataclass(frozen=True)
+class StageModel:
+    """The provider, model, capability row and decoding plan one stage talks to."""
+
+    stage: str
+    provider: str
+    model: str
+    capability: CapabilityEntry
+    plan: StagePlan
+    base_url: str = ""  # OpenAI-compatible only: this stage's server ("" = [openai] base_url)
+
+    @property
+    def context_window(self) -> int:
+        """The window of this stage's own model: re-anchoring budgets are shares of it."""
+        return self.capability.context_window
+
+
+@dataclass(frozen=True)
 class ResolvedModel:
-    """The model a run talks to, worked out once: the provider, model, capability row and
-    per-stage decoding plan that the provider, the anchoring policy and the review take as
-    given."""
+    """The models a run talks to, worked out once: per stage the provider, model, capability
+    row and decoding plan, which the provider, the anchoring policy and the review take as
+    given. `provider`, `model` and `capability` are the global setting (what a stage without
+    its own setting uses, and what `specflow log` compares the cost with)."""
 
     provider: str
     model: str
     capability: CapabilityEntry
     table: tuple[CapabilityEntry, ...]
-    plans: Mapping[str, StagePlan]
+    stages: Mapping[str, StageModel]
+
+    def stage(self, name: str) -> StageModel:
+        return self.stages[name]
 
     def plan(self, stage: str) -> StagePlan:
-        return self.plans[stage]
+        return self.stages[stage].plan
 
 
 def resolve_model(config: Config, env: Mapping[str, str]) -> ResolvedModel:
-    """Resolve the provider, the model's capability row and every stage's decoding plan."""
+    """Resolve the global provider and model, then each stage's own (see config.py for the
+    precedence), its capability row and its decoding plan.
+
+    Raises ConfigError for a base_url on a stage that does not use the OpenAI-compatible
+    provider, and for a temperature outside the stage's model's range.
+    """
     provider = resolve_provider_name(config, env)
     table = tuple(load_table(config.capabilities))
     cap = lookup(provider, config.model, list(table))
-    plans = {name: _plan(config, name, provider, cap) for name in STAGE_NAMES}
-    return ResolvedModel(provider, config.model, cap, table, plans)
+    stages = {name: _stage_model(config, env, name, table) for name in STAGE_NAMES}
+    return ResolvedModel(provider, config.model, cap, table, stages)
 
 
-def _plan(config: Config, stage: str, provider: str, cap: CapabilityEntry) -> StagePlan:
+def _stage_model(
+    config: Config, env: Mapping[str, str], stage: str, table: tuple[CapabilityEntry, ...]
+) -> StageModel:
+    own = config.stages.get(stage)
+    setting = own.provider or config.provider
+    provider = resolve_provider_name(config.model_copy(update={"provider": setting}), env)
+    model = own.model or config.model
+    if own.base_url and provider != "openai":
+        raise ConfigError(
+            f"stages.{stage}.base_url is set, but the {stage} stage uses the {provider} "
+            'provider; base_url is for provider "openai" only. Set '
+            f'stages.{stage}.provider = "openai", or remove stages.{stage}.base_url.'
+        )
+    cap = lookup(provider, model, list(table))
+    plan = _plan(config, stage, provider, cap, model)
+    if provider != "handoff":
+        check_temperature(stage, plan.send.get("temperature"), cap, model)
+    return StageModel(stage, provider, model, cap, plan, own.base_url)
+
+
+def check_temperature(stage: str, value: float | None, cap: CapabilityEntry, model: str) -> None:
+    """Refuse a temperature the model would reject with a 400, naming the key to change."""
+    if value is None:
+        return
+    low, high = cap.temperature_range
+    where = "below" if value < low else "above" if value > high else ""
+    if where:
+        raise ConfigError(
+            f"stages.{stage}.temperature = {value:g} is {where} {model}'s range "
+            f"{low:g}–{high:g}; set it within the range in .specflow/config.toml "
+            "(or correct the model's temperature_range in a [[capabilities]] row)."
+        )
+
+
+def _plan(config: Config, stage: str, provider: str, cap: CapabilityEntry, model: str) -> StagePlan:
     decoding = stage_decoding(config, stage)
     withheld: dict[str, str]
     if provider == "handoff":
@@ -188,15 +258,32 @@ def _plan(config: Config, stage: str, provider: str, cap: CapabilityEntry) -> St
         # file as a recommendation for whatever chat or agent the user pastes it into.
         send, withheld = dict(decoding.configured()), {}
     else:
-        send, withheld = plan_decoding(decoding, cap, stage, model=config.model)
+        send, withheld = plan_decoding(decoding, cap, stage, model=model)
     return StagePlan(decoding, send, withheld, config.stages.get(stage).max_tokens)
 
 
+def lifecycle(model: str, cap: CapabilityEntry) -> str:
+    """A warning for a retired or deprecated model ("" for an active one)."""
+    if cap.status == "active":
+        return ""
+    when = f" (end of life {cap.end_of_life})" if cap.end_of_life else ""
+    if cap.status == "retired":
+        return f"{model} is retired{when}: the API no longer serves it; choose a current model"
+    return f"{model} is deprecated{when}: move to a current model before then"
+
+
+def intent_summary(stage: str, plan: StagePlan) -> str:
+    """What the stage's intent became: the settings that carry it on this model."""
+    carried = ", ".join(f"{k}={v}" for k, v in plan.send.items()) or "nothing (model defaults)"
+    return f"{STAGE_INTENT.get(stage, stage)} -> {carried}"
+
+
 def stage_report(config: Config, env: Mapping[str, str]) -> dict[str, Any]:
-    """What `specflow models --json` prints: the resolved provider and model, its row, what
-    each stage will send and withhold (with reasons), and the whole table."""
+    """What `specflow models --json` prints: the global provider and model, and per stage the
+    provider, model, capability row, intent, what it sends and withholds (with reasons), and
+    the whole table."""
     run = resolve_model(config, env)
-    stages = {name: _stage_row(run.plan(name)) for name in STAGE_NAMES}
+    stages = {name: _stage_row(run.stage(name)) for name in STAGE_NAMES}
     return {
         "provider": run.provider,
         "provider_setting": config.provider,
@@ -207,8 +294,15 @@ def stage_report(config: Config, env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _stage_row(plan: StagePlan) -> dict[str, Any]:
+def _stage_row(resolved: StageModel) -> dict[str, Any]:
+    plan = resolved.plan
     return {
+        "provider": resolved.provider,
+        "model": resolved.model,
+        "base_url": resolved.base_url,
+        "capability": None if resolved.provider == "handoff" else _row(resolved.capability),
+        "intent": STAGE_INTENT.get(resolved.stage, resolved.stage),
+        "intent_became": intent_summary(resolved.stage, plan),
         "configured": plan.decoding.configured(),
         "send": plan.send,
         "withheld": plan.withheld,
@@ -218,5 +312,6 @@ def _stage_row(plan: StagePlan) -> dict[str, Any]:
 
 def _row(entry: CapabilityEntry) -> dict[str, Any]:
     row = entry.model_dump()
+    row["temperature_range"] = list(entry.temperature_range)
     row["fallback"] = is_fallback(entry)
     return row

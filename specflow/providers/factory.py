@@ -22,10 +22,14 @@ def make_provider(
     sleep: Callable[[float], None] = time.sleep,
     continue_hint: Callable[[Request], str] | None = None,
     resolved: ResolvedModel | None = None,
+    stage: str | None = None,
 ) -> Provider:
-    """The provider for *resolved* (worked out from *config* and *env* when not given);
-    *continue_hint* shapes the handoff's continue command."""
+    """The provider *stage* talks to (the global one when no stage is named), from *resolved*
+    (worked out from *config* and *env* when not given); *continue_hint* shapes the
+    handoff's continue command."""
     run = resolved if resolved is not None else resolve_model(config, env)
+    if stage is not None:
+        return _for_stage(config, env, run, stage, sleep, continue_hint)
     if run.provider == "handoff":
         from specflow.providers.handoff import HandoffProvider
 
@@ -40,4 +44,33 @@ def make_provider(
 
     return OpenAICompatProvider(
         config.openai, list(run.table), env, sleep=sleep, capability=run.capability
+    )
+
+
+def _for_stage(
+    config: Config,
+    env: Mapping[str, str],
+    run: ResolvedModel,
+    stage: str,
+    sleep: Callable[[float], None],
+    continue_hint: Callable[[Request], str] | None,
+) -> Provider:
+    own = run.stage(stage)
+    if own.provider == "handoff":
+        from specflow.providers.handoff import HandoffProvider
+
+        return HandoffProvider(continue_hint)
+    if own.provider == "anthropic":
+        from specflow.providers.anthropic import AnthropicProvider
+
+        return AnthropicProvider(
+            config.anthropic, list(run.table), env, sleep=sleep, capability=own.capability
+        )
+    from specflow.providers.openai_compat import OpenAICompatProvider
+
+    server = config.openai
+    if own.base_url:
+        server = server.model_copy(update={"base_url": own.base_url})
+    return OpenAICompatProvider(
+        server, list(run.table), env, sleep=sleep, capability=own.capability
     )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from specflow.config import CapabilityEntry, OpenAIConfig
 from specflow.errors import ProviderError, ProviderUnreachable
 from specflow.providers.base import Reply, Request, TextCallback, Usage
+from specflow.providers.capabilities import check_temperature
 from specflow.providers.retry import (
     RetryingProvider,
     RetryPolicy,
@@ -59,6 +60,11 @@ class OpenAICompatProvider(RetryingProvider):
         self._policy = RetryPolicy(config.max_retries, config.retry_after_cap_s)
 
     def _params(self, request: Request, sent: Mapping[str, Any]) -> dict[str, Any]:
+        # Refuse what the model would answer with a 400 (resolve_model checks it first;
+        # this covers a provider used on its own).
+        check_temperature(
+            request.stage, sent.get("temperature"), self._capability(request), request.model
+        )
         return build_params(request, sent)
 
     def _connect(self) -> openai.OpenAI:

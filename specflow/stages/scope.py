@@ -1,8 +1,10 @@
 """The scope stage and the user's answers.
 
-A scope reply is either 5–8 questions (then answers.md lists them) or a blocker (the task
-becomes blocked). Running scope again after describe.md or answers.md changed starts a
-follow-up round: the earlier round is archived under rounds/ and shown to the model.
+A scope reply is 5–8 questions (then answers.md lists them), a blocker (the task becomes
+blocked), or a quick-path proposal for a one-file task (the user accepts it with
+`specflow spec --quick` or declines it with `specflow scope --full`). Running scope again
+after describe.md or answers.md changed starts a follow-up round: the earlier round is
+archived under rounds/ and shown to the model.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 
 from specflow.contracts.answers import Answer, parse_answers, render_answers, set_answer
 from specflow.contracts.models import BlockerReply, ScopeReply
+from specflow.contracts.quick import QuickReply
+from specflow.contracts.registry import ContractContext, scope_contract
 from specflow.contracts.scope import check_scope
 from specflow.errors import StateError, UsageError
 from specflow.providers.base import SystemBlock
@@ -37,11 +41,12 @@ class Round:
 
 @dataclass(frozen=True)
 class ScopeResult:
-    kind: str  # "questions" | "blocker"
+    kind: str  # "questions" | "blocker" | "quick"
     path: Path
     round: int
     questions: list[str]
     needs: str = ""
+    quick: QuickReply | None = None
 
 
 def inputs_hash(session: Session, task: Task) -> str:
@@ -74,8 +79,13 @@ def _require(task: Task, state: str) -> None:
         )
 
 
-def prepare_scope(session: Session, task: Task) -> tuple[Prepared, int, bool]:
-    """The scope request, its round number, and whether it is a follow-up round."""
+def prepare_scope(
+    session: Session, task: Task, *, allow_quick: bool = True
+) -> tuple[Prepared, int, bool]:
+    """The scope request, its round number, and whether it is a follow-up round.
+
+    *allow_quick* False (`specflow scope --full`) tells the model not to propose the quick
+    path; the contract of the run refuses it too (scope_contract with the same value)."""
     _require(task, "scoped")
     describe = parse_describe(session.ws.read_artifact(task, "describe"))
     folder = session.ws.task_dir(task.slug)
@@ -87,7 +97,7 @@ def prepare_scope(session: Session, task: Task) -> tuple[Prepared, int, bool]:
     rounds = previous_rounds(session, task)
     if follow_up:
         rounds.append(Round(task.scope_round, _current_answers(session, task)))
-    variables = render_vars(session)
+    variables = render_vars(session, allow_quick=allow_quick)
     system = [
         *rules_blocks(session, standards=False, spec=None),
         SystemBlock(session.prompts.render("scope.md.j2", **variables), label="instructions"),
@@ -110,16 +120,14 @@ def _current_answers(session: Session, task: Task) -> list[Answer]:
     return parse_answers(path.read_text(encoding="utf-8"), source=session.ws.rel(path))
 
 
-def run_scope(session: Session, task: Task, reply: str | None) -> ScopeResult | Handoff:
-    prepared, round_no, follow_up = prepare_scope(session, task)
-    outcome = execute(
-        session,
-        task,
-        prepared,
-        check_scope,
-        reply=reply,
-        command=stage_command(session, task, "specflow scope"),
-    )
+def run_scope(
+    session: Session, task: Task, reply: str | None, *, full: bool = False
+) -> ScopeResult | Handoff:
+    """Scope *task*; *full* declines the quick path (questions or a blocker only)."""
+    prepared, round_no, follow_up = prepare_scope(session, task, allow_quick=not full)
+    command = stage_command(session, task, "specflow scope" + (" --full" if full else ""))
+    contract = scope_contract(ContractContext(allow_quick=not full))
+    outcome = execute(session, task, prepared, contract, reply=reply, command=command)
     if isinstance(outcome, Handoff):
         return outcome
     return _save_scope(session, task, outcome, round_no, follow_up)
@@ -141,6 +149,13 @@ def _save_scope(
         session.ws.save(task)
         needs = value.needs if isinstance(value.needs, str) else "\n".join(value.needs)
         return ScopeResult("blocker", path, round_no, [], needs)
+    if isinstance(value, QuickReply):
+        # No questions: answers.md of an earlier round (kept under rounds/) would be stale.
+        session.ws.artifact_path(task, "answers").unlink(missing_ok=True)
+        task.move_to("scoped")
+        task.scoped_inputs = inputs_hash(session, task)
+        session.ws.save(task)
+        return ScopeResult("quick", path, round_no, [], quick=value)
     assert isinstance(value, ScopeReply)
     session.ws.write_artifact(task, "answers", render_answers(value.questions, round=round_no))
     task.move_to("scoped")

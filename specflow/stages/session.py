@@ -17,7 +17,12 @@ from specflow.config import Config, StageConfig
 from specflow.contracts.scope import MAX_QUESTIONS, MIN_QUESTIONS
 from specflow.errors import UsageError
 from specflow.providers.base import HandoffWritten, Reply, SystemBlock
-from specflow.providers.capabilities import ResolvedModel, estimate_cost, resolve_model
+from specflow.providers.capabilities import (
+    ResolvedModel,
+    estimate_cost,
+    lifecycle,
+    resolve_model,
+)
 from specflow.stages.prompts import Prompts
 from specflow.stages.records import SEVERITIES
 from specflow.store.workspace import Task, Workspace
@@ -127,25 +132,26 @@ def execute(
 
     handoff_reply = home_of(session, task, stage) / "handoff" / f"{stage}.reply.md"
     continue_cmd = f"{command} --reply {session.ws.rel(handoff_reply)}"
-    run = session.resolved
+    own = session.resolved.stage(stage)
     provider = make_provider(
         session.config,
         session.env,
         continue_hint=lambda _request: continue_cmd,
-        resolved=run,
+        resolved=session.resolved,
+        stage=stage,
         **({"sleep": session.sleep} if session.sleep else {}),
     )
     stage_config = session.stage_config(stage)
     _decoding_notice(session, stage)
-    if run.provider != "handoff":
-        session.printer.waiting(f"{stage}: waiting for {run.model} ({run.provider})")
+    if own.provider != "handoff":
+        session.printer.waiting(f"{stage}: waiting for {own.model} ({own.provider})")
     try:
         return run_stage(
             prepared,
             provider,
             contract,
-            model=run.model,
-            decoding=run.plan(stage).decoding,
+            model=own.model,
+            decoding=own.plan.decoding,
             max_tokens=stage_config.max_tokens,
             max_retries=stage_config.max_retries,
             io=io,
@@ -161,7 +167,7 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
 
     folder = home_of(session, task, stage)
     transcript = (session.ws.task_dir(task.slug) if task else folder) / "transcript.jsonl"
-    cap = session.resolved.capability
+    cap = session.resolved.stage(stage).capability  # this stage's model's prices
 
     def render_reask(violations: list[str], attempt: int, max_attempts: int) -> str:
         return session.prompts.render(
@@ -196,16 +202,18 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
 def _decoding_notice(session: Session, stage: str) -> None:
     """Say once per run which of the stage's settings are sent and which are not honoured
     (for the review gate only with -v)."""
-    run = session.resolved
+    own = session.resolved.stage(stage)
     quiet = stage == "review" and not session.verbose
-    if run.provider == "handoff" or stage in session.noticed or quiet:
+    if own.provider == "handoff" or stage in session.noticed or quiet:
         return
     session.noticed.add(stage)
-    plan = run.plan(stage)
+    plan = own.plan
     shown = ", ".join(f"{k}={v}" for k, v in plan.send.items()) or "none"
-    notice(f"{stage}: sending {shown} to {run.model}")
+    notice(f"{stage}: sending {shown} to {own.model} ({own.provider})")
     for knob, why in plan.withheld.items():
         notice(f"{stage}: not honoured: {knob} ({why})")
+    if own.capability.status != "active":
+        notice(f"{stage}: {lifecycle(own.model, own.capability)}")
 
 
 def render_vars(session: Session, **extra: Any) -> dict[str, Any]:
@@ -227,6 +235,7 @@ def render_vars(session: Session, **extra: Any) -> dict[str, Any]:
         "severities": list(SEVERITIES),
         "threshold": session.config.review.threshold,
         "path": "",
+        "allow_quick": True,  # scope: the quick-path form may be proposed
     }
     base.update(extra)
     return base
