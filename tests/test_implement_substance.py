@@ -381,3 +381,15 @@ def test_an_unknown_naming_a_file_blocks_only_that_file(repo: Path, tmp_path: Pa
     blocked = run("implement", "--file", COLLECTOR, "--reply", str(reply))
     assert blocked.exit_code == 2
     assert "names no planned file" not in blocked.stderr
+
+
+def test_check_implement_honours_the_projects_disabled_rules(task: Path, repo: Path) -> None:
+    reply = repo / "reply.md"
+    reply.write_text(implement_reply(COLLECTOR, PRINTING))
+    assert run("check", "implement", str(reply), "--path", COLLECTOR).exit_code == 1
+    (repo / ".specflow" / "config.toml").write_text('[contracts]\ndisabled = ["python.print"]\n')
+    assert run("check", "implement", str(reply), "--path", COLLECTOR).exit_code == 0
+    (repo / ".specflow" / "config.toml").write_text('[contracts]\ndisabled = ["nope"]\n')
+    bad = run("check", "implement", str(reply), "--path", COLLECTOR)
+    assert bad.exit_code == 2
+    assert "unknown rule id `nope`" in bad.stderr
