@@ -585,6 +585,11 @@ def log(task_slug: str | None, as_json: bool) -> None:
 @click.option(
     "--allow-unplanned", is_flag=True, help="Allow a file that is not in the spec's file plan."
 )
+@click.option(
+    "--allow-stale-spec",
+    is_flag=True,
+    help="Implement from a spec written before `specflow resolve` (the transcript records it).",
+)
 @reply_option
 @provider_option
 @model_option
@@ -594,6 +599,7 @@ def implement(
     force: bool,
     fresh: bool,
     allow_unplanned: bool,
+    allow_stale_spec: bool,
     reply: str | None,
     provider: str | None,
     model: str | None,
@@ -616,6 +622,7 @@ def implement(
         force=force,
         fresh=fresh,
         allow_unplanned=allow_unplanned,
+        allow_stale_spec=allow_stale_spec,
         reply=reply,
     )
     if isinstance(result, Handoff):

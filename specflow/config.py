@@ -185,6 +185,25 @@ class CapabilityEntry(_Strict):
     end_of_life: str = ""  # ISO date, where the SDK gives one
 
 
+# -- [contracts]: content rules a project switches off ------------------------------------------
+
+
+class ContractsConfig(_Strict):
+    """`[contracts] disabled`: content rule ids (contracts/rules.py) not applied here."""
+
+    disabled: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_rules(self) -> ContractsConfig:
+        from specflow.contracts.rules import check_disabled
+
+        try:
+            check_disabled(self.disabled, "[contracts] disabled")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+
 class Config(_Strict):
     provider: ProviderName = "auto"
     model: str = "claude-sonnet-5-5"
@@ -195,6 +214,7 @@ class Config(_Strict):
     anchoring: AnchoringConfig = Field(default_factory=AnchoringConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     capabilities: list[CapabilityEntry] = Field(default_factory=list)
+    contracts: ContractsConfig = Field(default_factory=ContractsConfig)
 
 
 def load_config(

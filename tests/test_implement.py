@@ -490,6 +490,12 @@ def test_plan_states_and_next_through_a_whole_task(repo: Path, tmp_path: Path) -
     assert '`specflow resolve ID "what you found"`, then run `specflow spec`' in result.stderr
     assert run("resolve", uid, "15 seconds").exit_code == 0
     assert _plan(repo)[0] == (COLLECTOR, f"{COLLECTOR}: pending")
+    # the spec does not carry the resolution yet: revise it first
+    stale = run("next")
+    assert stale.exit_code == 2
+    assert "run `specflow spec` to revise the spec with your resolutions" in stale.stderr
+    (tmp_path / "revised.md").write_text(SPEC_REPLY_NO_UNKNOWNS)
+    assert run("spec", "--reply", str(tmp_path / "revised.md")).exit_code == 0
     assert run("next", "--reply", _reply(tmp_path, COLLECTOR, "X = 1\n")).exit_code == 0
     # the user edits a written file: changed since
     (repo / SERVER).write_text("Y = 2\n")

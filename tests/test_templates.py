@@ -62,8 +62,10 @@ ALLOWED_VARS: dict[str, set[str]] = {
         "done_files",
         "plan_files",
         "written_paths",
+        "offer_edits",
+        "edit_min_lines",
     },
-    "implement-seed.md.j2": {"summaries"},
+    "implement-seed.md.j2": {"summaries", "standards"},
     "review-input.md.j2": {"diff", "files", "part", "parts", "spec_available", "fence"},
     "reask.md.j2": {"stage", "violations", "attempt", "max_attempts"},
     "reanchor.md.j2": {
@@ -195,6 +197,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "done_files": [],
         "plan_files": ["src/exporter/server.py"],
         "written_paths": [],
+        "offer_edits": False,
+        "edit_min_lines": 60,
     },
     "review-input.md.j2": {
         "diff": "--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n",
@@ -212,7 +216,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "reanchor.md.j2": stage_values("implement"),
     "implement-seed.md.j2": {
-        "summaries": ["- `src/a.py` (3 lines): def run", "- `b.json` (1 lines)"]
+        "summaries": ["- `src/a.py` (3 lines): def run", "- `b.json` (1 lines)"],
+        "standards": "# Engineering standards\n\n## Logging\n\n- Log with context.\n",
     },
 }
 
@@ -518,8 +523,11 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         plan_files=["src/a.py", "src/b.py", "src/c.md", "src/d.py", "src/e.py"],
         # e.py: written earlier and unchanged, so not shown again in a continuing conversation
         written_paths=["src/a.py", "src/c.md", "src/e.py"],
+        offer_edits=False,
+        edit_min_lines=60,
     )
     assert "Current content of `src/b.py`" in out
+    assert "<<<<<<< SEARCH" not in out
     assert "````python\n# b\n```\n````\n" in out
     assert "The user edited this file after specflow wrote it." in out
     assert "```diff\n-A = 1\n+A = 2\n```\n\nCurrent content:\n\n```\nA = 2\n```\n" in out
@@ -616,3 +624,19 @@ def test_a_file_holding_a_fence_gets_a_longer_one_in_the_implement_turn() -> Non
     values = {**SAMPLES["implement-input.md.j2"], "current": "doc = '''\n```py\nx\n```\n'''\n"}
     out = render("implement-input.md.j2", **values)
     assert "\n````python\ndoc = '''\n```py\n" in out
+
+
+def test_implement_input_offers_the_edit_form_for_a_long_file() -> None:
+    values = {**SAMPLES["implement-input.md.j2"], "current": "x = 1\n" * 70}
+    out = render("implement-input.md.j2", **{**values, "offer_edits": True})
+    assert "This file is over 60 lines" in out
+    assert "## Edit: src/exporter/server.py\n```python\n<<<<<<< SEARCH\n" in out
+    plain = render("implement-input.md.j2", **values)
+    assert "<<<<<<< SEARCH" not in plain
+
+
+def test_implement_seed_carries_the_standards_once() -> None:
+    out = render("implement-seed.md.j2", summaries=[], standards="# Standards\n\n## Logging\n")
+    assert "## Engineering standards" in out
+    assert out.count("## Logging") == 1
+    assert "## A fresh conversation" not in out  # no files done: nothing to summarise

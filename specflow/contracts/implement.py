@@ -108,14 +108,22 @@ def check_implement(
 ) -> ContractResult[ImplementReply]:
     """Check an implement reply for *path* against the *checklist* item names.
 
+    A reply in the edit form (`## Edit: PATH` with SEARCH/REPLACE blocks, see
+    contracts/edits.py) is applied to *current*; the applied text then gets the same checks as
+    a whole file, and is the value's `code`.
+
     *current*: the file's content on disk today (None: a new file), to find definitions the
-    reply drops; *directives*: the spec's Implementation Directives and file-plan lines, which
-    may say to remove or replace one; *disabled*: content rule ids switched off.
+    reply drops and to apply an edit reply to; *directives*: the spec's Implementation
+    Directives and file-plan lines, which may say to remove or replace one; *disabled*:
+    content rule ids switched off.
     """
     unwrapped = unwrap_outer_fence(text)
     if unwrapped.hint is not None:
         return rejected([unwrapped.hint])
-    result = _check_implement(unwrapped.text, path, checklist, current, directives, disabled)
+    from specflow.contracts.edits import is_edit_reply
+
+    check = _check_edit_reply if is_edit_reply(unwrapped.text) else _check_implement
+    result = check(unwrapped.text, path, checklist, current, directives, disabled)
     result.notes.extend([unwrapped.note] if unwrapped.note else [])
     return result
 
@@ -156,6 +164,60 @@ def _check_implement(
     return finish(violations, lambda: _reply(path, language, fence.content, items))
 
 
+EDITED = -1  # the Fence line of an edit reply's applied text: its lines are not reply lines
+
+
+def _check_edit_reply(
+    text: str,
+    path: str | None,
+    checklist: list[str],
+    current: str | None,
+    directives: Sequence[str],
+    disabled: frozenset[str],
+) -> ContractResult[ImplementReply]:
+    """An edit reply: its blocks applied to *current*, then the self-review, then the syntax
+    and content checks on the applied text, as for a whole file."""
+    from specflow.contracts.edits import SELF_REVIEW as EDIT_REVIEW
+    from specflow.contracts.edits import check_edit, parse_edit_reply
+
+    applied = check_edit(text, path, current)
+    violations = list(applied.violations)
+    if path is None:
+        parsed = parse_edit_reply(text)
+        path = parsed.path if not isinstance(parsed, list) else None
+    review = next(
+        (s for s in parse(text).sections if s.level == 2 and s.key == norm(EDIT_REVIEW)), None
+    )
+    items: list[_Line] = []
+    if review is None:
+        violations.append(
+            Violation(f"{heading_ref(SELF_REVIEW)} is missing; it comes after the edit blocks")
+        )
+    else:
+        items = _self_review(review, checklist, violations)
+    violations.extend(_failed_review(items))
+    if applied.text is None:
+        return rejected(keep(violations, disabled))
+    fence = Fence("", applied.text, EDITED, EDITED)
+    language = _language(path, fence)
+    syntax = _syntax(fence, language, path)
+    violations.extend(syntax)
+    if not syntax:
+        violations.extend(_code_violations(fence, language, path, current, directives, disabled))
+    violations = keep(violations, disabled)
+    return finish(violations, lambda: _reply(path, language, applied.text or "", items))
+
+
+def _at(fence: Fence, file_line: int | None) -> tuple[str, int | None]:
+    """Where a file line is in the reply: ` (reply line N)` and N, or, for the applied text
+    of an edit reply, ` of the edited file` and no reply line."""
+    if fence.line == EDITED:
+        return " of the file after the edits", None
+    if file_line is None:
+        return "", fence.line
+    return f" (reply line {fence.line + file_line})", fence.line + file_line
+
+
 def _failed_review(items: list[_Line]) -> list[Violation]:
     """A FAIL line is the model admitting a violation: the reply goes back, not to disk."""
     return [
@@ -191,12 +253,9 @@ def _code_violations(
         findings.extend(code_rules.secret_findings(code, path))
     target = f"`{path}`" if path else "the code block"
     out = [
-        violation(
-            f.rule,
-            f"{target} line {f.line} (reply line {fence.line + f.line}): {f.message}",
-            fence.line + f.line,
-        )
+        violation(f.rule, f"{target} line {f.line}{_at(fence, f.line)[0]}: {f.message}", line)
         for f in findings
+        for line in [_at(fence, f.line)[1]]
     ]
     if tree is not None and current is not None:
         gone = code_rules.removed_definitions(tree, current, directives)
@@ -207,7 +266,7 @@ def _code_violations(
                     "implement.removed-definition",
                     f"the reply drops {names}, which {target} defines today and the spec does "
                     "not say to remove",
-                    fence.line,
+                    _at(fence, None)[1],
                 )
             )
     return out
@@ -485,16 +544,15 @@ def _syntax(fence: Fence, language: str | None, path: str | None) -> list[Violat
         return []
     file_line, message = error
     target = f"`{path}`" if path else "the code block"
-    reply_line = fence.line + file_line if file_line else fence.line
-    where = f"{target} line {file_line} (reply line {reply_line})" if file_line else target
+    shown, reply_line = _at(fence, file_line)
+    where = f"{target} line {file_line}{shown}" if file_line else target
     name = {"python": "Python", "json": "JSON", "toml": "TOML", "yaml": "YAML"}[language or ""]
-    return [
-        Violation(
-            f"{name} syntax error in {where}: {message}; the block must hold the whole file "
-            "and parse",
-            reply_line,
-        )
-    ]
+    fix = (
+        "the edited file must parse: fix the SEARCH/REPLACE blocks, or send the whole file"
+        if fence.line == EDITED
+        else "the block must hold the whole file and parse"
+    )
+    return [Violation(f"{name} syntax error in {where}: {message}; {fix}", reply_line)]
 
 
 def _python_error(code: str) -> tuple[int | None, str] | None:

@@ -29,6 +29,9 @@ class ContractContext(NamedTuple):
     diff_paths: set[str] | None = None  # review: the files a finding may name
     threshold: str = "MAJOR"  # review: the lowest severity that fails a change
     allow_quick: bool = True  # scope: False after `specflow scope --full` declined the quick path
+    current: str | None = None  # implement: the target's text on disk (None: a new file)
+    directives: tuple[str, ...] = ()  # implement: the spec's directives and file-plan lines
+    disabled: frozenset[str] = frozenset()  # implement: content rule ids switched off
 
 
 def contract_for(stage: str, context: ContractContext) -> Contract:
@@ -91,7 +94,14 @@ def implement_contract(context: ContractContext) -> Contract:
     from specflow.contracts.implement import check_implement
 
     checklist = context.checklist or []
-    return lambda text: check_implement(text, context.path, checklist)
+    return lambda text: check_implement(
+        text,
+        context.path,
+        checklist,
+        current=context.current,
+        directives=context.directives,
+        disabled=context.disabled,
+    )
 
 
 def review_contract(context: ContractContext) -> Contract:

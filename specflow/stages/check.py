@@ -80,6 +80,45 @@ def _current(target: str | None) -> str | None:
         return None
 
 
+def _edited_path(text: str) -> str | None:
+    """The file an edit reply names (`## Edit: PATH`), to apply it to when --path is not
+    given; None for a whole-file reply."""
+    from specflow.contracts.edits import is_edit_reply, parse_edit_reply
+
+    if not is_edit_reply(text):
+        return None
+    parsed = parse_edit_reply(text)
+    return None if isinstance(parsed, list) else parsed.path
+
+
+def _disabled() -> frozenset[str]:
+    """The project's `[contracts] disabled` rule ids (read with tomllib, not the whole
+    config: `check` stays fast); none outside a repository."""
+    from specflow.contracts.rules import check_disabled
+
+    try:
+        folder = os.path.join(find_root_folder(os.getcwd()), SPECFLOW_DIR)
+    except UsageError:
+        return frozenset()
+    path = os.path.join(folder, "config.toml")
+    if not os.path.isfile(path):
+        return frozenset()
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc}); fix it") from None
+    section = data.get("contracts", {})
+    disabled = section.get("disabled", []) if isinstance(section, dict) else []
+    if not isinstance(disabled, list) or not all(isinstance(d, str) for d in disabled):
+        raise UsageError(f"{path}: [contracts] disabled must be a list of rule ids")
+    return check_disabled(disabled, f"{path}: [contracts] disabled")
+
+
 def contract_result(stage: str, text: str, target: str | None, diff: str | None = None) -> Any:
     """The stage's contract applied to *text*; *diff* (review) is the change reviewed."""
     prompts = _prompts()
@@ -96,7 +135,10 @@ def contract_result(stage: str, text: str, target: str | None, diff: str | None 
         from specflow.contracts.implement import check_implement, parse_checklist
 
         checklist = parse_checklist(prompts.standards())
-        return check_implement(text, target, checklist, current=_current(target))
+        target = target or _edited_path(text)
+        return check_implement(
+            text, target, checklist, current=_current(target), disabled=_disabled()
+        )
     from specflow.contracts.review import check_review
 
     if diff is None:

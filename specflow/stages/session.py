@@ -74,12 +74,26 @@ def stage_command(session: Session, task: Task, base: str) -> str:
 
 
 def rules_blocks(
-    session: Session, *, standards: bool, spec: str | None, cache_spec: bool = True
+    session: Session,
+    *,
+    standards: bool,
+    spec: str | None,
+    cache_spec: bool = True,
+    compact: bool = False,
 ) -> list[SystemBlock]:
-    """The stable, cached prefix: rules (and standards), then the spec."""
+    """The stable, cached prefix: rules (and standards), then the spec.
+
+    With *compact* the standards are their title and review checklist, one line per item
+    (rules_lint.compact_standards); the caller sends the full document where it is needed.
+    """
     rules = session.prompts.rules()
     if standards:
-        rules = rules.rstrip() + "\n\n" + session.prompts.standards()
+        text = session.prompts.standards()
+        if compact:
+            from specflow.contracts.rules_lint import compact_standards
+
+            text = compact_standards(text)
+        rules = rules.rstrip() + "\n\n" + text
     blocks = [SystemBlock(rules, cache=True, label="rules")]
     if spec is not None:
         blocks.append(SystemBlock("# The spec\n\n" + spec, cache=cache_spec, label="spec"))

@@ -122,6 +122,7 @@ def run_spec(session: Session, task: Task, reply: str | None) -> SpecResult | Ha
         )
     session.ws.write_artifact(task, "spec", outcome.text)
     task.unknowns = merge_unknowns(task.unknowns, doc)
+    task.spec_stale = False
     task.move_to("specced")
     session.ws.save(task)
     open_items = [u for u in task.unknowns if u.status == "open"]
@@ -157,6 +158,7 @@ def resolve_unknown(session: Session, task: Task, uid: str, text: str) -> Unknow
         if item.id.lower() == uid.lower():
             item.status = "resolved"
             item.resolution = text.strip()
+            task.spec_stale = True
             session.ws.save(task)
             return item
     known = ", ".join(u.id for u in task.unknowns) or "none"

@@ -103,6 +103,9 @@ class Task(BaseModel):
     scoped_inputs: str = ""  # hash of describe.md + answers.md at the last scope run
     unknowns: list[UnknownItem] = Field(default_factory=list)
     files: list[WrittenFile] = Field(default_factory=list)
+    # Set by `specflow resolve`, cleared when `specflow spec` writes a revision: implement
+    # refuses a spec that does not carry the user's resolutions yet.
+    spec_stale: bool = False
 
     def mark_reviewed(self, hashes: dict[str, str]) -> list[str]:
         """Record that a PASS review covered these files (path -> sha256 of the content it

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from specflow.contracts.models import SpecDoc
+from specflow.contracts.spec_content import unknown_blocks
 from specflow.errors import StateError, UsageError
 from specflow.stages.implement.target import Target, sha256
 from specflow.store.workspace import Task, UnknownItem
@@ -20,6 +22,21 @@ def norm(path: str) -> str:
 
 def plan_paths(doc: SpecDoc) -> list[str]:
     return [norm(p) for p in doc.file_plan]
+
+
+DIRECTIVE_SECTIONS = ("implementation directives", "architecture & file plan")
+
+
+def spec_directives(doc: SpecDoc) -> tuple[str, ...]:
+    """The lines of the spec's Implementation Directives and file plan: what may direct the
+    implement contract to accept a removed definition."""
+    return tuple(
+        line.strip()
+        for section in doc.sections
+        if section.title.strip().casefold() in DIRECTIVE_SECTIONS
+        for line in section.body.splitlines()
+        if line.strip()
+    )
 
 
 def check_plan(doc: SpecDoc, target: Target, allow_unplanned: bool) -> None:
@@ -54,26 +71,40 @@ def _same_file(named: str, rel: str) -> bool:
     return rel == named or rel.endswith("/" + named)
 
 
-def blocking_unknowns(task: Task, target: Target | str) -> list[UnknownItem]:
+def blocks_file(item: UnknownItem, rel: str, plan: Sequence[str] = ()) -> tuple[bool, str | None]:
+    """Whether *item* blocks *rel*, and the note when it names no file (so blocks them all).
+
+    The planned paths its `blocks:` spells out (contracts.spec_content.unknown_blocks) are the
+    files it blocks; a shorter name (`collector.py` for src/exporter/collector.py) still names
+    the files it ends; an item that names no file at all blocks every file.
+    """
+    found = unknown_blocks(item.blocks, list(dict.fromkeys([*plan, rel])), item.id)
+    if found.note is None:
+        return rel in found.paths, None
+    named = named_paths(item.blocks)
+    if named:
+        return any(_same_file(p, rel) for p in named), None
+    return True, found.note
+
+
+def blocking_unknowns(
+    task: Task, target: Target | str, plan: Sequence[str] = ()
+) -> list[UnknownItem]:
     """Open UNKNOWNs that block this file: those naming it, and those naming no file at all."""
     rel = target.rel if isinstance(target, Target) else target
-    blocking = []
-    for item in task.unknowns:
-        if item.status != "open":
-            continue
-        paths = named_paths(item.blocks)
-        if not paths or any(_same_file(p, rel) for p in paths):
-            blocking.append(item)
-    return blocking
+    return [u for u in task.unknowns if u.status == "open" and blocks_file(u, rel, plan)[0]]
 
 
-def check_unknowns(task: Task, target: Target) -> None:
-    items = blocking_unknowns(task, target)
+def check_unknowns(task: Task, target: Target, plan: Sequence[str] = ()) -> None:
+    items = blocking_unknowns(task, target, plan)
     if not items:
         return
-    listed = "\n".join(
-        f"  {u.id}: {u.what} (verify: {u.verify}; blocks: {u.blocks})" for u in items
-    )
+    lines = []
+    for u in items:
+        note = blocks_file(u, target.rel, plan)[1]
+        lines.append(f"  {u.id}: {u.what} (verify: {u.verify}; blocks: {u.blocks})")
+        lines.extend([f"    {note}"] if note else [])
+    listed = "\n".join(lines)
     raise StateError(
         f"{len(items)} open UNKNOWN item(s) block {target.rel}:\n{listed}\n"
         'Resolve them with `specflow resolve ID "what you found"` and run `specflow spec` '
@@ -84,7 +115,8 @@ def check_unknowns(task: Task, target: Target) -> None:
 def next_files(task: Task, doc: SpecDoc) -> list[str]:
     """Planned files not written yet and not blocked by an open UNKNOWN, in plan order."""
     done = {f.path for f in task.files}
-    return [p for p in plan_paths(doc) if p not in done and not blocking_unknowns(task, p)]
+    plan = plan_paths(doc)
+    return [p for p in plan if p not in done and not blocking_unknowns(task, p, plan)]
 
 
 # -- plan progress -----------------------------------------------------------------------------
@@ -133,17 +165,19 @@ def _disk_hash(root: Path, rel: str) -> str | None:
     path = root / rel
     if not path.is_file():
         return None
-    return sha256(path.read_text(encoding="utf-8", errors="replace"))
+    # Bytes decoded as they are: a CRLF file hashes as specflow wrote it.
+    return sha256(path.read_bytes().decode("utf-8", errors="replace"))
 
 
 def plan_progress(root: Path, task: Task, doc: SpecDoc) -> list[PlanEntry]:
     """Each planned file of the spec, in plan order, with its state."""
     records = {f.path: f for f in task.files}
     entries = []
-    for rel in plan_paths(doc):
+    plan = plan_paths(doc)
+    for rel in plan:
         record = records.get(rel)
         if record is None:
-            blocking = tuple(u.id for u in blocking_unknowns(task, rel))
+            blocking = tuple(u.id for u in blocking_unknowns(task, rel, plan))
             entries.append(PlanEntry(rel, BLOCKED if blocking else PENDING, blocking))
             continue
         if _disk_hash(root, rel) != record.sha256:

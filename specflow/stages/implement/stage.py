@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from specflow.contracts.base import ContractResult
-from specflow.contracts.implement import check_implement, parse_checklist
+from specflow.contracts.edits import EDIT_MIN_LINES, is_edit_reply, offers_edits
+from specflow.contracts.implement import parse_checklist
 from specflow.contracts.models import ImplementReply, SpecDoc
 from specflow.contracts.spec import check_spec, template_headings
 from specflow.errors import CheckFailed, StateError
@@ -39,10 +39,12 @@ from specflow.stages.implement.plan import (
     next_step,
     plan_paths,
     plan_progress,
+    spec_directives,
 )
 from specflow.stages.implement.target import (
     Target,
     protect_user_changes,
+    read_target,
     resolve_target,
     sha256,
 )
@@ -79,6 +81,34 @@ class ImplementResult:
     next_files: list[str]
     test: tuple[str, int, str] | None  # (command, exit code, output tail)
     reanchor: str
+
+
+STALE_SPEC = (
+    "task `{slug}`: UNKNOWN items were resolved after the spec was written; run "
+    "`specflow spec{flag}` to revise the spec with your resolutions (or pass "
+    "--allow-stale-spec to implement from the spec as it is)"
+)
+
+
+def check_stale(session: Session, task: Task, allow: bool, command: str) -> None:
+    """Refuse a spec written before the user's resolutions (exit 2), unless *allow*, which
+    the transcript records."""
+    if not task.spec_stale:
+        return
+    if not allow:
+        flag = stage_command(session, task, "")
+        raise StateError(STALE_SPEC.format(slug=task.slug, flag=flag))
+    append(
+        session.ws.transcript_path(task),
+        Exchange(
+            stage="implement",
+            provider="-",
+            model="-",
+            kind="override",
+            note=f"--allow-stale-spec: `{command}` ran on a spec written before the "
+            "resolutions of " + ", ".join(u.id for u in task.unknowns if u.status == "resolved"),
+        ),
+    )
 
 
 def load_spec(session: Session, task: Task) -> tuple[str, SpecDoc]:
@@ -164,11 +194,15 @@ def summarize_file(rel: str, content: str) -> str:
 
 
 def reset_seed(session: Session, task: Task, target: Target) -> str:
+    """The opening of a new conversation: the full engineering standards (the system prompt
+    carries only their checklist), then the summary of the files done, if any."""
     rows = [
         summarize_file(record.path, content)
         for record, content in _other_files(session, task, target)
     ]
-    return session.prompts.render("implement-seed.md.j2", summaries=rows)
+    return session.prompts.render(
+        "implement-seed.md.j2", summaries=rows, standards=session.prompts.standards()
+    )
 
 
 def _language(rel: str) -> str:
@@ -179,7 +213,9 @@ def _system(session: Session, spec_text: str, variables: dict[str, Any]) -> list
     return [
         # Four cache breakpoints at most: the rules, the end of the system prompt (which covers
         # the spec), the previous request's newest turn and this one. So the spec gets none.
-        *rules_blocks(session, standards=True, spec=spec_text, cache_spec=False),
+        # The standards as their checklist only: the full document goes once per
+        # conversation, in its first user turn (reset_seed).
+        *rules_blocks(session, standards=True, spec=spec_text, cache_spec=False, compact=True),
         # Rendered without a path so the block is the same for every file and stays cached.
         SystemBlock(
             session.prompts.render("implement.md.j2", **{**variables, "path": ""}),
@@ -193,17 +229,19 @@ def _turn(
     session: Session, task: Task, target: Target, doc: SpecDoc, fresh_conversation: bool
 ) -> str:
     """The user turn for *target*; a fresh conversation opens with the summary of files done."""
-    current = target.path.read_text(encoding="utf-8") if target.path.is_file() else None
+    current = read_target(target)
     text = session.prompts.render(
         "implement-input.md.j2",
         path=target.rel,
         language=_language(target.rel),
         current=current,
+        offer_edits=offers_edits(current),
+        edit_min_lines=EDIT_MIN_LINES,
         done_files=done_files(session, task, target, fresh_conversation),
         plan_files=plan_paths(doc),
         written_paths=[f.path for f in task.files],
     )
-    if fresh_conversation and any(f.path != target.rel for f in task.files):
+    if fresh_conversation:
         return reset_seed(session, task, target) + "\n" + text
     return text
 
@@ -263,13 +301,19 @@ def prompt_for(session: Session, task: Task, raw_path: str) -> Prepared:
 # -- the run ------------------------------------------------------------------------------------
 
 
-def implement_contract(session: Session, target: Target) -> Any:
-    checklist = parse_checklist(session.prompts.standards())
+def implement_contract(session: Session, target: Target, doc: SpecDoc) -> Any:
+    """The implement contract for *target*: the file on disk now (to apply an edit reply to
+    and find dropped definitions), the spec's directives, the project's disabled rules."""
+    from specflow.contracts.registry import ContractContext, contract_for
 
-    def contract(text: str) -> ContractResult[ImplementReply]:
-        return check_implement(text, target.rel, checklist)
-
-    return contract
+    context = ContractContext(
+        checklist=parse_checklist(session.prompts.standards()),
+        path=target.rel,
+        current=read_target(target),
+        directives=spec_directives(doc),
+        disabled=frozenset(session.config.contracts.disabled),
+    )
+    return contract_for("implement", context)
 
 
 def run_implement(
@@ -280,6 +324,7 @@ def run_implement(
     force: bool = False,
     fresh: bool = False,
     allow_unplanned: bool = False,
+    allow_stale_spec: bool = False,
     reply: str | None = None,
 ) -> ImplementResult | Handoff:
     """Implement *raw_path*: checks first, then the request, the write and the tests, all
@@ -290,20 +335,22 @@ def run_implement(
         ("--allow-unplanned", allow_unplanned),
         ("--force", force),
         ("--fresh", fresh),
+        ("--allow-stale-spec", allow_stale_spec),
     ):
         if on:
             command += f" {flag}"
     with session.ws.stage_lock(task, command):
         spec_text, doc = load_spec(session, task)
+        check_stale(session, task, allow_stale_spec, command)
         check_plan(doc, target, allow_unplanned)
-        check_unknowns(task, target)
+        check_unknowns(task, target, plan_paths(doc))
         protect_user_changes(session.ws, task, target, force)
         prepared, conversation = prepare_implement(session, task, target, spec_text, doc, fresh)
         outcome = execute(
             session,
             task,
             prepared,
-            implement_contract(session, target),
+            implement_contract(session, target, doc),
             reply=reply,
             command=command,
         )
@@ -322,8 +369,13 @@ def _finish(
     outcome: Outcome,
 ) -> ImplementResult:
     value: ImplementReply = outcome.value
-    code = value.code if value.code.endswith("\n") or not value.code else value.code + "\n"
-    before = target.path.read_text(encoding="utf-8") if target.path.is_file() else ""
+    # An edit reply's text is the file as it was, changed where the blocks say: it keeps a
+    # missing final newline. A whole file gets one.
+    whole = not is_edit_reply(outcome.text)
+    code = value.code
+    if whole and code and not code.endswith("\n"):
+        code += "\n"
+    before = read_target(target) or ""
     atomic_write_text(target.path, code)
     atomic_write_text(session.ws.written_copy_path(task, target.rel), code)
     task.files = [f for f in task.files if f.path != target.rel]
@@ -395,6 +447,8 @@ def plan_next(session: Session, task: Task) -> NextStep:
     (a StateError, exit 2, when open UNKNOWNs block every remaining file)."""
     _spec_text, doc = load_spec(session, task)
     task_flag = stage_command(session, task, "")  # "" or " --task SLUG"
+    if task.spec_stale:
+        raise StateError(STALE_SPEC.format(slug=task.slug, flag=task_flag))
     step = next_step(plan_progress(session.ws.root, task, doc), task, task_flag)
     if step.blocked:
         raise StateError(step.message)

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from specflow.contracts.paths import unsafe_path_reason
 from specflow.errors import UsageError
 from specflow.store.workspace import Task, Workspace, WrittenFile
 
@@ -45,8 +46,14 @@ def resolve_target(root: Path, raw: str) -> Target:
         ) from None
     if not rel.parts:
         raise UsageError(f"--file {raw}: is the repository root; pass a file path")
-    bad = forbidden_part(rel) or forbidden_part(given)
-    if bad is not None:
+    # One rule for the file plan and --file (contracts.paths); the path as typed is checked
+    # too, without its root and `..` steps, which the resolution above has judged.
+    typed = "/".join(part for part in given.parts if part not in ("..", given.anchor))
+    reason = unsafe_path_reason(rel.as_posix()) or (unsafe_path_reason(typed) if typed else None)
+    if reason is not None:
+        bad = forbidden_part(rel) or forbidden_part(given)
+        if bad is None:
+            raise UsageError(f"--file {raw}: {reason}")
         raise UsageError(
             f"--file {raw}: inside {bad}/, which specflow never writes to (git's and "
             "specflow's own folders, at any depth and in any letter case); pass a project file"
