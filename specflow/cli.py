@@ -193,28 +193,29 @@ cli.add_command(describe)
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def status(as_json: bool) -> None:
-    """Show every task, its state and artifacts, and which is current.
+@click.option("--all", "show_all", is_flag=True, help="List archived (done) tasks too.")
+def status(as_json: bool, show_all: bool) -> None:
+    """Show every task, its state, plan progress and artifacts, and which is current.
+
+    For the current task, one line per planned file with its state.
 
     \b
     Example:
         specflow status --json
+        specflow status --all
     """
     from specflow.config import load_config
+    from specflow.stages.lifecycle import format_status, status_rows
 
     ws = _workspace()
     load_config(ws.config_path, os.environ)  # a broken config is named here as everywhere
-    rows, problems = ws.status_rows()
+    rows, problems = status_rows(ws, show_all)
     if as_json:
         _echo_json({"tasks": rows})
     elif not rows:
         click.echo('No tasks yet. Start one with: specflow new "DESCRIPTION"')
     else:
-        width = max(len(r["slug"]) for r in rows)
-        for r in rows:
-            mark = "*" if r["current"] else " "
-            artifacts = ", ".join(r["artifacts"])
-            click.echo(f"{mark} {r['slug']:<{width}}  {r['state']:<12}  {artifacts}")
+        click.echo(format_status(rows), nl=False)
     if problems:
         from specflow.errors import StateError
 
@@ -239,19 +240,27 @@ def use(slug: str) -> None:
 @click.argument("artifact", required=False)
 @task_option
 def show(artifact: str | None, task_slug: str | None) -> None:
-    """Print an artifact of the task: describe, scope, answers, spec, ...
+    """Print an artifact of the task: describe, scope, answers, spec, plan, ...
 
-    Without ARTIFACT, prints the newest one for the task's state.
+    Without ARTIFACT, prints the newest one for the task's state. `plan` prints the spec's
+    file plan with each file's state. Works on archived (done) tasks with --task SLUG.
 
     \b
     Example:
         specflow show spec --task prometheus-exporter
+        specflow show plan
     """
+    from specflow.stages.lifecycle import format_plan, read_plan, shown_by_default
+
     ws = _workspace()
-    task = ws.resolve(task_slug)
-    name = artifact or DEFAULT_ARTIFACT[task.state]
-    ws.shown_artifact(task, name)  # a file of the task folder, nothing outside it
-    click.echo(ws.read_artifact(task, name), nl=False)
+    task, folder = ws.task_folder(task_slug)
+    name = artifact or DEFAULT_ARTIFACT.get(task.state) or shown_by_default(folder)
+    entries = read_plan(ws, task, folder)
+    if name == "plan" and entries is not None:
+        click.echo(format_plan(entries), nl=False)
+        return
+    extra = ("plan",) if entries is not None else ()
+    click.echo(ws.read_shown(task, folder, name, extra), nl=False)
 
 
 # -- stages ---------------------------------------------------------------------------------
@@ -935,3 +944,31 @@ def next_file(
         provider=provider,
         model=model,
     )
+
+
+# -- task lifecycle: `specflow done` ------------------------------------------------------------
+
+
+@cli.command("done")
+@task_option
+@click.option("--force", is_flag=True, help="Close the task even with planned files not written.")
+def done(task_slug: str | None, force: bool) -> None:
+    """Close the task: mark it done and archive its folder under .specflow/archive/.
+
+    Refuses (exit 2) while a planned file is pending or blocked, naming each, unless --force.
+    The spec stays readable (`specflow show spec --task SLUG`); the review gate no longer
+    checks changes against it.
+
+    \b
+    Example:
+        specflow done
+    """
+    from specflow.stages.lifecycle import close_task
+
+    ws = _workspace()
+    task = ws.resolve(task_slug)
+    closed = close_task(ws, task, force)
+    for entry in closed.left:
+        click.echo(f"closed with {entry.line()}", err=True)
+    click.echo(f"Task {task.slug} is done; archived in {ws.rel(closed.folder)}/.")
+    click.echo(f"Its spec: specflow show spec --task {task.slug}")

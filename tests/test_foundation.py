@@ -255,8 +255,8 @@ def test_status_text_and_json(repo: Path) -> None:
     run("new", "Second task")
     text = run("status").output.splitlines()
     assert text == [
-        "  first-task   described     describe.md",
-        "* second-task  described     describe.md",
+        "  first-task   described     -           describe.md",
+        "* second-task  described     -           describe.md",
     ]
     data = json.loads(run("status", "--json").output)
     assert [(t["slug"], t["state"], t["artifacts"], t["current"]) for t in data["tasks"]] == [

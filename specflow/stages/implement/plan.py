@@ -118,6 +118,17 @@ class PlanEntry:
             "sha256": self.sha256 or None,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanEntry:
+        """The entry as_dict() gave."""
+        return cls(
+            data["path"],
+            data["state"],
+            tuple(data["blocked_by"]),
+            data["written"] or "",
+            data["sha256"] or "",
+        )
+
     def line(self) -> str:
         """One line of `status` / `show plan`: the path and its state, with the detail."""
         detail = {
