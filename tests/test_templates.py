@@ -62,6 +62,7 @@ ALLOWED_VARS: dict[str, set[str]] = {
         "done_files",
         "plan_files",
         "written_paths",
+        "written_summaries",
     },
     "implement-seed.md.j2": {"summaries"},
     "review-input.md.j2": {"diff", "files", "part", "parts", "spec_available", "fence"},
@@ -195,6 +196,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "done_files": [],
         "plan_files": ["src/exporter/server.py"],
         "written_paths": [],
+        "written_summaries": {},
     },
     "review-input.md.j2": {
         "diff": "--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n",
@@ -518,6 +520,7 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         plan_files=["src/a.py", "src/b.py", "src/c.md", "src/d.py", "src/e.py"],
         # e.py: written earlier and unchanged, so not shown again in a continuing conversation
         written_paths=["src/a.py", "src/c.md", "src/e.py"],
+        written_summaries={"src/e.py": "3 lines: def e(x)"},
     )
     assert "Current content of `src/b.py`" in out
     assert "````python\n# b\n```\n````\n" in out
@@ -530,7 +533,7 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         "- `src/b.py` (this file)",
         "- `src/c.md` (written)",
         "- `src/d.py` (later: do not create it now)",
-        "- `src/e.py` (written)",
+        "- `src/e.py` (written: 3 lines: def e(x))",
     ]
 
 

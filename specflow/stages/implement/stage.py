@@ -39,6 +39,7 @@ from specflow.stages.implement.plan import (
     next_step,
     plan_paths,
     plan_progress,
+    written_summaries,
 )
 from specflow.stages.implement.target import (
     Target,
@@ -190,20 +191,28 @@ def _system(session: Session, spec_text: str, variables: dict[str, Any]) -> list
 
 
 def _turn(
-    session: Session, task: Task, target: Target, doc: SpecDoc, fresh_conversation: bool
+    session: Session,
+    task: Task,
+    target: Target,
+    doc: SpecDoc,
+    fresh_conversation: bool,
+    paste: bool = False,
 ) -> str:
-    """The user turn for *target*; a fresh conversation opens with the summary of files done."""
+    """The user turn for *target*; a fresh conversation opens with the summary of files done.
+    A *paste* prompt (handoff) names the files done by their one-line summaries only, so it
+    stays one bounded message however many files came before."""
     current = target.path.read_text(encoding="utf-8") if target.path.is_file() else None
     text = session.prompts.render(
         "implement-input.md.j2",
         path=target.rel,
         language=_language(target.rel),
         current=current,
-        done_files=done_files(session, task, target, fresh_conversation),
+        done_files=[] if paste else done_files(session, task, target, fresh_conversation),
         plan_files=plan_paths(doc),
         written_paths=[f.path for f in task.files],
+        written_summaries=written_summaries(session.ws.root, task, target.rel),
     )
-    if fresh_conversation and any(f.path != target.rel for f in task.files):
+    if fresh_conversation and not paste and any(f.path != target.rel for f in task.files):
         return reset_seed(session, task, target) + "\n" + text
     return text
 
@@ -223,11 +232,13 @@ def prepare_implement(
     """The request for *target* and the conversation it continues (or resets), re-anchored."""
     variables = render_vars(session)
     system = _system(session, spec_text, variables)
+    paste = session.resolved.provider == "handoff"  # one self-contained message per file
+    fresh = fresh or paste
     conversation = Conversation() if fresh else load_conversation(session.ws, task)
     if not conversation.ledger.system_tokens:
         conversation.ledger.system_tokens = sum(estimate_tokens(b.text) for b in system)
     new_conversation = fresh or not conversation.messages
-    turn = _turn(session, task, target, doc, new_conversation)
+    turn = _turn(session, task, target, doc, new_conversation, paste)
     decision = _policy(session).decide(
         conversation.ledger, estimate_tokens(turn), force_reset=fresh
     )
