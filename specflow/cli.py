@@ -308,32 +308,31 @@ def scope(
 
 @cli.command()
 @click.argument("number", type=int, required=False)
-@click.argument("text", required=False)
+@click.argument("text", nargs=-1)
 @task_option
-def answer(number: int | None, text: str | None, task_slug: str | None) -> None:
-    """Answer the scoping questions, one by one on a terminal, or one at a time by number.
+def answer(number: int | None, text: tuple[str, ...], task_slug: str | None) -> None:
+    """Answer the scoping questions: one by one on a terminal, by number, or from a pipe.
 
+    The words after N are the answer (no quotes needed). Without a terminal, answers are read
+    from standard input: one per line for the open questions in order, or `N: text` lines.
     `skip: <reason>` is a valid answer.
 
     \b
     Example:
         specflow answer
-        specflow answer 3 "Postgres 15; the table has 2M rows"
+        specflow answer 3 Postgres 15; the table has 2M rows
+        printf '1: 19c\n2: skip: not known yet\n' | specflow answer
     """
-    from specflow.errors import UsageError
     from specflow.stages.scope import record_answer, unanswered
 
     session = _session()
     task = session.ws.resolve(task_slug)
-    if number is not None and text is not None:
-        record_answer(session, task, number, text)
+    words = " ".join(text)
+    if number is not None and words:
+        record_answer(session, task, number, words)
         click.echo(f"Recorded the answer to question {number}.")
     elif not _interactive():
-        raise UsageError(
-            "no terminal to ask on; edit "
-            f"{session.ws.rel(session.ws.artifact_path(task, 'answers'))} or pass the answer: "
-            'specflow answer N "TEXT"'
-        )
+        _piped_answers(session, task, number)
     else:
         todo = [a for a in unanswered(session, task) if number is None or a.n == number]
         for item in todo:
@@ -345,6 +344,30 @@ def answer(number: int | None, text: str | None, task_slug: str | None) -> None:
         if left
         else "All questions answered. Next: specflow spec"
     )
+
+
+def _piped_answers(session: Session, task: Any, number: int | None) -> None:
+    """Record the answers on standard input (for question *number* only: all of it)."""
+    from specflow.contracts.answers import parse_answers
+    from specflow.errors import UsageError
+    from specflow.stages.answer_input import parse_piped_answers
+    from specflow.stages.scope import record_answer, unanswered
+
+    piped = sys.stdin.read()
+    if not piped.strip():
+        raise UsageError(
+            "no terminal to ask on; edit "
+            f"{session.ws.rel(session.ws.artifact_path(task, 'answers'))} or pass the answer: "
+            'specflow answer N "TEXT"'
+        )
+    if number is not None:
+        answers = {number: piped.strip()}
+    else:
+        numbers = [a.n for a in parse_answers(session.ws.read_artifact(task, "answers"))]
+        answers = parse_piped_answers(piped, [a.n for a in unanswered(session, task)], numbers)
+    for n, text in sorted(answers.items()):
+        record_answer(session, task, n, text)
+        click.echo(f"Recorded the answer to question {n}.")
 
 
 def _interactive() -> bool:
