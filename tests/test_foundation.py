@@ -66,6 +66,14 @@ def test_init_from_a_subfolder_writes_at_the_root(
     assert not (sub / ".specflow").exists()
 
 
+def test_test_command_is_set_only_for_the_implement_stage() -> None:
+    import tomllib
+
+    stages = tomllib.loads(data_file("config.toml").read_text())["stages"]
+    assert {name for name, table in stages.items() if "test_command" in table} == {"implement"}
+    assert {name for name, table in stages.items() if "test_timeout_s" in table} == {"implement"}
+
+
 def test_config_template_documents_every_setting_with_its_default() -> None:
     text = data_file("config.toml").read_text()
     assert load_config(data_file("config.toml")) == Config()
@@ -366,8 +374,18 @@ def test_env_overrides_file_and_flags_override_env(repo: Path) -> None:
     assert load_config(path, env).provider == "handoff"
     assert load_config(path, env, provider="anthropic", model="from-flag").model == "from-flag"
     bad = {"SPECFLOW_PROVIDER": "nonsense"}
-    with pytest.raises(ConfigError, match="SPECFLOW_PROVIDER"):
+    with pytest.raises(ConfigError) as raised:
         load_config(path, bad)
+    assert str(raised.value) == (
+        "the environment variable SPECFLOW_PROVIDER: invalid configuration\n"
+        "  - `SPECFLOW_PROVIDER`: Input should be 'auto', 'anthropic', 'openai' or 'handoff' "
+        "(got 'nonsense')"
+    )
+    assert str(path) not in str(raised.value)
+    # a bad value in the file is still reported against the file
+    broken = _write_config(repo, 'provider = "nonsense"\n')
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(broken))}: invalid configuration"):
+        load_config(broken, {"SPECFLOW_MODEL": "fine"})
 
 
 # -- task store --------------------------------------------------------------------------------
