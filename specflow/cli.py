@@ -51,7 +51,7 @@ def run() -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        _show_click_error(exc)
         return exc.exit_code
     except click.Abort:
         click.echo("interrupted", err=True)
@@ -62,6 +62,14 @@ def run() -> int:
         silence_stdout()
         return 0
     return code if isinstance(code, int) else 0
+
+
+def _show_click_error(exc: click.ClickException) -> None:
+    """click's own errors (a bad option, a missing argument) in specflow's one style."""
+    hint = ""
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        hint = f"; see `{exc.ctx.command_path} --help`"
+    click.echo(f"error: {exc.format_message().rstrip('.')}{hint}", err=True)
 
 
 @click.group(cls=SpecflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -175,7 +183,12 @@ def new(description: str, name: str | None, context: tuple[str, ...]) -> None:
     task = ws.create_task(title, render_describe(description, files), [f.path for f in files], name)
     click.echo(f"Created task {task.slug} ({ws.rel(ws.task_dir(task.slug))}/describe.md)")
     if not ws.config_path.exists():
-        click.echo("Tip: `specflow init` writes a config you can tune.", err=True)
+        click.echo(
+            f"note: specflow is not set up here yet (no {ws.rel(ws.config_path)}), so the task "
+            "uses the default settings; run `specflow init` to write the config and ignore "
+            ".specflow/cache/.",
+            err=True,
+        )
     click.echo("Next: specflow scope")
 
 

@@ -755,3 +755,31 @@ def test_context_not_utf8_names_its_encoding_and_the_fix(
 def test_context_utf8_with_accents_is_accepted(repo: Path) -> None:
     (repo / "notes.txt").write_text("café “quoted”\n", encoding="utf-8")
     assert run("new", "Exporter", "--context", "notes.txt").exit_code == 0
+
+
+def test_clicks_own_usage_errors_use_the_error_style(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from specflow.cli import run as main
+
+    monkeypatch.setattr("sys.argv", ["specflow", "status", "--bogus"])
+    assert main() == 2
+    assert capsys.readouterr().err == (
+        "error: No such option '--bogus'; see `specflow status --help`\n"
+    )
+    monkeypatch.setattr("sys.argv", ["specflow", "use"])
+    assert main() == 2
+    err = capsys.readouterr().err
+    assert err == "error: Missing argument 'SLUG'; see `specflow use --help`\n"
+    assert "Usage:" not in err
+
+
+def test_new_before_init_says_to_run_init(repo: Path) -> None:
+    result = run("new", "First task")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "note: specflow is not set up here yet (no .specflow/config.toml), so the task uses the "
+        "default settings; run `specflow init` to write the config and ignore .specflow/cache/.\n"
+    )
+    assert run("init").exit_code == 0
+    assert run("new", "Second task").stderr == ""
