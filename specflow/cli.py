@@ -267,7 +267,7 @@ def show(artifact: str | None, task_slug: str | None) -> None:
 
     ws = _workspace()
     task, folder = ws.task_folder(task_slug)
-    name = artifact or DEFAULT_ARTIFACT.get(task.state) or shown_by_default(folder)
+    name = artifact or shown_by_default(folder, DEFAULT_ARTIFACT[task.state])
     entries = read_plan(ws, task, folder)
     if name == "plan" and entries is not None:
         click.echo(format_plan(entries), nl=False)

@@ -91,3 +91,26 @@ def test_a_rejected_spec_reply_writes_its_correction_prompt(repo: Path, tmp_path
     reask = repo / ".specflow" / "tasks" / SLUG / "handoff" / "spec.reask.md"
     assert reask.read_text().startswith("Your previous reply broke the spec output contract:")
     assert "spec.reask.md" in result.stderr
+
+
+def test_log_estimates_the_tokens_of_a_handoff_exchange(repo: Path, tmp_path: Path) -> None:
+    import json
+
+    from specflow.stages.anchoring import estimate_tokens
+
+    specced_task(tmp_path, SLUG, SPEC)
+    assert run("implement", "--file", FILES[0]).exit_code == 0
+    prompt = repo / ".specflow" / "tasks" / SLUG / "handoff" / "implement.prompt.md"
+    reply = tmp_path / "reply.md"
+    reply.write_text(implement_reply(FILES[0], _code(1)))
+    assert run("implement", "--file", FILES[0], "--reply", str(reply)).exit_code == 0
+    stages = json.loads(run("log", "--json").output)["stages"]
+    assert stages["implement"]["input_tokens"] == estimate_tokens(prompt.read_text()) > 1000
+    assert stages["implement"]["output_tokens"] == estimate_tokens(reply.read_text()) > 0
+    assert stages["implement"]["estimated"] is True
+    text = run("log").output
+    line = next(row for row in text.splitlines() if row.startswith("implement"))
+    assert f"~{stages['implement']['input_tokens']:,}" in line
+    assert text.endswith(
+        "~ estimated: replies brought with --reply (handoff) have no token count\n"
+    )

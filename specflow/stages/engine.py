@@ -125,6 +125,9 @@ def check_reply_file(
 ) -> ContractResult[Any]:
     """Check a reply the user brought (--reply); a failing one is kept and reported."""
     result = contract(text)
+    # No provider counted the tokens: estimate them from the handoff prompt and the reply.
+    prompt = io.task_dir / "handoff" / f"{stage}.prompt.md" if io.task_dir else None
+    sent = prompt.read_text(encoding="utf-8") if prompt is not None and prompt.is_file() else ""
     append(
         io.transcript,
         Exchange(
@@ -132,6 +135,9 @@ def check_reply_file(
             provider="handoff",
             model="(reply file)",
             kind="reply-file",
+            input_tokens=estimate_tokens(sent),
+            output_tokens=estimate_tokens(text),
+            estimated=True,
             contract_ok=result.ok,
             violations=[str(v) for v in result.violations],
             note=f"reply from {source}",

@@ -59,9 +59,10 @@ def format_status(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def shown_by_default(folder: Path) -> str:
-    """What `show` prints for a done task: the newest artifact its folder holds."""
-    newest = ("spec", "answers", "scope")
+def shown_by_default(folder: Path, default: str) -> str:
+    """What `show` prints without a name: *default* (the state's artifact), or, when a task
+    closed with --force never got it, the newest artifact its folder holds."""
+    newest = (default, "spec", "answers", "scope")
     return next((name for name in newest if (folder / f"{name}.md").is_file()), "describe")
 
 
