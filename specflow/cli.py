@@ -469,24 +469,43 @@ def resolve(uid: str, text: str, task_slug: str | None) -> None:
 
 
 @cli.command()
-@click.argument("stage", type=click.Choice(records.PROMPT_STAGES))
+@click.argument("stage", type=click.Choice([*records.PROMPT_STAGES, "review"]))
 @task_option
 @click.option("--file", "path", metavar="PATH", help="implement: the file to write.")
-def prompt(stage: str, task_slug: str | None, path: str | None) -> None:
+@click.option("--staged", is_flag=True, help="review: the staged change (the default).")
+@click.option("--range", "rev_range", metavar="A..B", help="review: a range of commits.")
+def prompt(
+    stage: str, task_slug: str | None, path: str | None, staged: bool, rev_range: str | None
+) -> None:
     """Print a stage's fully rendered prompt without calling a model.
 
-    For implement, the prompt of a fresh conversation for --file PATH.
+    For implement, the prompt of a fresh conversation for --file PATH. For review, the
+    prompt the gate sends for the staged change (or --range), secrets redacted.
 
     \b
     Example:
         specflow prompt scope | pbcopy
         specflow prompt implement --file src/app.py
+        specflow prompt review --staged
     """
     from specflow.stages.session import format_prompt
 
     session = _session()
-    task = session.ws.resolve(task_slug)
-    prepared = records.record(stage).load("prepare")(session, task, path)
+    if stage == "review":
+        from specflow.stages.review.prompt import review_prompt
+
+        if staged and rev_range:
+            from specflow.errors import UsageError
+
+            raise UsageError("pass one of --staged or --range")
+        prepared, notes = review_prompt(
+            session, "range" if rev_range else "staged", rev_range, task_slug
+        )
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
+    else:
+        task = session.ws.resolve(task_slug)
+        prepared = records.record(stage).load("prepare")(session, task, path)
     click.echo(format_prompt(prepared), nl=False)
 
 
