@@ -51,7 +51,7 @@ def run() -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        _show_click_error(exc)
         return exc.exit_code
     except click.Abort:
         click.echo("interrupted", err=True)
@@ -62,6 +62,14 @@ def run() -> int:
         silence_stdout()
         return 0
     return code if isinstance(code, int) else 0
+
+
+def _show_click_error(exc: click.ClickException) -> None:
+    """click's own errors (a bad option, a missing argument) in specflow's one style."""
+    hint = ""
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        hint = f"; see `{exc.ctx.command_path} --help`"
+    click.echo(f"error: {exc.format_message().rstrip('.')}{hint}", err=True)
 
 
 @click.group(cls=SpecflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -197,7 +205,12 @@ def new(
     task = ws.create_task(title, describe_md, [f.path for f in attached], name)
     click.echo(f"Created task {task.slug} ({ws.rel(ws.task_dir(task.slug))}/describe.md)")
     if not ws.config_path.exists():
-        click.echo("Tip: `specflow init` writes a config you can tune.", err=True)
+        click.echo(
+            f"note: specflow is not set up here yet (no {ws.rel(ws.config_path)}), so the task "
+            "uses the default settings; run `specflow init` to write the config and ignore "
+            ".specflow/cache/.",
+            err=True,
+        )
     if plan is None:
         click.echo("Next: specflow scope")
         return
@@ -220,28 +233,29 @@ cli.add_command(describe)
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def status(as_json: bool) -> None:
-    """Show every task, its state and artifacts, and which is current.
+@click.option("--all", "show_all", is_flag=True, help="List archived (done) tasks too.")
+def status(as_json: bool, show_all: bool) -> None:
+    """Show every task, its state, plan progress and artifacts, and which is current.
+
+    For the current task, one line per planned file with its state.
 
     \b
     Example:
         specflow status --json
+        specflow status --all
     """
     from specflow.config import load_config
+    from specflow.stages.lifecycle import format_status, status_rows
 
     ws = _workspace()
     load_config(ws.config_path, os.environ)  # a broken config is named here as everywhere
-    rows, problems = ws.status_rows()
+    rows, problems = status_rows(ws, show_all)
     if as_json:
         _echo_json({"tasks": rows})
     elif not rows:
         click.echo('No tasks yet. Start one with: specflow new "DESCRIPTION"')
     else:
-        width = max(len(r["slug"]) for r in rows)
-        for r in rows:
-            mark = "*" if r["current"] else " "
-            artifacts = ", ".join(r["artifacts"])
-            click.echo(f"{mark} {r['slug']:<{width}}  {r['state']:<12}  {artifacts}")
+        click.echo(format_status(rows), nl=False)
     if problems:
         from specflow.errors import StateError
 
@@ -266,19 +280,27 @@ def use(slug: str) -> None:
 @click.argument("artifact", required=False)
 @task_option
 def show(artifact: str | None, task_slug: str | None) -> None:
-    """Print an artifact of the task: describe, scope, answers, spec, ...
+    """Print an artifact of the task: describe, scope, answers, spec, plan, ...
 
-    Without ARTIFACT, prints the newest one for the task's state.
+    Without ARTIFACT, prints the newest one for the task's state. `plan` prints the spec's
+    file plan with each file's state. Works on archived (done) tasks with --task SLUG.
 
     \b
     Example:
         specflow show spec --task prometheus-exporter
+        specflow show plan
     """
+    from specflow.stages.lifecycle import format_plan, read_plan, shown_by_default
+
     ws = _workspace()
-    task = ws.resolve(task_slug)
-    name = artifact or DEFAULT_ARTIFACT[task.state]
-    ws.shown_artifact(task, name)  # a file of the task folder, nothing outside it
-    click.echo(ws.read_artifact(task, name), nl=False)
+    task, folder = ws.task_folder(task_slug)
+    name = artifact or shown_by_default(folder, DEFAULT_ARTIFACT[task.state])
+    entries = read_plan(ws, task, folder)
+    if name == "plan" and entries is not None:
+        click.echo(format_plan(entries), nl=False)
+        return
+    extra = ("plan",) if entries is not None else ()
+    click.echo(ws.read_shown(task, folder, name, extra), nl=False)
 
 
 # -- stages ---------------------------------------------------------------------------------
@@ -337,32 +359,31 @@ def scope(
 
 @cli.command()
 @click.argument("number", type=int, required=False)
-@click.argument("text", required=False)
+@click.argument("text", nargs=-1)
 @task_option
-def answer(number: int | None, text: str | None, task_slug: str | None) -> None:
-    """Answer the scoping questions, one by one on a terminal, or one at a time by number.
+def answer(number: int | None, text: tuple[str, ...], task_slug: str | None) -> None:
+    """Answer the scoping questions: one by one on a terminal, by number, or from a pipe.
 
+    The words after N are the answer (no quotes needed). Without a terminal, answers are read
+    from standard input: one per line for the open questions in order, or `N: text` lines.
     `skip: <reason>` is a valid answer.
 
     \b
     Example:
         specflow answer
-        specflow answer 3 "Postgres 15; the table has 2M rows"
+        specflow answer 3 Postgres 15; the table has 2M rows
+        printf '1: 19c\n2: skip: not known yet\n' | specflow answer
     """
-    from specflow.errors import UsageError
     from specflow.stages.scope import record_answer, unanswered
 
     session = _session()
     task = session.ws.resolve(task_slug)
-    if number is not None and text is not None:
-        record_answer(session, task, number, text)
+    words = " ".join(text)
+    if number is not None and words:
+        record_answer(session, task, number, words)
         click.echo(f"Recorded the answer to question {number}.")
     elif not _interactive():
-        raise UsageError(
-            "no terminal to ask on; edit "
-            f"{session.ws.rel(session.ws.artifact_path(task, 'answers'))} or pass the answer: "
-            'specflow answer N "TEXT"'
-        )
+        _piped_answers(session, task, number)
     else:
         todo = [a for a in unanswered(session, task) if number is None or a.n == number]
         for item in todo:
@@ -374,6 +395,30 @@ def answer(number: int | None, text: str | None, task_slug: str | None) -> None:
         if left
         else "All questions answered. Next: specflow spec"
     )
+
+
+def _piped_answers(session: Session, task: Any, number: int | None) -> None:
+    """Record the answers on standard input (for question *number* only: all of it)."""
+    from specflow.contracts.answers import parse_answers
+    from specflow.errors import UsageError
+    from specflow.stages.answer_input import parse_piped_answers
+    from specflow.stages.scope import record_answer, unanswered
+
+    piped = sys.stdin.read()
+    if not piped.strip():
+        raise UsageError(
+            "no terminal to ask on; edit "
+            f"{session.ws.rel(session.ws.artifact_path(task, 'answers'))} or pass the answer: "
+            'specflow answer N "TEXT"'
+        )
+    if number is not None:
+        answers = {number: piped.strip()}
+    else:
+        numbers = [a.n for a in parse_answers(session.ws.read_artifact(task, "answers"))]
+        answers = parse_piped_answers(piped, [a.n for a in unanswered(session, task)], numbers)
+    for n, text in sorted(answers.items()):
+        record_answer(session, task, n, text)
+        click.echo(f"Recorded the answer to question {n}.")
 
 
 def _interactive() -> bool:
@@ -467,24 +512,43 @@ def resolve(uid: str, text: str, task_slug: str | None) -> None:
 
 
 @cli.command()
-@click.argument("stage", type=click.Choice(records.PROMPT_STAGES))
+@click.argument("stage", type=click.Choice([*records.PROMPT_STAGES, "review"]))
 @task_option
 @click.option("--file", "path", metavar="PATH", help="implement: the file to write.")
-def prompt(stage: str, task_slug: str | None, path: str | None) -> None:
+@click.option("--staged", is_flag=True, help="review: the staged change (the default).")
+@click.option("--range", "rev_range", metavar="A..B", help="review: a range of commits.")
+def prompt(
+    stage: str, task_slug: str | None, path: str | None, staged: bool, rev_range: str | None
+) -> None:
     """Print a stage's fully rendered prompt without calling a model.
 
-    For implement, the prompt of a fresh conversation for --file PATH.
+    For implement, the prompt of a fresh conversation for --file PATH. For review, the
+    prompt the gate sends for the staged change (or --range), secrets redacted.
 
     \b
     Example:
         specflow prompt scope | pbcopy
         specflow prompt implement --file src/app.py
+        specflow prompt review --staged
     """
     from specflow.stages.session import format_prompt
 
     session = _session()
-    task = session.ws.resolve(task_slug)
-    prepared = records.record(stage).load("prepare")(session, task, path)
+    if stage == "review":
+        from specflow.stages.review.prompt import review_prompt
+
+        if staged and rev_range:
+            from specflow.errors import UsageError
+
+            raise UsageError("pass one of --staged or --range")
+        prepared, notes = review_prompt(
+            session, "range" if rev_range else "staged", rev_range, task_slug
+        )
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
+    else:
+        task = session.ws.resolve(task_slug)
+        prepared = records.record(stage).load("prepare")(session, task, path)
     click.echo(format_prompt(prepared), nl=False)
 
 
@@ -992,3 +1056,31 @@ def next_file(
         provider=provider,
         model=model,
     )
+
+
+# -- task lifecycle: `specflow done` ------------------------------------------------------------
+
+
+@cli.command("done")
+@task_option
+@click.option("--force", is_flag=True, help="Close the task even with planned files not written.")
+def done(task_slug: str | None, force: bool) -> None:
+    """Close the task: mark it done and archive its folder under .specflow/archive/.
+
+    Refuses (exit 2) while a planned file is pending or blocked, naming each, unless --force.
+    The spec stays readable (`specflow show spec --task SLUG`); the review gate no longer
+    checks changes against it.
+
+    \b
+    Example:
+        specflow done
+    """
+    from specflow.stages.lifecycle import close_task
+
+    ws = _workspace()
+    task = ws.resolve(task_slug)
+    closed = close_task(ws, task, force)
+    for entry in closed.left:
+        click.echo(f"closed with {entry.line()}", err=True)
+    click.echo(f"Task {task.slug} is done; archived in {ws.rel(closed.folder)}/.")
+    click.echo(f"Its spec: specflow show spec --task {task.slug}")

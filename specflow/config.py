@@ -233,10 +233,13 @@ def load_config(
     """
     data = _read_toml(path) if path is not None and path.exists() else {}
     env = os.environ if env is None else env
-    for key, value in (
-        ("provider", env.get("SPECFLOW_PROVIDER")),
-        ("model", env.get("SPECFLOW_MODEL")),
+    from_env: dict[str, str] = {}  # a value from the environment is reported against it
+    for key, value, flag in (
+        ("provider", env.get("SPECFLOW_PROVIDER"), provider),
+        ("model", env.get("SPECFLOW_MODEL"), model),
     ):
+        if value and not flag:
+            from_env[key] = f"SPECFLOW_{key.upper()}"
         if value:
             data[key] = value
     flags = {key: value for key, value in (("provider", provider), ("model", model)) if value}
@@ -245,7 +248,7 @@ def load_config(
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path)) from None
+        raise ConfigError(_describe(exc, path, from_env)) from None
 
 
 def _with_stage_flags(
@@ -276,8 +279,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the config: {exc.strerror}") from None
 
 
-def _describe(exc: ValidationError, path: Path | None) -> str:
+def _describe(
+    exc: ValidationError, path: Path | None, from_env: Mapping[str, str] | None = None
+) -> str:
+    from_env = from_env or {}
     where = str(path) if path is not None else "configuration"
+    keys = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+    if keys and keys <= set(from_env):
+        where = "the environment variable " + ", ".join(sorted(from_env[k] for k in keys))
     messages: dict[str, list[str]] = {}
     for err in exc.errors():
         # pydantic names union branches in the location ("literal['off','adaptive']",
@@ -289,7 +298,9 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
             text = f"unknown key `{key}`" + (f"; did you mean `{hint}`?" if hint else "")
             messages.setdefault(text, [])
             continue
-        if loc and loc[0] in ("provider", "model"):
+        if loc and loc[0] in from_env:
+            key = from_env[loc[0]]
+        elif loc and loc[0] in ("provider", "model"):
             key += " (set in the file, SPECFLOW_PROVIDER/SPECFLOW_MODEL, or a flag)"
         got = err.get("input")
         shown = "" if isinstance(got, dict | list) else f" (got {got!r})"

@@ -70,16 +70,20 @@ def format_log(
         f"{'cache read':>10} {'reanchors':>9} {'resets':>6} {'cost $':>9}  model",
     ]
     for stage, s in summary.items():
+        about = "~" if s.get("estimated") else ""
+        sent, got = f"{about}{s['input_tokens']:,}", f"{about}{s['output_tokens']:,}"
         lines.append(
-            f"{stage:<10} {s['calls']:>5} {s['retries']:>7} {s['input_tokens']:>9,} "
-            f"{s['output_tokens']:>8,} {s['cache_read_share']:>10.0%} {s['reanchors']:>9} "
-            f"{s['resets']:>6} {s['cost_usd']:>9.4f}  {', '.join(s.get('models', []))}"
+            f"{stage:<10} {s['calls']:>5} {s['retries']:>7} {sent:>9} {got:>8} "
+            f"{s['cache_read_share']:>10.0%} {s['reanchors']:>9} {s['resets']:>6} "
+            f"{s['cost_usd']:>9.4f}  {', '.join(s.get('models', []))}"
         )
     if comparison is not None:
         lines.append(
             f"total ${comparison['cost_usd']:.4f}; on {comparison['global_model']} for every "
             f"stage: ${comparison['global_cost_usd']:.4f}"
         )
+    if any(s.get("estimated") for s in summary.values()):
+        lines.append("~ estimated: replies brought with --reply (handoff) have no token count")
     return "\n".join(lines) + "\n"
 
 

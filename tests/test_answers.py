@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from specflow.contracts.answers import Answer, parse_answers, render_answers, set_answer
@@ -136,3 +138,74 @@ def test_set_answer_on_a_malformed_file_reports_the_file_problem() -> None:
 
 def test_a_file_without_questions_has_no_answers() -> None:
     assert parse_answers("# Answers\n\nNothing yet.\n") == []
+
+
+# -- answers from the command line and from a pipe ------------------------------------------
+
+
+def test_piped_answers_in_order_and_by_number() -> None:
+    from specflow.stages.answer_input import parse_piped_answers
+
+    text = "3: ops team\n\nOracle 19c: thin mode\n  9100  \n"
+    # "Oracle 19c: thin mode" is not `N: text`: it answers the next open question
+    assert parse_piped_answers(text, [1, 2, 3], [1, 2, 3]) == {
+        3: "ops team",
+        1: "Oracle 19c: thin mode",
+        2: "9100",
+    }
+    assert parse_piped_answers("2: skip: not known yet\n", [1, 2], [1, 2]) == {
+        2: "skip: not known yet"
+    }
+
+
+def test_piped_answers_refuse_what_does_not_fit() -> None:
+    from specflow.stages.answer_input import parse_piped_answers
+
+    with pytest.raises(
+        UsageError, match=r"line 2: there is no question 7 \(the questions are 1, 2\)"
+    ):
+        parse_piped_answers("a\n7: b\n", [1, 2], [1, 2])
+    with pytest.raises(UsageError, match=r"3 unnumbered answer\(s\) but only 2 open question"):
+        parse_piped_answers("a\nb\nc\n", [1, 2], [1, 2])
+
+
+@pytest.fixture
+def scoped(repo: Path, tmp_path: Path) -> Path:
+    from tests.support.helpers import run
+    from tests.support.samples import SCOPE_REPLY
+
+    assert run("new", "Exporter", "--name", "exporter").exit_code == 0
+    (tmp_path / "scope.md").write_text(SCOPE_REPLY)
+    assert run("scope", "--reply", str(tmp_path / "scope.md")).exit_code == 0
+    return repo / ".specflow" / "tasks" / "exporter" / "answers.md"
+
+
+def _answers(path: Path) -> dict[int, str]:
+    return {a.n: a.answer for a in parse_answers(path.read_text())}
+
+
+def test_answer_takes_the_rest_of_the_words(scoped: Path) -> None:
+    from tests.support.helpers import run
+
+    result = run("answer", "3", "Postgres", "15;", "the", "table", "has", "2M", "rows")
+    assert result.exit_code == 0, result.output
+    assert _answers(scoped)[3] == "Postgres 15; the table has 2M rows"
+
+
+def test_answer_reads_standard_input(scoped: Path) -> None:
+    from tests.support.helpers import run
+
+    result = run("answer", input="19c\n4: vault\n2M rows\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        "Recorded the answer to question 1.\nRecorded the answer to question 2.\n"
+        "Recorded the answer to question 4.\n2 question(s) still open.\n"
+    )
+    assert {n: a for n, a in _answers(scoped).items() if a} == {1: "19c", 2: "2M rows", 4: "vault"}
+    one = run("answer", "5", input="skip: not known yet\n")
+    assert one.exit_code == 0
+    assert _answers(scoped)[5] == "skip: not known yet"
+    too_many = run("answer", input="a\nb\n")  # only question 3 is open
+    assert too_many.exit_code == 2
+    assert "nothing was recorded" in too_many.stderr
+    assert _answers(scoped)[3] == ""

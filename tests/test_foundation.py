@@ -66,6 +66,14 @@ def test_init_from_a_subfolder_writes_at_the_root(
     assert not (sub / ".specflow").exists()
 
 
+def test_test_command_is_set_only_for_the_implement_stage() -> None:
+    import tomllib
+
+    stages = tomllib.loads(data_file("config.toml").read_text())["stages"]
+    assert {name for name, table in stages.items() if "test_command" in table} == {"implement"}
+    assert {name for name, table in stages.items() if "test_timeout_s" in table} == {"implement"}
+
+
 def test_config_template_documents_every_setting_with_its_default() -> None:
     text = data_file("config.toml").read_text()
     assert load_config(data_file("config.toml")) == Config()
@@ -255,8 +263,8 @@ def test_status_text_and_json(repo: Path) -> None:
     run("new", "Second task")
     text = run("status").output.splitlines()
     assert text == [
-        "  first-task   described     describe.md",
-        "* second-task  described     describe.md",
+        "  first-task   described     -           describe.md",
+        "* second-task  described     -           describe.md",
     ]
     data = json.loads(run("status", "--json").output)
     assert [(t["slug"], t["state"], t["artifacts"], t["current"]) for t in data["tasks"]] == [
@@ -366,8 +374,18 @@ def test_env_overrides_file_and_flags_override_env(repo: Path) -> None:
     assert load_config(path, env).provider == "handoff"
     assert load_config(path, env, provider="anthropic", model="from-flag").model == "from-flag"
     bad = {"SPECFLOW_PROVIDER": "nonsense"}
-    with pytest.raises(ConfigError, match="SPECFLOW_PROVIDER"):
+    with pytest.raises(ConfigError) as raised:
         load_config(path, bad)
+    assert str(raised.value) == (
+        "the environment variable SPECFLOW_PROVIDER: invalid configuration\n"
+        "  - `SPECFLOW_PROVIDER`: Input should be 'auto', 'anthropic', 'openai' or 'handoff' "
+        "(got 'nonsense')"
+    )
+    assert str(path) not in str(raised.value)
+    # a bad value in the file is still reported against the file
+    broken = _write_config(repo, 'provider = "nonsense"\n')
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(broken))}: invalid configuration"):
+        load_config(broken, {"SPECFLOW_MODEL": "fine"})
 
 
 # -- task store --------------------------------------------------------------------------------
@@ -737,3 +755,31 @@ def test_context_not_utf8_names_its_encoding_and_the_fix(
 def test_context_utf8_with_accents_is_accepted(repo: Path) -> None:
     (repo / "notes.txt").write_text("café “quoted”\n", encoding="utf-8")
     assert run("new", "Exporter", "--context", "notes.txt").exit_code == 0
+
+
+def test_clicks_own_usage_errors_use_the_error_style(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from specflow.cli import run as main
+
+    monkeypatch.setattr("sys.argv", ["specflow", "status", "--bogus"])
+    assert main() == 2
+    assert capsys.readouterr().err == (
+        "error: No such option '--bogus'; see `specflow status --help`\n"
+    )
+    monkeypatch.setattr("sys.argv", ["specflow", "use"])
+    assert main() == 2
+    err = capsys.readouterr().err
+    assert err == "error: Missing argument 'SLUG'; see `specflow use --help`\n"
+    assert "Usage:" not in err
+
+
+def test_new_before_init_says_to_run_init(repo: Path) -> None:
+    result = run("new", "First task")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "note: specflow is not set up here yet (no .specflow/config.toml), so the task uses the "
+        "default settings; run `specflow init` to write the config and ignore .specflow/cache/.\n"
+    )
+    assert run("init").exit_code == 0
+    assert run("new", "Second task").stderr == ""

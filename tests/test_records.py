@@ -19,7 +19,7 @@ def test_every_stage_list_is_the_records() -> None:
     assert cli.STAGES == registry.STAGES == config.STAGE_NAMES == records.STAGES
     prompt_choice = next(p for p in cli.prompt.params if p.name == "stage")
     assert isinstance(prompt_choice.type, click.Choice)
-    assert tuple(prompt_choice.type.choices) == ("scope", "spec", "implement")
+    assert tuple(prompt_choice.type.choices) == ("scope", "spec", "implement", "review")
 
 
 def test_severities_are_one_list() -> None:

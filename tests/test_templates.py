@@ -64,6 +64,7 @@ ALLOWED_VARS: dict[str, set[str]] = {
         "written_paths",
         "offer_edits",
         "edit_min_lines",
+        "written_summaries",
     },
     "implement-seed.md.j2": {"summaries", "standards"},
     "review-input.md.j2": {"diff", "files", "part", "parts", "spec_available", "fence"},
@@ -199,6 +200,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "written_paths": [],
         "offer_edits": False,
         "edit_min_lines": 60,
+        "written_summaries": {},
     },
     "review-input.md.j2": {
         "diff": "--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n",
@@ -525,6 +527,7 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         written_paths=["src/a.py", "src/c.md", "src/e.py"],
         offer_edits=False,
         edit_min_lines=60,
+        written_summaries={"src/e.py": "3 lines: def e(x)"},
     )
     assert "Current content of `src/b.py`" in out
     assert "<<<<<<< SEARCH" not in out
@@ -538,7 +541,7 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         "- `src/b.py` (this file)",
         "- `src/c.md` (written)",
         "- `src/d.py` (later: do not create it now)",
-        "- `src/e.py` (written)",
+        "- `src/e.py` (written: 3 lines: def e(x))",
     ]
 
 

@@ -24,6 +24,7 @@ from specflow.providers.base import (
     TextCallback,
 )
 from specflow.stages.anchoring import estimate_tokens
+from specflow.store.fsutil import atomic_write_text
 from specflow.store.transcript import Exchange, append
 
 Contract = Callable[[str], ContractResult[Any]]
@@ -124,6 +125,9 @@ def check_reply_file(
 ) -> ContractResult[Any]:
     """Check a reply the user brought (--reply); a failing one is kept and reported."""
     result = contract(text)
+    # No provider counted the tokens: estimate them from the handoff prompt and the reply.
+    prompt = io.task_dir / "handoff" / f"{stage}.prompt.md" if io.task_dir else None
+    sent = prompt.read_text(encoding="utf-8") if prompt is not None and prompt.is_file() else ""
     append(
         io.transcript,
         Exchange(
@@ -131,6 +135,9 @@ def check_reply_file(
             provider="handoff",
             model="(reply file)",
             kind="reply-file",
+            input_tokens=estimate_tokens(sent),
+            output_tokens=estimate_tokens(text),
+            estimated=True,
             contract_ok=result.ok,
             violations=[str(v) for v in result.violations],
             note=f"reply from {source}",
@@ -138,11 +145,17 @@ def check_reply_file(
     )
     if not result.ok:
         kept = io.keep_attempt(text)
-        raise _exhausted(
-            io.command or f"specflow {stage}",
-            [str(v) for v in result.violations],
-            io.show_path(kept),
-            None,
+        violations = [str(v) for v in result.violations]
+        error = _exhausted(io.command or f"specflow {stage}", violations, io.show_path(kept), None)
+        if io.task_dir is None:
+            raise error
+        # A correction prompt ready to paste into the chat the reply came from.
+        reask = io.task_dir / "handoff" / f"{stage}.reask.md"
+        atomic_write_text(reask, io.render_reask(violations, 0, 0))
+        raise CheckFailed(
+            f"{error}\nA correction prompt that says exactly what to fix is in "
+            f"{io.show_path(reask)}: send it in the chat that gave the reply, save the "
+            "corrected answer and pass it with --reply again."
         )
     return result
 

@@ -90,8 +90,13 @@ BY_NAME: dict[str, Stage] = {stage.name: stage for stage in RECORDS}
 STAGES: tuple[str, ...] = tuple(BY_NAME)
 PROMPT_STAGES: tuple[str, ...] = tuple(s.name for s in RECORDS if s.prepare)
 
-# Task states no stage produces: the task was just described, answered, or is blocked.
-_OTHER_ARTIFACTS = {"described": "describe", "answered": "answers", "blocked": "scope"}
+# Task states no stage produces: the task was just described, answered, is blocked or done.
+_OTHER_ARTIFACTS = {
+    "described": "describe",
+    "answered": "answers",
+    "blocked": "scope",
+    "done": "spec",
+}
 DEFAULT_ARTIFACT: dict[str, str] = {
     **_OTHER_ARTIFACTS,
     **{s.state: s.artifact for s in RECORDS if s.state},

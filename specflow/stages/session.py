@@ -195,7 +195,11 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
     def on_attempt(attempt: int, violations: list[str]) -> None:
         session.printer.done()
         listed = "".join(f"\n  - {v}" for v in violations)
-        notice(f"{stage}: reply {attempt} broke the contract; asking again with:{listed}")
+        notice(
+            f"{stage}: reply {attempt} broke the contract (kept in attempts/); asking again "
+            f"with:{listed}"
+        )
+        session.printer.retrying(f"{stage}: waiting for the corrected reply")
 
     def cost(reply: Reply) -> float:
         return estimate_cost(reply.usage, cap)

@@ -39,6 +39,7 @@ class Exchange(BaseModel):
     reanchor: str = "none"  # none | remind | reset
     reanchor_reason: str = ""
     reminder_tokens: int = 0
+    estimated: bool = False  # the token counts are estimates (a --reply file: no provider)
     note: str = ""
 
 
@@ -81,8 +82,10 @@ def summarize(records: list[Exchange]) -> dict[str, dict[str, Any]]:
                 "cost_usd": 0.0,
                 "reanchors": 0,
                 "resets": 0,
+                "estimated": False,
             },
         )
+        s["estimated"] = s["estimated"] or r.estimated
         s["calls"] += 1
         s["retries"] += 1 if r.attempt > 1 else 0
         s["transport_retries"] += r.retries

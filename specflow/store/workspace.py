@@ -34,7 +34,7 @@ CACHE_GITIGNORE = "# written by specflow: the review cache stays local\n*\n"
 SLUG_MAX = 40
 SLUG_PATTERN = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{SLUG_MAX - 1}}}")
 
-State = Literal["described", "scoped", "answered", "specced", "implementing", "blocked"]
+State = Literal["described", "scoped", "answered", "specced", "implementing", "blocked", "done"]
 
 # state -> the states it may be entered from, and the command that gets a task there.
 TRANSITIONS: dict[str, tuple[set[str], str]] = {
@@ -43,8 +43,12 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
     "answered": ({"scoped", "answered"}, "specflow scope"),
     "specced": ({"scoped", "answered", "specced", "implementing"}, "specflow scope"),
     "implementing": ({"specced", "implementing"}, "specflow spec"),
+    "done": ({"specced", "implementing"}, "specflow spec"),
 }
+# An archived task's folder: .specflow/archive/<date>-<slug>/ (-2, -3 ... when taken).
+ARCHIVE_NAME = re.compile(rf"(\d{{4}}-\d{{2}}-\d{{2}})-({SLUG_PATTERN.pattern})(?:~\d+)?")
 
+ROW_KEYS = ("slug", "state", "created", "artifacts", "current", "archived")
 ARTIFACTS = ("describe", "scope", "answers", "spec")
 
 
@@ -133,7 +137,12 @@ class Task(BaseModel):
 def _command_for(current: str, target: str, default: str) -> str:
     if target in ("specced",) and current == "described":
         return "specflow scope"
-    if target == "implementing" and current in ("described", "scoped", "answered", "blocked"):
+    if target in ("implementing", "done") and current in (
+        "described",
+        "scoped",
+        "answered",
+        "blocked",
+    ):
         return "specflow spec" if current in ("scoped", "answered") else "specflow scope"
     return default
 
@@ -187,6 +196,7 @@ class Workspace:
         self.tasks_dir = self.dir / "tasks"
         self.cache_dir = self.dir / "cache"
         self.current_file = self.dir / "current"
+        self.archive_dir = self.dir / "archive"
 
     @classmethod
     def find(cls, start: Path | None = None) -> Workspace:
@@ -283,6 +293,9 @@ class Workspace:
         path = self.task_dir(slug) / "task.json"
         if not path.is_file():
             raise UsageError(self._unknown_task(slug))
+        return self.read_task(path, slug)
+
+    def read_task(self, path: Path, slug: str) -> Task:
         try:
             task = Task.model_validate_json(path.read_text(encoding="utf-8"))
         except ValidationError as exc:
@@ -297,7 +310,8 @@ class Workspace:
             raise StateError(f"{self.rel(path)} cannot be read: {exc}") from None
         if task.slug != slug:
             raise StateError(
-                f"{self.rel(path)} says its slug is {task.slug!r}, but it lives in tasks/{slug}/; "
+                f"{self.rel(path)} says its slug is {task.slug!r}, but it lives in "
+                f"{path.parent.relative_to(self.dir).as_posix()}/; "
                 f'set "slug" back to "{slug}"'
             )
         return task
@@ -307,22 +321,76 @@ class Workspace:
         path = self.task_dir(task.slug) / "task.json"
         atomic_write_text(path, task.model_dump_json(indent=2) + "\n")
 
-    def status_rows(self) -> tuple[list[dict[str, Any]], list[StateError]]:
-        """One row per task for `specflow status`; a corrupt task is listed and reported."""
+    def status_rows(
+        self, include_archived: bool = False
+    ) -> tuple[list[dict[str, Any]], list[StateError]]:
+        """One row per task for `specflow status` (with *include_archived*, the archived tasks
+        too, marked `archived`); a corrupt task is listed and reported."""
         current = self.current_slug()
         rows: list[dict[str, Any]] = []
         problems: list[StateError] = []
-        for slug in self.slugs():
-            row: dict[str, Any] = {"slug": slug, "current": slug == current}
+        folders = [(slug, self.tasks_dir / slug, False) for slug in self.slugs()]
+        if include_archived:
+            folders += [(slug, folder, True) for slug, folder in self.archived()]
+        for slug, folder, archived in folders:
+            row: dict[str, Any] = {"slug": slug, "current": slug == current and not archived}
             try:
-                task = self.load(slug)
+                task = self.read_task(folder / "task.json", slug)
             except StateError as exc:
                 problems.append(exc)
                 row.update(state="corrupt", created=None, artifacts=[])
             else:
-                row.update(state=task.state, created=task.created, artifacts=self.artifacts(task))
-            rows.append({k: row[k] for k in ("slug", "state", "created", "artifacts", "current")})
+                row.update(state=task.state, created=task.created, artifacts=_files_in(folder))
+            row["archived"] = self.rel(folder) if archived else None
+            rows.append({k: row[k] for k in ROW_KEYS})
         return rows, problems
+
+    # -- done tasks: the archive --------------------------------------------------------
+
+    def archived(self) -> list[tuple[str, Path]]:
+        """(slug, folder) of every archived task, oldest first."""
+        if not self.archive_dir.is_dir():
+            return []
+        found = []
+        for folder in sorted(self.archive_dir.iterdir()):
+            match = ARCHIVE_NAME.fullmatch(folder.name)
+            if match and (folder / "task.json").is_file():
+                found.append((match.group(2), folder))
+        return found
+
+    def archived_folder(self, slug: str) -> Path | None:
+        """The newest archive folder of task *slug*, or None."""
+        folders = [folder for name, folder in self.archived() if name == slug]
+        return folders[-1] if folders else None
+
+    def archive(self, task: Task) -> Path:
+        """Move the task's folder to .specflow/archive/<date>-<slug>/ (one rename: it is
+        there whole or still in tasks/), record *task* there as it is now, and stop it being
+        current. Returns the new folder."""
+        source = self.task_dir(task.slug)
+        name = f"{datetime.now(timezone.utc).date().isoformat()}-{task.slug}"
+        dest, n = self.archive_dir / name, 2
+        while dest.exists():
+            dest, n = self.archive_dir / f"{name}~{n}", n + 1
+        with refused_write(dest):
+            self.archive_dir.mkdir(parents=True, exist_ok=True)
+            source.rename(dest)
+        task.updated = now()
+        atomic_write_text(dest / "task.json", task.model_dump_json(indent=2) + "\n")
+        if self.current_slug() == task.slug:
+            with refused_write(self.current_file):
+                self.current_file.unlink()
+        return dest
+
+    def task_folder(self, slug: str | None) -> tuple[Task, Path]:
+        """The task --task names (or the current one) and its folder; a task that is done is
+        read from the archive."""
+        if slug and SLUG_PATTERN.fullmatch(slug) and not self.task_dir(slug).is_dir():
+            folder = self.archived_folder(slug)
+            if folder is not None:
+                return self.read_task(folder / "task.json", slug), folder
+        task = self.resolve(slug)
+        return task, self.task_dir(task.slug)
 
     def current_slug(self) -> str | None:
         if not self.current_file.is_file():
@@ -355,6 +423,12 @@ class Workspace:
     def _unknown_task(self, slug: str) -> str:
         known = self.slugs()
         listed = ", ".join(known) if known else "none yet; create one with `specflow new`"
+        archived = self.archived_folder(slug) if SLUG_PATTERN.fullmatch(slug) else None
+        if archived is not None:
+            return (
+                f"task `{slug}` is done and archived; `specflow status --all` lists it and "
+                f"`specflow show spec --task {slug}` prints its spec (open tasks: {listed})"
+            )
         return f"no task `{slug}`; known tasks: {listed}"
 
     # -- artifacts --------------------------------------------------------------------
@@ -371,8 +445,22 @@ class Workspace:
         return self.task_dir(task.slug) / candidate
 
     def artifacts(self, task: Task) -> list[str]:
-        folder = self.task_dir(task.slug)
-        return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "task.json")
+        return _files_in(self.task_dir(task.slug))
+
+    def read_shown(self, task: Task, folder: Path, name: str, extra: tuple[str, ...] = ()) -> str:
+        """The artifact *name* of the task in *folder* (its own, or its archive folder); an
+        unknown name lists the known ones (*extra*: names the caller shows itself)."""
+        candidate = name if "." in name else f"{name}.md"
+        path = folder / candidate
+        shown = [Path(a).stem for a in _files_in(folder) if a.endswith(".md")]
+        known = ", ".join(shown + list(extra)) or "none"
+        if "/" in candidate or "\\" in candidate or candidate.startswith("."):
+            raise UsageError(f"`{name}` is not an artifact of task `{task.slug}`; it has: {known}")
+        if not path.is_file():
+            raise UsageError(
+                f"task `{task.slug}` has no {name} yet ({self.rel(path)}); it has: {known}"
+            )
+        return path.read_text(encoding="utf-8")
 
     def read_artifact(self, task: Task, name: str) -> str:
         path = self.artifact_path(task, name)
@@ -492,6 +580,11 @@ class Workspace:
         """Hold the task's lock while a stage runs: a second stage of the same task fails at
         once (exit 2) naming *command* and this process id; the kernel frees it if we die."""
         return lock.held(self.lock_path(task), command, f"task `{task.slug}`")
+
+
+def _files_in(folder: Path) -> list[str]:
+    """The artifacts of a task folder: its files but task.json."""
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "task.json")
 
 
 def load_json(path: Path) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -119,6 +120,60 @@ def next_files(task: Task, doc: SpecDoc) -> list[str]:
     return [p for p in plan if p not in done and not blocking_unknowns(task, p, plan)]
 
 
+# -- what the prompt says of files already written ------------------------------------------
+
+SUMMARY_MAX = 200  # characters of one file's one-line summary: the prompt stays bounded
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> str:
+    if isinstance(node, ast.ClassDef):
+        return f"class {node.name}"
+    args = [a.arg for a in [*node.args.posonlyargs, *node.args.args] if a.arg not in ("self",)]
+    args += [f"*{node.args.vararg.arg}"] if node.args.vararg else []
+    args += [a.arg for a in node.args.kwonlyargs]
+    return f"def {node.name}({', '.join(args)})"
+
+
+def one_line_summary(rel: str, content: str) -> str:
+    """A written file in one line for the implement prompt: its size and, for Python, its
+    public classes and functions with their parameters; at most SUMMARY_MAX characters."""
+    lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
+    summary = f"{lines} lines"
+    if rel.endswith(".py"):
+        try:
+            tree = ast.parse(content)
+        except SyntaxError:
+            return summary + " (does not parse)"
+        names = [
+            _signature(node)
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and not node.name.startswith("_")
+        ]
+        if names:
+            summary += ": " + ", ".join(names)
+    return summary if len(summary) <= SUMMARY_MAX else summary[: SUMMARY_MAX - 1] + "…"
+
+
+def written_summaries(root: Path, task: Task, skip: str = "") -> dict[str, str]:
+    """path -> one-line summary of each file specflow wrote for *task* but *skip*, as it is on
+    disk now (a file the user edited since says so; a deleted one too)."""
+    found = {}
+    for record in task.files:
+        if record.path == skip:
+            continue
+        path = root / record.path
+        if not path.is_file():
+            found[record.path] = "deleted since specflow wrote it"
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        edited = (
+            "; edited by the user since specflow wrote it" if sha256(text) != record.sha256 else ""
+        )
+        found[record.path] = one_line_summary(record.path, text) + edited
+    return found
+
+
 # -- plan progress -----------------------------------------------------------------------------
 # The tool keeps the ledger: each planned file's state is derived from task.json (what specflow
 # wrote, and which content a PASS review covered), the open UNKNOWNs and the file on disk.
@@ -149,6 +204,17 @@ class PlanEntry:
             "written": self.written or None,
             "sha256": self.sha256 or None,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanEntry:
+        """The entry as_dict() gave."""
+        return cls(
+            data["path"],
+            data["state"],
+            tuple(data["blocked_by"]),
+            data["written"] or "",
+            data["sha256"] or "",
+        )
 
     def line(self) -> str:
         """One line of `status` / `show plan`: the path and its state, with the detail."""

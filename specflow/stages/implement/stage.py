@@ -40,6 +40,7 @@ from specflow.stages.implement.plan import (
     plan_paths,
     plan_progress,
     spec_directives,
+    written_summaries,
 )
 from specflow.stages.implement.target import (
     Target,
@@ -226,9 +227,16 @@ def _system(session: Session, spec_text: str, variables: dict[str, Any]) -> list
 
 
 def _turn(
-    session: Session, task: Task, target: Target, doc: SpecDoc, fresh_conversation: bool
+    session: Session,
+    task: Task,
+    target: Target,
+    doc: SpecDoc,
+    fresh_conversation: bool,
+    paste: bool = False,
 ) -> str:
-    """The user turn for *target*; a fresh conversation opens with the summary of files done."""
+    """The user turn for *target*; a fresh conversation opens with the summary of files done.
+    A *paste* prompt (handoff) names the files done by their one-line summaries only, so it
+    stays one bounded message however many files came before."""
     current = read_target(target)
     text = session.prompts.render(
         "implement-input.md.j2",
@@ -237,11 +245,12 @@ def _turn(
         current=current,
         offer_edits=offers_edits(current),
         edit_min_lines=EDIT_MIN_LINES,
-        done_files=done_files(session, task, target, fresh_conversation),
+        done_files=[] if paste else done_files(session, task, target, fresh_conversation),
         plan_files=plan_paths(doc),
         written_paths=[f.path for f in task.files],
+        written_summaries=written_summaries(session.ws.root, task, target.rel),
     )
-    if fresh_conversation:
+    if fresh_conversation and not paste:
         return reset_seed(session, task, target) + "\n" + text
     return text
 
@@ -261,11 +270,13 @@ def prepare_implement(
     """The request for *target* and the conversation it continues (or resets), re-anchored."""
     variables = render_vars(session)
     system = _system(session, spec_text, variables)
+    paste = session.resolved.provider == "handoff"  # one self-contained message per file
+    fresh = fresh or paste
     conversation = Conversation() if fresh else load_conversation(session.ws, task)
     if not conversation.ledger.system_tokens:
         conversation.ledger.system_tokens = sum(estimate_tokens(b.text) for b in system)
     new_conversation = fresh or not conversation.messages
-    turn = _turn(session, task, target, doc, new_conversation)
+    turn = _turn(session, task, target, doc, new_conversation, paste)
     decision = _policy(session).decide(
         conversation.ledger, estimate_tokens(turn), force_reset=fresh
     )
