@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from specflow import __version__
+from specflow.errors import UsageError
 from specflow.stages import records
 
 if TYPE_CHECKING:
@@ -592,10 +593,17 @@ def implement(
     help="Review these files' changes against HEAD (repeatable).",
 )
 @task_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    help="text, json, or GitHub Actions annotations (plus $GITHUB_STEP_SUMMARY).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (short for --format json).")
 @click.option(
     "--threshold",
-    type=click.Choice(["BLOCKER", "MAJOR", "MINOR", "NIT"]),
+    type=click.Choice(records.SEVERITIES),
     help="Lowest severity that blocks.",
 )
 @click.option(
@@ -605,8 +613,9 @@ def implement(
     "--fail-open/--fail-closed",
     "fail_open",
     default=None,
-    help="When the provider cannot be reached: pass, or block.",
+    help="When no review can run: pass (exit 0), or fail (exit 3, the default when CI=true).",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Also say which decoding settings are sent.")
 @reply_option
 @provider_option
 @model_option
@@ -614,85 +623,39 @@ def review(
     staged: bool,
     rev_range: str | None,
     files: tuple[str, ...],
-    task_slug: str | None,
+    fmt: str,
     as_json: bool,
-    threshold: str | None,
-    no_cache: bool,
-    fail_open: bool | None,
-    reply: str | None,
-    provider: str | None,
-    model: str | None,
+    **rest: Any,
 ) -> None:
-    """Check a change against the spec and the rules; exit 1 when a finding blocks.
+    """Check a change against the spec and the rules. Four outcomes, each with its exit code:
 
-    What the git hook and the pre-commit framework run. Exit 0 pass, 1 blocked,
-    3 provider unreachable and failing closed (the default when CI=true).
+    PASS 0 (a review ran and held); FAIL 1 (a finding at or above the threshold);
+    NOT REVIEWED 0 locally, 3 in CI (no model, provider unreachable, skipped: with the
+    reason and the command that would review it); BLOCKED 1 (a staged secret, an oversized
+    change). Without an API key, `--reply FILE` records the verdict for this exact change and
+    the next `git commit` enforces it.
 
     \b
     Example:
         specflow review --staged
-        specflow review --range origin/main..HEAD --json
+        specflow review --range origin/main..HEAD --format github
     """
-    from pathlib import Path
-
-    from specflow.stages.review import memo as review_memo
-    from specflow.store.repo import find_root
+    from specflow.stages.review.command import GateRequest, review_gate
+    from specflow.stages.review.memo import Mode
 
     if sum((staged, bool(rev_range), bool(files))) > 1:
-        from specflow.errors import UsageError
-
         raise UsageError("pass one of --staged, --range or --files")
-    chosen: review_memo.Mode = "range" if rev_range else "files" if files else "staged"
-    root = find_root(Path.cwd())
-    diff = review_memo.read_diff(root, chosen, rev_range, files)
-    asked = (chosen, rev_range, files, task_slug, threshold, fail_open, provider, model)
-    memo = None
-    if not no_cache and reply is None and review_memo.memo_enabled():
-        # A change judged before is answered without loading the config, the task store or
-        # the prompts (see review_memo): a hook's re-run takes a few hundredths of a second.
-        memo = review_memo.memo_key(root, diff, asked, os.environ)
-        known = review_memo.recall(root, memo)
-        if known is not None:
-            if as_json:
-                _echo_json(known.data)
-            else:
-                click.echo(known.text, nl=False)
-            if known.blocked:
-                click.get_current_context().exit(1)
-            return
+    mode: Mode = "range" if rev_range else "files" if files else "staged"
+    request = GateRequest(mode=mode, rev_range=rev_range, files=files, **rest)
+    outcome = review_gate(request, os.environ)
+    chosen = "json" if as_json else fmt
+    click.echo(outcome.render(chosen), nl=False)  # type: ignore[arg-type]
+    if chosen == "github":
+        from specflow.stages.review.github import append_summary
 
-    from dataclasses import replace
-
-    from specflow.stages.review.gate import ReviewOptions, format_result, run_review
-
-    options = ReviewOptions(
-        mode=chosen,
-        rev_range=rev_range,
-        paths=list(files),
-        task_slug=task_slug,
-        threshold=threshold,
-        use_cache=not no_cache,
-        fail_open=fail_open,
-        reply=reply,
-    )
-    session = _session(provider, model)
-    result = run_review(
-        session, options, ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"), diff=diff
-    )
-    if as_json:
-        _echo_json(result.to_json())
-    else:
-        click.echo(format_result(result), nl=False)
-    if memo is not None and result.memo_verdict is not None:
-        # Remember only what the hashed inputs still give: nothing was edited meanwhile.
-        if review_memo.memo_key(root, diff, asked, os.environ) == memo:
-            again = replace(result, cached=True)  # a re-run is answered from the cache
-            remembered = review_memo.Remembered(
-                format_result(again), again.to_json(), again.blocked
-            )
-            review_memo.remember(root, memo, remembered, result.memo_verdict)
-    if result.blocked:
-        click.get_current_context().exit(1)
+        append_summary(outcome.data, os.environ)
+    if outcome.exit_code:
+        click.get_current_context().exit(outcome.exit_code)
 
 
 @cli.group()

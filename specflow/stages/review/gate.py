@@ -51,9 +51,12 @@ class ReviewOptions:
     reply: str | None = None
 
 
+PASS, FAIL, NOT_REVIEWED, BLOCKED = "PASS", "FAIL", "NOT REVIEWED", "BLOCKED"
+
+
 @dataclass
 class ReviewResult:
-    verdict: str  # PASS | FAIL
+    verdict: str  # PASS | FAIL | NOT REVIEWED | BLOCKED: the gate's outcome
     findings: list[Finding]
     threshold: str
     blocked: bool
@@ -66,10 +69,29 @@ class ReviewResult:
     # The verdict-cache entry the verdict came from or went into, when the review memo may
     # answer the same review again: the cache is on and no task was skipped with a notice.
     memo_verdict: Path | None = None
+    reason: str = ""  # NOT REVIEWED / BLOCKED: why
+    next_command: str = ""  # NOT REVIEWED: the command that would review the change
+    fail_open: bool = True  # NOT REVIEWED: pass (exit 0), or fail closed (exit 3)
+
+    @property
+    def exit_code(self) -> int:
+        """PASS 0; FAIL and BLOCKED 1; NOT REVIEWED 0 failing open, 3 failing closed."""
+        if self.verdict == NOT_REVIEWED:
+            return 0 if self.fail_open else 3
+        return 1 if self.blocked else 0
+
+    def not_reviewed(self, reason: str, command: str, fail_open: bool) -> ReviewResult:
+        self.verdict, self.reason, self.next_command = NOT_REVIEWED, reason, command
+        self.fail_open, self.blocked = fail_open, False
+        return self
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "outcome": self.verdict,
             "verdict": self.verdict,
+            "exit_code": self.exit_code,
+            "reason": self.reason,
+            "next_command": self.next_command,
             "blocked": self.blocked,
             "threshold": self.threshold,
             "cached": self.cached,
@@ -227,7 +249,9 @@ def run_review(
     excluded_text = [f for f in files if not f.binary and f.path not in result.reviewed]
     redacted, secrets = secret_findings(kept, excluded_text)
     if secrets:  # found locally: the change is blocked whatever a model would say
-        return _verdict(result, secrets, threshold, note="secrets found: the model was not called")
+        _verdict(result, secrets, threshold, note="secrets found: the model was not called")
+        result.verdict, result.reason = BLOCKED, "a secret is staged"
+        return result
     if not kept:
         result.notes.append("nothing to review: the diff is empty after skipping files")
         return result
@@ -236,10 +260,14 @@ def run_review(
     problems: list[str] = []
     task, spec = pick_task(session, options.task_slug, result.reviewed, problems)
     result.task = task.slug if task else None
-    if options.reply is not None:
-        reply = _ingest(session, task, redacted, options.reply, threshold)
-        return _verdict(result, reply.findings, threshold)
     key = cache_key(session, "".join(f.text for f in redacted), spec, threshold)
+    if options.reply is not None:
+        # The handoff gate: the verdict is recorded for this exact change (the verdict
+        # cache's key), and the next review of the same change enforces it.
+        reply = _ingest(session, task, redacted, options.reply, threshold)
+        _to_cache(session, key, reply)
+        result.notes.append("verdict recorded for this staged change; `git commit` enforces it")
+        return _verdict(result, reply.findings, threshold)
     cached = (
         _from_cache(session, key) if options.use_cache and session.config.review.cache else None
     )
@@ -250,7 +278,7 @@ def run_review(
     fail_open = _fail_open(session, options, ci)
     merged = _ask_model(session, task, spec, redacted, result, fail_open, ci, threshold)
     if merged is None:
-        return result  # a handoff prompt was written, or the gate failed open
+        return result  # NOT REVIEWED: a handoff prompt was written, or no model answered
     _to_cache(session, key, merged)
     if not problems and options.use_cache and session.config.review.cache:
         result.memo_verdict = _cache_path(session, key)
@@ -285,27 +313,33 @@ def _ask_model(
     ci: bool,
     threshold: str,
 ) -> ReviewReply | None:
-    """The merged verdict of the model, or None when the gate passes without one."""
+    """The merged verdict of the model, or None when no review ran (NOT REVIEWED)."""
     if ci and session.resolved.provider == "handoff":
-        message = (
-            "no model credentials in CI, so the review cannot run: set "
-            "ANTHROPIC_API_KEY (or configure a provider), or pass --fail-open"
+        result.not_reviewed(
+            "no model credentials in CI (a pull request from a fork has no secrets)",
+            "set ANTHROPIC_API_KEY (or configure a provider), or pass --fail-open",
+            fail_open,
         )
-        if not fail_open:
-            raise ProviderUnreachable(message)
-        result.notes.append(message.split(", or pass")[0] + "; passing (fail-open)")
         return None
     try:
-        return _review_chunks(session, task, spec, files, result, threshold)
+        merged = _review_chunks(session, task, spec, files, result, threshold)
     except ProviderUnreachable as exc:
         why = (
-            f"{str(exc).rstrip('.')} (the gate waits up to [review] timeout_s = "
-            f"{session.config.review.timeout_s:g} s per attempt)"
+            f"the review did not run: {str(exc).rstrip('.')} (the gate waits up to "
+            f"[review] timeout_s = {session.config.review.timeout_s:g} s per attempt)"
         )
-        if not fail_open:
-            raise ProviderUnreachable(why) from None
-        result.notes.append(f"the review did not run: {why}; passing (fail-open)")
+        result.not_reviewed(why, _retry_command(result), fail_open)
         return None
+    if merged is None and result.handoff is not None:
+        reason = (
+            f"no model configured: the review prompt is in {session.ws.rel(result.handoff.path)}"
+        )
+        result.not_reviewed(reason, result.handoff.command, fail_open)
+    return merged
+
+
+def _retry_command(result: ReviewResult) -> str:
+    return "specflow review --staged (when the provider is reachable)"
 
 
 def _fail_open(session: Session, options: ReviewOptions, ci: bool) -> bool:
@@ -391,10 +425,6 @@ def _review_chunks(
         outcome = execute(session, task, prepared, contract, reply=None, command="specflow review")
         if isinstance(outcome, Handoff):
             result.handoff = outcome
-            result.notes.append(
-                f"no model configured: the review prompt is in {session.ws.rel(outcome.path)}; "
-                f"paste it into a chat or agent and check the answer with `{outcome.command}`"
-            )
             return None
         for finding in outcome.value.findings:
             if finding not in findings:  # a file split across parts may be flagged twice
@@ -416,7 +446,12 @@ def _ingest(
 
 
 def format_result(result: ReviewResult) -> str:
-    lines = [f"specflow review: {result.verdict}" + (" (cached)" if result.cached else "")]
+    head = f"specflow review: {result.verdict}" + (" (cached)" if result.cached else "")
+    lines = [head + (f" — {result.reason}" if result.reason else "")]
+    if result.verdict == NOT_REVIEWED:
+        lines.append(f"  to review it: {result.next_command}")
+        if result.handoff is not None:
+            lines.append("  (paste the prompt into any chat or agent and save its answer)")
     for f in result.findings:
         where = f"{f.path}:{f.line}" if f.line else f.path
         evidence = f" Evidence: `{f.evidence}`" if f.evidence else ""
