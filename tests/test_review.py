@@ -175,9 +175,12 @@ def test_diff_over_the_line_limit(repo: Path, claude: AnthropicServer) -> None:
     _stage(repo, "big.py", "x = 1\n" * 10)
     refused = run("review")
     assert refused.exit_code == 1
-    assert "the diff changes 10 lines, over [review] max_diff_lines (5)" in refused.stderr
+    assert refused.stdout.startswith(
+        "specflow review: BLOCKED — the diff changes 10 lines, over [review] max_diff_lines (5)"
+    )
     passed = run("review", "--fail-open")
     assert passed.exit_code == 0
+    assert passed.stdout.startswith("specflow review: NOT REVIEWED — the diff changes 10 lines")
     assert claude.requests == []
 
 
