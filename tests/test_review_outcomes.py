@@ -1,0 +1,150 @@
+"""The gate's four outcomes through a real `git commit` and the installed hook.
+
+The handoff gate: without a key, `specflow review --staged --reply FILE` records the
+verdict for that exact staged change and the next commit enforces it, with no model call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from tests.conftest import git
+from tests.helpers import run
+from tests.samples import review_reply
+
+BLOCKING = "- [MAJOR] app.py:1 — Error propagation — swallowed. Evidence: `x = 1`"
+REPLY = ".specflow/cache/review/handoff/review.reply.md"
+
+
+def _stage(repo: Path, text: str) -> None:
+    (repo / "app.py").write_text(text)
+    git(repo, "add", "app.py")
+
+
+class Commit(NamedTuple):
+    returncode: int
+    output: str  # git hands the hook's stdout and stderr to its own stderr
+
+
+def _commit(repo: Path, message: str, **env: str) -> Commit:
+    done = subprocess.run(
+        ["git", "commit", "-qm", message],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
+    return Commit(done.returncode, done.stdout + done.stderr)
+
+
+def _subjects(repo: Path) -> list[str]:
+    return git(repo, "log", "--format=%s").splitlines()
+
+
+@pytest.fixture
+def hooked(repo: Path) -> Path:
+    assert "installed" in run("hook", "install").output
+    return repo
+
+
+def test_handoff_verdicts_are_recorded_and_enforced_by_the_commit(hooked: Path) -> None:
+    repo = hooked
+    _stage(repo, "x = 1\n")
+    first = run("review", "--staged")
+    assert first.exit_code == 0
+    assert first.stdout.startswith("specflow review: NOT REVIEWED — no model configured")
+    assert f"to review it: specflow review --staged --reply {REPLY}" in first.stdout
+    assert "PASS" not in first.stdout
+    (repo / REPLY).write_text(review_reply([BLOCKING]))
+    recorded = run("review", "--staged", "--reply", REPLY)
+    assert recorded.exit_code == 1 and recorded.stdout.startswith("specflow review: FAIL")
+    # The commit enforces the recorded FAIL (no key, no model: only the record can say FAIL).
+    blocked = _commit(repo, "blocked")
+    assert blocked.returncode == 1
+    assert "specflow review: FAIL" in blocked.output
+    assert _subjects(repo) == ["initial"]
+    # A later --reply for the same change replaces the verdict.
+    (repo / REPLY).write_text(review_reply())
+    assert run("review", "--staged", "--reply", REPLY).exit_code == 0
+    passed = _commit(repo, "passes")
+    assert passed.returncode == 0, passed.output
+    assert "specflow review: PASS (cached)" in passed.output
+    assert _subjects(repo) == ["passes", "initial"]
+
+
+def test_a_different_staged_change_is_not_reviewed(hooked: Path) -> None:
+    repo = hooked
+    _stage(repo, "x = 1\n")
+    run("review", "--staged")
+    (repo / REPLY).write_text(review_reply([BLOCKING]))
+    assert run("review", "--staged", "--reply", REPLY).exit_code == 1
+    _stage(repo, "x = 2\n")  # not the change the verdict was recorded for
+    other = _commit(repo, "other change")
+    assert other.returncode == 0, other.output
+    assert "specflow review: NOT REVIEWED — no model configured" in other.output
+    assert "PASS" not in other.output
+    assert _subjects(repo) == ["other change", "initial"]
+
+
+def test_in_ci_an_unreviewed_commit_fails_closed(
+    hooked: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stage(hooked, "x = 1\n")
+    ci = _commit(hooked, "ci", CI="true")
+    assert ci.returncode == 1  # the hook exits 3; git reports any hook failure as 1
+    assert "specflow review: NOT REVIEWED — no model credentials in CI" in ci.output
+    assert _subjects(hooked) == ["initial"]
+    assert run("review", "--staged").exit_code == 0  # locally: fail-open
+    monkeypatch.setenv("CI", "true")
+    assert run("review", "--staged").exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        ({"SPECFLOW_SKIP_REVIEW": "1"}, "skipped: SPECFLOW_SKIP_REVIEW=1"),
+        ({"SKIP": "ruff,specflow-review"}, "skipped: SKIP=specflow-review (pre-commit)"),
+    ],
+)
+def test_skipping_is_explicit_and_recorded(hooked: Path, env: dict[str, str], reason: str) -> None:
+    repo = hooked
+    assert run("new", "A task").exit_code == 0
+    _stage(repo, "x = 1\n")
+    skipped = _commit(repo, "skipped", **env)
+    assert skipped.returncode == 0, skipped.output
+    assert f"specflow review: NOT REVIEWED — {reason}" in skipped.output
+    assert "PASS" not in skipped.output
+    transcript = next((repo / ".specflow/tasks").glob("*/transcript.jsonl"))
+    (record,) = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert record["stage"] == "review" and record["kind"] == "skipped"
+    assert record["note"] == reason
+    log = run("log", "--json")
+    assert json.loads(log.stdout)["stages"]["review"]["calls"] == 1
+
+
+def test_a_near_miss_skip_value_does_not_skip(hooked: Path) -> None:
+    _stage(hooked, "x = 1\n")
+    result = _commit(hooked, "not skipped", SPECFLOW_SKIP_REVIEW="0", SKIP="specflow-reviewer")
+    assert "skipped" not in result.output
+    assert "NOT REVIEWED — no model configured" in result.output
+
+
+def test_unreachable_provider_is_not_reviewed_locally_and_fails_in_ci(hooked: Path) -> None:
+    repo = hooked
+    (repo / ".specflow").mkdir()
+    (repo / ".specflow/config.toml").write_text("[anthropic]\nmax_retries = 0\n")
+    env = {"ANTHROPIC_API_KEY": "sk-ant-test-key", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}
+    _stage(repo, "x = 1\n")
+    ci = _commit(repo, "ci", CI="true", **env)
+    assert ci.returncode != 0
+    assert "specflow review: NOT REVIEWED — the review did not run: could not reach" in ci.output
+    local = _commit(repo, "local", **env)
+    assert local.returncode == 0, local.output
+    assert "specflow review: NOT REVIEWED — the review did not run" in local.output
+    assert "sk-ant-test-key" not in local.output
