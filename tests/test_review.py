@@ -244,3 +244,22 @@ def test_check_review_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     bad = tmp_path / "b.md"
     bad.write_text(review_reply([BLOCKING]).replace("FAIL", "PASS"))
     assert run("check", "review", str(bad)).exit_code == 1
+
+
+def test_a_single_line_larger_than_a_chunk_is_cut_and_reported(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    (repo / ".specflow").mkdir()
+    (repo / ".specflow/config.toml").write_text("[review]\nchunk_tokens = 1000\n")
+    _stage(repo, "bundle.js", "var a=" + "1+" * 200_000 + "1;\n")
+    claude.default = review_reply()
+    code, data, _ = _review()
+    assert code == 0 and data["outcome"] == "PASS"
+    assert len(claude.requests) == 1
+    sent = json.dumps(claude.requests[0].body)
+    assert len(sent) < 20_000
+    assert "more characters of this line not sent]" in sent
+    assert data["notes"] == [
+        "bundle.js: 1 line(s) longer than a chunk ([review] chunk_tokens = 1,000) were cut "
+        "short; the model saw the start of each and a marker"
+    ]

@@ -304,11 +304,24 @@ def _contract_for(paths: list[str], threshold: str) -> Contract:
     return contract_for("review", ContractContext(diff_paths=set(paths), threshold=threshold))
 
 
-def _pieces(session: Session, files: list[FileDiff]) -> list[tuple[str, list[str]]]:
-    """The parts the change is sent in: (text, paths) each within the chunk budget."""
+def _pieces(
+    session: Session, files: list[FileDiff], result: ReviewResult
+) -> list[tuple[str, list[str]]]:
+    """The parts the change is sent in: (text, paths) each within the chunk budget; a line
+    too long for any chunk is cut with a marker, and the result says so."""
     if session.resolved.provider == "handoff":  # one prompt for a person to paste
         return [("".join(f.text for f in files), [f.path for f in files])]
-    chunks: list[Chunk] = split_for_budget(files, session.config.review.chunk_tokens)
+    budget = session.config.review.chunk_tokens
+    chunks: list[Chunk] = split_for_budget(files, budget)
+    cut: dict[str, int] = {}
+    for chunk in chunks:
+        for path, lines in chunk.truncated.items():
+            cut[path] = cut.get(path, 0) + lines
+    for path, lines in cut.items():
+        result.notes.append(
+            f"{path}: {lines} line(s) longer than a chunk ([review] chunk_tokens = {budget:,}) "
+            "were cut short; the model saw the start of each and a marker"
+        )
     return [(c.text, c.paths) for c in chunks]
 
 
@@ -322,7 +335,7 @@ def _review_chunks(
 ) -> ReviewReply | None:
     """Each part's verdict, merged; None when a handoff prompt was written instead."""
     threshold = result.threshold
-    pieces = _pieces(session, files)
+    pieces = _pieces(session, files, result)
     findings: list[Finding] = []
     session.printer.echo = False  # the verdict is summarised below; don't stream it too
     for n, (text, paths) in enumerate(pieces, 1):

@@ -35,7 +35,8 @@ def github_annotations(data: Mapping[str, Any]) -> str:
         if f.get("line"):
             props.append(f"line={int(f['line'])}")
         props.append(f"title={_escape_property(f['severity'] + ' ' + f['rule'])}")
-        message = f["message"] + (f" Evidence: `{f['evidence']}`" if f.get("evidence") else "")
+        evidence = f" Evidence: `{f['evidence']}`" if f.get("evidence") else ""
+        message = f"{f['message'].rstrip('.')}.{evidence}"
         lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
     outcome = str(data.get("outcome", ""))
     reason = str(data.get("reason") or "")
