@@ -263,3 +263,17 @@ def test_a_single_line_larger_than_a_chunk_is_cut_and_reported(
         "bundle.js: 1 line(s) longer than a chunk ([review] chunk_tokens = 1,000) were cut "
         "short; the model saw the start of each and a marker"
     ]
+
+
+def test_the_decoding_notice_shows_only_with_verbose(repo: Path, claude: AnthropicServer) -> None:
+    _stage(repo, "app.py", "x = 1\n")
+    claude.default = review_reply()
+    quiet = run("review")
+    assert quiet.exit_code == 0 and "review: sending" not in quiet.stderr
+    assert "not honoured" not in quiet.stderr
+    loud = run("review", "-v", "--no-cache")
+    assert "review: sending effort=high to " in loud.stderr
+    assert "review: not honoured: temperature" in loud.stderr
+    models = run("models").output  # where the plan is shown on demand
+    assert "review     sends effort=high" in models
+    assert "not honoured: temperature" in models

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
 from tests.conftest import git
+from tests.fakes.anthropic_server import AnthropicServer
 from tests.helpers import run
 from tests.samples import review_reply
 
@@ -148,3 +151,38 @@ def test_unreachable_provider_is_not_reviewed_locally_and_fails_in_ci(hooked: Pa
     assert local.returncode == 0, local.output
     assert "specflow review: NOT REVIEWED — the review did not run" in local.output
     assert "sk-ant-test-key" not in local.output
+
+
+def _read_only(folder: Path, command: list[str], env: dict[str, str]) -> Commit:
+    """Run *command* with *folder* mounted read-only (a private mount namespace), else skip."""
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" || exit 99; shift; exec "$@"'
+    done = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", str(folder)]
+        + command,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if done.returncode == 99 or "unshare failed" in done.stderr:
+        pytest.skip(f"no read-only bind mount here (needs a mount namespace): {done.stderr}")
+    return Commit(done.returncode, done.stdout + done.stderr)
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="unshare(1) is not installed")
+def test_a_read_only_specflow_folder_is_not_reviewed_never_a_traceback(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    # As root, chmod does not stop a write: a read-only bind mount does.
+    (repo / ".specflow").mkdir()
+    _stage(repo, "x = 1\n")
+    claude.default = review_reply()
+    command = [sys.executable, "-m", "specflow", "review", "--staged"]
+    local = _read_only(repo / ".specflow", command, dict(os.environ))
+    assert local.returncode == 0, local.output
+    assert local.output.startswith(
+        "specflow review: NOT REVIEWED — .specflow/ cannot be written (Read-only file system"
+    )
+    assert "Traceback" not in local.output and "PASS" not in local.output
+    ci = _read_only(repo / ".specflow", command, {**os.environ, "CI": "true"})
+    assert ci.returncode == 3, ci.output
+    assert "NOT REVIEWED — .specflow/ cannot be written" in ci.output
