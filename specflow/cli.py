@@ -1,22 +1,33 @@
 """The command line: parse, call the library, print. No logic lives here.
 
-Only click is imported at module level so that `specflow --help` starts instantly; each
-command imports what it needs when it runs.
+Cheap modules are imported here at the top; what pulls in pydantic, jinja2, GitPython or a
+model SDK (the config, the workspace, the stages) is imported inside the command that needs
+it, so `specflow --help` and a remembered review start at once.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from specflow import __version__
-from specflow.errors import UsageError
+from specflow.errors import StateError, UsageError, failure_exit, silence_stdout
+from specflow.gitx.hooks import install_hook, uninstall_hook
+from specflow.reports import format_log, format_models
+from specflow.resources import data_file
 from specflow.stages import records
+from specflow.stages.check import run_check
+from specflow.stages.review.command import GateRequest, review_gate
+from specflow.stages.review.github import append_summary
+from specflow.stages.review.memo import Mode
 
 if TYPE_CHECKING:
+    from specflow.stages.implement.stage import ImplementResult
     from specflow.stages.session import Handoff, Session
     from specflow.store.workspace import Workspace
 
@@ -33,14 +44,10 @@ class SpecflowGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except (Exception, KeyboardInterrupt) as exc:
-            from specflow.errors import failure_exit
-
             ctx.exit(failure_exit(exc))
 
 
 def _echo_json(data: Any) -> None:
-    import json  # not at the top: `specflow --help` and most commands print no JSON
-
     click.echo(json.dumps(data, indent=2))
 
 
@@ -58,8 +65,6 @@ def run() -> int:
         click.echo("interrupted", err=True)
         return 130
     except BrokenPipeError:
-        from specflow.errors import silence_stdout
-
         silence_stdout()
         return 0
     return code if isinstance(code, int) else 0
@@ -141,8 +146,6 @@ def init(eject: bool, force: bool) -> None:
     Example:
         specflow init --eject
     """
-    from specflow.resources import data_file
-
     ws = _workspace()
     text = data_file("config.toml").read_text(encoding="utf-8")
     for line in ws.init(text, force=force, eject=eject):
@@ -163,7 +166,6 @@ def new(description: str, name: str | None, context: tuple[str, ...]) -> None:
         specflow new "Add retry with backoff to the uploader" --context src/upload.py
     """
     from specflow.config import load_config
-    from specflow.errors import UsageError
     from specflow.stages.describe import read_context, render_describe
 
     if not description.strip():
@@ -217,8 +219,6 @@ def status(as_json: bool) -> None:
             artifacts = ", ".join(r["artifacts"])
             click.echo(f"{mark} {r['slug']:<{width}}  {r['state']:<12}  {artifacts}")
     if problems:
-        from specflow.errors import StateError
-
         raise StateError("\n".join(str(p) for p in problems))
 
 
@@ -312,7 +312,6 @@ def answer(number: int | None, text: str | None, task_slug: str | None) -> None:
         specflow answer
         specflow answer 3 "Postgres 15; the table has 2M rows"
     """
-    from specflow.errors import UsageError
     from specflow.stages.scope import record_answer, unanswered
 
     session = _session()
@@ -459,8 +458,6 @@ def check(stage: str, file: str, target: str | None) -> None:
     Example:
         specflow check spec .specflow/tasks/exporter/spec.md
     """
-    from specflow.stages.check import run_check
-
     code = run_check(stage, file, target)
     if code:
         click.get_current_context().exit(code)
@@ -477,10 +474,7 @@ def models(as_json: bool, provider: str | None, model: str | None) -> None:
     Example:
         specflow models --model claude-haiku-4-5
     """
-    from pathlib import Path
-
     from specflow.config import load_config
-    from specflow.errors import UsageError
     from specflow.providers.capabilities import stage_report
     from specflow.store.workspace import Workspace
 
@@ -493,8 +487,6 @@ def models(as_json: bool, provider: str | None, model: str | None) -> None:
     if as_json:
         _echo_json(report)
         return
-    from specflow.reports import format_models
-
     click.echo(format_models(report), nl=False)
 
 
@@ -508,7 +500,6 @@ def log(task_slug: str | None, as_json: bool) -> None:
     Example:
         specflow log --json
     """
-    from specflow.reports import format_log
     from specflow.store.transcript import read, summarize
 
     ws = _workspace()
@@ -566,6 +557,12 @@ def implement(
     if isinstance(result, Handoff):
         _print_handoff(result, session)
         return
+    _print_implemented(result)
+    raise_if_tests_failed(result)
+
+
+def _print_implemented(result: ImplementResult) -> None:
+    """The diff, the self-review, the test run and what to do next."""
     click.echo(result.diff or f"{result.target.rel}: no change\n", nl=False)
     click.echo("\nSelf-review:")
     for item in result.reply.self_review:
@@ -579,7 +576,6 @@ def implement(
     click.echo(f"\nWrote {result.target.rel}. Review it before going on.")
     if result.next_files:
         click.echo(f"Next: specflow implement --file {result.next_files[0]}")
-    raise_if_tests_failed(result)
 
 
 @cli.command()
@@ -640,8 +636,6 @@ def review(
         specflow review --staged
         specflow review --range origin/main..HEAD --format github
     """
-    from specflow.stages.review.command import GateRequest, review_gate
-    from specflow.stages.review.memo import Mode
 
     if sum((staged, bool(rev_range), bool(files))) > 1:
         raise UsageError("pass one of --staged, --range or --files")
@@ -651,8 +645,6 @@ def review(
     chosen = "json" if as_json else fmt
     click.echo(outcome.render(chosen), nl=False)  # type: ignore[arg-type]
     if chosen == "github":
-        from specflow.stages.review.github import append_summary
-
         append_summary(outcome.data, os.environ)
     if outcome.exit_code:
         click.get_current_context().exit(outcome.exit_code)
@@ -677,8 +669,6 @@ def hook_install(force: bool) -> None:
     Example:
         specflow hook install
     """
-    from specflow.gitx.hooks import install_hook
-
     click.echo(install_hook(_workspace().root, force=force))
 
 
@@ -690,6 +680,4 @@ def hook_uninstall() -> None:
     Example:
         specflow hook uninstall
     """
-    from specflow.gitx.hooks import uninstall_hook
-
     click.echo(uninstall_hook(_workspace().root))
