@@ -108,15 +108,10 @@ def test_the_cycle_finder_finds_a_function_level_cycle(tmp_path: Path) -> None:
 def test_no_cli_function_is_over_forty_lines() -> None:
     # The CLI parses, calls one library function and prints; logic that grows lives below it.
     tree = ast.parse((PACKAGE / "cli.py").read_text(encoding="utf-8"))
-    long = {
-        node.name: node.end_lineno - min(d.lineno for d in [node, *node.decorator_list]) + 1
+    lengths = {
+        node.name: node.end_lineno - node.lineno + 1  # from `def` (option decorators aside)
         for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef) and node.end_lineno is not None
     }
-    assert {name: n for name, n in long.items() if n > 40 + 25} == {}  # decorators included
-    body = {
-        node.name: node.end_lineno - node.lineno + 1
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef) and node.end_lineno is not None
-    }
-    assert {name: n for name, n in body.items() if n > 40} == {}
+    assert len(lengths) > 20
+    assert {name: n for name, n in lengths.items() if n > 40} == {}
