@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import git
 from tests.fakes.anthropic_server import AnthropicServer
-from tests.helpers import run
+from tests.helpers import fresh_run, run
 from tests.samples import review_reply
 
 BLOCKING = "- [MAJOR] app.py:1 — Error propagation — swallowed. Evidence: `x = 1`"
@@ -186,3 +186,19 @@ def test_a_read_only_specflow_folder_is_not_reviewed_never_a_traceback(
     ci = _read_only(repo / ".specflow", command, {**os.environ, "CI": "true"})
     assert ci.returncode == 3, ci.output
     assert "NOT REVIEWED — .specflow/ cannot be written" in ci.output
+
+
+def test_a_recorded_verdict_is_enforced_without_importing_an_sdk(repo: Path) -> None:
+    _stage(repo, "x = 1\n")
+    run("review", "--staged")
+    (repo / REPLY).write_text(review_reply([BLOCKING]))
+    assert run("review", "--staged", "--reply", REPLY).exit_code == 1
+    done = fresh_run(
+        repo,
+        ["review", "--staged"],  # the verdict cache answers (and the memo is filled)
+        ["review", "--staged"],  # the memo answers
+        watch=("anthropic", "openai", "httpx2", "pydantic"),
+    )
+    assert done.codes == [1, 1]
+    assert done.output.count("specflow review: FAIL (cached)") == 2
+    assert done.loaded == ["pydantic"]  # the config was loaded once; no SDK ever
