@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,7 +57,6 @@ class GateOutcome:
     text: str
     data: dict[str, Any]
     exit_code: int
-    findings: list[dict[str, Any]] = field(default_factory=list)
 
     def render(self, fmt: Format) -> str:
         if fmt == "json":
@@ -77,7 +76,7 @@ def review_gate(
     ci = in_ci(env)
     skipped = skip_reason(env)
     if skipped is not None and request.reply is None:
-        return _skipped(root, skipped, ci, request)
+        return _skipped(root, skipped, ci, request, env)
     diff = review_memo.read_diff(root, request.mode, request.rev_range, request.files)
     memo = None
     if not request.no_cache and request.reply is None and review_memo.memo_enabled(env):
@@ -92,7 +91,8 @@ def review_gate(
 
 def _from_memo(known: review_memo.Remembered) -> GateOutcome:
     data = known.data
-    return GateOutcome(str(data.get("outcome", "")), known.text, data, int(data["exit_code"]))
+    code = int(data.get("exit_code", 1 if known.blocked else 0))
+    return GateOutcome(str(data.get("outcome", "")), known.text, data, code)
 
 
 def _full_review(
@@ -134,11 +134,16 @@ def _full_review(
     return outcome
 
 
-def _skipped(root: Path, reason: str, ci: bool, request: GateRequest) -> GateOutcome:
+def _skipped(
+    root: Path, reason: str, ci: bool, request: GateRequest, env: Mapping[str, str]
+) -> GateOutcome:
     """NOT REVIEWED because the environment says skip; recorded in the task's transcript."""
+    from specflow.config import load_config
+    from specflow.store.workspace import Workspace
+
     command = "specflow review --staged (without SPECFLOW_SKIP_REVIEW / SKIP)"
-    fail_open = request.fail_open if request.fail_open is not None else True
-    code = 0 if fail_open else 3
+    review = load_config(Workspace(root).config_path, env).review
+    code = 0 if review.fails_open(ci, request.fail_open) else 3
     data = {
         "outcome": "NOT REVIEWED",
         "verdict": "NOT REVIEWED",

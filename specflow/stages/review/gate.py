@@ -137,7 +137,7 @@ def run_review(
     kept, skipped = filter_files(files, session.config.review.exclude)
     result = ReviewResult(PASS, [], threshold, False, skipped=skipped)
     result.reviewed = [f.path for f in kept]
-    result.fail_open = _fail_open(session, options, ci)
+    result.fail_open = session.config.review.fails_open(ci, options.fail_open)
     excluded_text = [f for f in files if not f.binary and f.path not in result.reviewed]
     redacted, secrets = secret_findings(kept, excluded_text)
     if secrets:  # found locally: the change is blocked whatever a model would say
@@ -249,13 +249,6 @@ def _ask_model(
         )
         result.not_reviewed(reason, result.handoff.command, fail_open)
     return merged
-
-
-def _fail_open(session: Session, options: ReviewOptions, ci: bool) -> bool:
-    if options.fail_open is not None:
-        return options.fail_open
-    review = session.config.review
-    return not review.fail_closed_in_ci if ci else review.fail_open_locally
 
 
 def _verdict(
