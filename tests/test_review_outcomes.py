@@ -202,3 +202,16 @@ def test_a_recorded_verdict_is_enforced_without_importing_an_sdk(repo: Path) -> 
     assert done.codes == [1, 1]
     assert done.output.count("specflow review: FAIL (cached)") == 2
     assert done.loaded == ["pydantic"]  # the config was loaded once; no SDK ever
+
+
+def test_a_skip_follows_the_fail_open_policy(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _stage(repo, "x = 1\n")
+    monkeypatch.setenv("SPECFLOW_SKIP_REVIEW", "1")
+    assert run("review", "--staged").exit_code == 0  # locally: open
+    monkeypatch.setenv("CI", "true")
+    ci = run("review", "--staged", "--json")
+    assert ci.exit_code == 3  # in CI: closed, as every NOT REVIEWED
+    assert json.loads(ci.stdout)["outcome"] == "NOT REVIEWED"
+    (repo / ".specflow").mkdir()
+    (repo / ".specflow/config.toml").write_text("[review]\nfail_closed_in_ci = false\n")
+    assert run("review", "--staged").exit_code == 0
