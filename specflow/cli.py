@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -22,7 +22,7 @@ from specflow.reports import format_log, format_models
 from specflow.resources import data_file
 from specflow.stages import records
 from specflow.stages.check import run_check
-from specflow.stages.review.command import GateRequest, review_gate
+from specflow.stages.review.command import Format, GateRequest, review_gate
 from specflow.stages.review.github import append_summary
 from specflow.stages.review.memo import Mode
 
@@ -636,14 +636,14 @@ def review(
         specflow review --staged
         specflow review --range origin/main..HEAD --format github
     """
-
     if sum((staged, bool(rev_range), bool(files))) > 1:
         raise UsageError("pass one of --staged, --range or --files")
     mode: Mode = "range" if rev_range else "files" if files else "staged"
+    # The remaining options are named as GateRequest's fields.
     request = GateRequest(mode=mode, rev_range=rev_range, files=files, **rest)
     outcome = review_gate(request, os.environ)
-    chosen = "json" if as_json else fmt
-    click.echo(outcome.render(chosen), nl=False)  # type: ignore[arg-type]
+    chosen: Format = "json" if as_json else cast(Format, fmt)
+    click.echo(outcome.render(chosen), nl=False)
     if chosen == "github":
         append_summary(outcome.data, os.environ)
     if outcome.exit_code:

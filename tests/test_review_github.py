@@ -130,3 +130,15 @@ def test_the_action_script_reviews_the_range_in_ci(
     assert "::warning title=specflow review%3A NOT REVIEWED::no model credentials in CI" in (
         fork.stdout
     )
+
+
+def test_an_unwritable_step_summary_is_a_notice_not_a_crash(
+    repo: Path, claude: AnthropicServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = _two_commits(repo)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "missing" / "summary.md"))
+    claude.script(Text(review_reply()))
+    result = run("review", "--range", f"{base}..HEAD", "--format", "github")
+    assert result.exit_code == 0
+    assert result.stdout == "::notice title=specflow review%3A PASS::PASS\n"
+    assert "could not append the summary to $GITHUB_STEP_SUMMARY" in result.stderr

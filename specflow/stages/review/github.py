@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from specflow.stages.records import SEVERITIES
+from specflow.ui import notice
 
 
 def _escape_data(text: str) -> str:
@@ -71,6 +72,10 @@ def append_summary(data: Mapping[str, Any], env: Mapping[str, str]) -> str | Non
     path = env.get("GITHUB_STEP_SUMMARY", "").strip()
     if not path:
         return None
-    with open(path, "a", encoding="utf-8") as out:
-        out.write(summary(data) + "\n")
+    try:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(summary(data) + "\n")
+    except OSError as exc:  # the annotations are printed already; the outcome stands
+        notice(f"review: could not append the summary to $GITHUB_STEP_SUMMARY ({path}): {exc}")
+        return None
     return path
