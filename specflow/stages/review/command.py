@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from specflow.environment import in_ci, skip_reason
 from specflow.stages.review import memo as review_memo
+from specflow.stages.review.github import github_annotations
 from specflow.store.repo import find_root
 
 Format = Literal["text", "json", "github"]
@@ -62,8 +63,6 @@ class GateOutcome:
         if fmt == "json":
             return json.dumps(self.data, indent=2) + "\n"
         if fmt == "github":
-            from specflow.stages.review.github import github_annotations
-
             return github_annotations(self.data)
         return self.text
 
