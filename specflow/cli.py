@@ -1,8 +1,9 @@
 """The command line: parse, call the library, print. No logic lives here.
 
 Cheap modules are imported here at the top; what pulls in pydantic, jinja2, GitPython or a
-model SDK (the config, the workspace, the stages) is imported inside the command that needs
-it, so `specflow --help` and a remembered review start at once.
+model SDK (the config, the workspace, the stages), and the review gate and the hook installer
+(git's subprocess plumbing and hashing, a fifth of `--help`'s start-up budget), are imported
+inside the command that needs them, so `specflow --help` and a remembered review start at once.
 """
 
 from __future__ import annotations
@@ -17,14 +18,10 @@ import click
 
 from specflow import __version__
 from specflow.errors import StateError, UsageError, failure_exit, silence_stdout
-from specflow.gitx.hooks import install_hook, uninstall_hook
 from specflow.reports import format_log, format_models
 from specflow.resources import data_file
 from specflow.stages import records
 from specflow.stages.check import run_check
-from specflow.stages.review.command import Format, GateRequest, review_gate
-from specflow.stages.review.github import append_summary
-from specflow.stages.review.memo import Mode
 
 if TYPE_CHECKING:
     from specflow.stages.implement.stage import ImplementResult
@@ -636,6 +633,10 @@ def review(
         specflow review --staged
         specflow review --range origin/main..HEAD --format github
     """
+    from specflow.stages.review.command import Format, GateRequest, review_gate
+    from specflow.stages.review.github import append_summary
+    from specflow.stages.review.memo import Mode
+
     if sum((staged, bool(rev_range), bool(files))) > 1:
         raise UsageError("pass one of --staged, --range or --files")
     mode: Mode = "range" if rev_range else "files" if files else "staged"
@@ -669,6 +670,8 @@ def hook_install(force: bool) -> None:
     Example:
         specflow hook install
     """
+    from specflow.gitx.hooks import install_hook
+
     click.echo(install_hook(_workspace().root, force=force))
 
 
@@ -680,4 +683,6 @@ def hook_uninstall() -> None:
     Example:
         specflow hook uninstall
     """
+    from specflow.gitx.hooks import uninstall_hook
+
     click.echo(uninstall_hook(_workspace().root))
