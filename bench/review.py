@@ -14,6 +14,11 @@
     under 1 s beyond the SDK import. The cached re-run of that change, and the in-process
     time of parse_diff + redact_diff + split_for_budget on its diff, are shown too.
 
+(c) Without credentials: a verdict recorded with `specflow review --staged --reply FILE` (the
+    handoff gate), enforced by the re-run a commit makes — answered by the memo, and with the
+    memo off, by the recorded verdict after loading the config. Same target as (a); the SDK is
+    never imported (a command fails if it is).
+
 Medians of N runs (default 10) taken in turn in the same run; each "beyond" figure is the
 median of the per-lap differences (see _harness.paired_excess).
 """
@@ -159,6 +164,42 @@ def cached_review(runs: int) -> dict[str, list[float]]:
     return times
 
 
+def recorded_verdict(runs: int) -> dict[str, list[float]]:
+    """(c): a verdict recorded with --reply, enforced by the re-run, beside a bare interpreter."""
+    with scratch() as s:
+        env = bench_env(s.home)  # no credentials: the handoff provider
+        _write(s.repo / "src/app/settings.py", source("settings", 40, "cfg"))
+        git(s.repo, env, "add", "src")
+        first = specflow(s.repo, env, "review", "--staged")
+        if "NOT REVIEWED" not in first.stdout:
+            raise SystemExit(f"the first review was not NOT REVIEWED:\n{first.stdout}")
+        reply = s.repo / "verdict.md"
+        reply.write_text(review_reply(), encoding="utf-8")
+        specflow(s.repo, env, "review", "--staged", "--reply", str(reply))
+        # `-X importtime`-free check that no SDK is imported: make importing one fail.
+        guard = s.home / "guard"
+        guard.mkdir()
+        for sdk in ("anthropic", "openai"):
+            (guard / f"{sdk}.py").write_text("raise ImportError('no SDK on this path')\n")
+        guarded = {**env, "PYTHONPATH": str(guard)}
+        no_memo = {**guarded, "SPECFLOW_REVIEW_MEMO": "0"}
+        for run_env in (guarded, no_memo):
+            again = subprocess.run(REVIEW, cwd=s.repo, env=run_env, capture_output=True, text=True)
+            if "specflow review: PASS (cached)" not in again.stdout:
+                raise SystemExit(f"the recorded verdict was not enforced:\n{again.stdout}")
+        return interleaved_times(
+            {
+                "python -c pass": [PYTHON, "-c", "pass"],
+                "recorded verdict (memo)": REVIEW,
+                "recorded verdict (no memo)": REVIEW,
+            },
+            runs,
+            s.repo,
+            guarded,
+            envs={"recorded verdict (no memo)": no_memo},
+        )
+
+
 def large_review(runs: int) -> tuple[dict[str, list[float]], int, float, int, int, int]:
     """(b): the 5,000-line change, uncached and cached, beside the SDK import."""
     with scratch() as s, loopback(review_reply()) as server:
@@ -193,6 +234,7 @@ def main() -> None:
     args = parser.parse_args()
     small = cached_review(args.runs)
     large, changed, alone, diff_lines, chunks, requests = large_review(args.runs)
+    recorded = recorded_verdict(args.runs)
     print(f"median of {args.runs} runs; {machine()}")
     print("(a) small staged change (one 40-line file), verdict cached by a first review")
     bare = "python -c pass"
@@ -208,6 +250,13 @@ def main() -> None:
     print(
         f"target: cached review < {CACHED_BUDGET_S:.2f} s beyond python -c pass: "
         f"{cached:+.3f} s  {target(cached < CACHED_BUDGET_S)}"
+    )
+    print("(c) the same small change, without credentials: a verdict recorded with --reply")
+    print_times(recorded, bare, "beyond bare")
+    enforced = paired_excess(recorded, "recorded verdict (memo)", bare)
+    print(
+        f"target: recorded verdict enforced < {CACHED_BUDGET_S:.2f} s beyond python -c pass, "
+        f"no SDK import: {enforced:+.3f} s  {target(enforced < CACHED_BUDGET_S)}"
     )
     work = paired_excess(large, "review --staged --no-cache", sdk)
     print(

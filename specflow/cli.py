@@ -1,21 +1,29 @@
 """The command line: parse, call the library, print. No logic lives here.
 
-Only click is imported at module level so that `specflow --help` starts instantly; each
-command imports what it needs when it runs.
+Cheap modules are imported here at the top; what pulls in pydantic, jinja2, GitPython or a
+model SDK (the config, the workspace, the stages), and the review gate and the hook installer
+(git's subprocess plumbing and hashing, a fifth of `--help`'s start-up budget), are imported
+inside the command that needs them, so `specflow --help` and a remembered review start at once.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from specflow import __version__
+from specflow.errors import StateError, UsageError, failure_exit, silence_stdout
+from specflow.resources import data_file
 from specflow.stages import records
+from specflow.stages.check import review_diff, run_check
 
 if TYPE_CHECKING:
+    from specflow.stages.implement.stage import ImplementResult
     from specflow.stages.session import Handoff, Session
     from specflow.store.workspace import Workspace
 
@@ -32,14 +40,10 @@ class SpecflowGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except (Exception, KeyboardInterrupt) as exc:
-            from specflow.errors import failure_exit
-
             ctx.exit(failure_exit(exc))
 
 
 def _echo_json(data: Any) -> None:
-    import json  # not at the top: `specflow --help` and most commands print no JSON
-
     click.echo(json.dumps(data, indent=2))
 
 
@@ -57,8 +61,6 @@ def run() -> int:
         click.echo("interrupted", err=True)
         return 130
     except BrokenPipeError:
-        from specflow.errors import silence_stdout
-
         silence_stdout()
         return 0
     return code if isinstance(code, int) else 0
@@ -148,8 +150,6 @@ def init(eject: bool, force: bool) -> None:
     Example:
         specflow init --eject
     """
-    from specflow.resources import data_file
-
     ws = _workspace()
     text = data_file("config.toml").read_text(encoding="utf-8")
     for line in ws.init(text, force=force, eject=eject):
@@ -185,8 +185,6 @@ def new(
         specflow new "Fix the off-by-one in paginate()" --quick --file src/pages.py
     """
     from specflow.config import load_config
-    from specflow.errors import UsageError
-    from specflow.stages.describe import read_context, render_describe
     from specflow.stages.session import Session
     from specflow.stages.spec import check_quick_new, write_quick_spec
 
@@ -198,7 +196,24 @@ def new(
     config = load_config(ws.config_path)
     session = Session(ws, config, dict(os.environ))
     plan = check_quick_new(session, description, list(files)) if quick else None
-    attached = [read_context(ws.root, raw, config.context.max_file_bytes) for raw in context]
+    task = _create_task(session, description, context, name)
+    if plan is None:
+        click.echo("Next: specflow scope")
+        return
+    result = write_quick_spec(session, task, plan)
+    click.echo(f"Wrote {ws.rel(result.path)} (quick task: no scoping).")
+    click.echo(f"Next: specflow implement --file {result.file_plan[0]}")
+
+
+def _create_task(
+    session: Session, description: str, context: tuple[str, ...], name: str | None
+) -> Any:
+    """The describe stage proper: the task folder with describe.md and its context files."""
+    from specflow.stages.describe import read_context, render_describe
+
+    ws = session.ws
+    limit = session.config.context.max_file_bytes
+    attached = [read_context(ws.root, raw, limit) for raw in context]
     attached = list({f.path: f for f in attached}.values())  # the same file twice: once
     title = description.strip().splitlines()[0]
     describe_md = render_describe(description, attached)
@@ -211,12 +226,7 @@ def new(
             ".specflow/cache/.",
             err=True,
         )
-    if plan is None:
-        click.echo("Next: specflow scope")
-        return
-    result = write_quick_spec(session, task, plan)
-    click.echo(f"Wrote {ws.rel(result.path)} (quick task: no scoping).")
-    click.echo(f"Next: specflow implement --file {result.file_plan[0]}")
+    return task
 
 
 describe = click.Command(
@@ -257,8 +267,6 @@ def status(as_json: bool, show_all: bool) -> None:
     else:
         click.echo(format_status(rows), nl=False)
     if problems:
-        from specflow.errors import StateError
-
         raise StateError("\n".join(str(p) for p in problems))
 
 
@@ -336,6 +344,10 @@ def scope(
     if isinstance(result, Handoff):
         _print_handoff(result, session)
         return
+    _print_scope(session, task, result)
+
+
+def _print_scope(session: Session, task: Any, result: Any) -> None:
     rel = session.ws.rel(result.path)
     if result.quick is not None:
         click.echo(f"Wrote {rel}: the model proposes the quick path for {result.quick.file}:")
@@ -570,8 +582,6 @@ def check(
     Example:
         specflow check spec .specflow/tasks/exporter/spec.md
     """
-    from specflow.stages.check import review_diff, run_check
-
     diff = review_diff(stage, staged, rev_range)
     code = run_check(stage, file, target, as_json, diff)
     if code:
@@ -589,10 +599,7 @@ def models(as_json: bool, provider: str | None, model: str | None) -> None:
     Example:
         specflow models --model claude-haiku-4-5
     """
-    from pathlib import Path
-
     from specflow.config import load_config
-    from specflow.errors import UsageError
     from specflow.providers.capabilities import stage_report
     from specflow.store.workspace import Workspace
 
@@ -605,7 +612,7 @@ def models(as_json: bool, provider: str | None, model: str | None) -> None:
     if as_json:
         _echo_json(report)
         return
-    from specflow.reports import format_models
+    from specflow.reports import format_models  # the config and the table: pydantic
 
     click.echo(format_models(report), nl=False)
 
@@ -692,6 +699,12 @@ def implement(
     if isinstance(result, Handoff):
         _print_handoff(result, session)
         return
+    _print_implemented(result)
+    raise_if_tests_failed(result)
+
+
+def _print_implemented(result: ImplementResult) -> None:
+    """The diff, the self-review, the test run and what to do next."""
     click.echo(result.diff or f"{result.target.rel}: no change\n", nl=False)
     click.echo("\nSelf-review:")
     for item in result.reply.self_review:
@@ -705,7 +718,6 @@ def implement(
     click.echo(f"\nWrote {result.target.rel}. Review it before going on.")
     if result.next_files:
         click.echo(f"Next: specflow implement --file {result.next_files[0]}")
-    raise_if_tests_failed(result)
 
 
 @cli.command()
@@ -719,10 +731,17 @@ def implement(
     help="Review these files' changes against HEAD (repeatable).",
 )
 @task_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    help="text, json, or GitHub Actions annotations (plus $GITHUB_STEP_SUMMARY).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (short for --format json).")
 @click.option(
     "--threshold",
-    type=click.Choice(["BLOCKER", "MAJOR", "MINOR", "NIT"]),
+    type=click.Choice(records.SEVERITIES),
     help="Lowest severity that blocks.",
 )
 @click.option(
@@ -732,8 +751,9 @@ def implement(
     "--fail-open/--fail-closed",
     "fail_open",
     default=None,
-    help="When the provider cannot be reached: pass, or block.",
+    help="When no review can run: pass (exit 0), or fail (exit 3, the default when CI=true).",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Also say which decoding settings are sent.")
 @reply_option
 @provider_option
 @model_option
@@ -741,85 +761,39 @@ def review(
     staged: bool,
     rev_range: str | None,
     files: tuple[str, ...],
-    task_slug: str | None,
+    fmt: str,
     as_json: bool,
-    threshold: str | None,
-    no_cache: bool,
-    fail_open: bool | None,
-    reply: str | None,
-    provider: str | None,
-    model: str | None,
+    **rest: Any,
 ) -> None:
-    """Check a change against the spec and the rules; exit 1 when a finding blocks.
+    """Check a change against the spec and the rules. Four outcomes, each with its exit code:
 
-    What the git hook and the pre-commit framework run. Exit 0 pass, 1 blocked,
-    3 provider unreachable and failing closed (the default when CI=true).
+    PASS 0 (a review ran and held); FAIL 1 (a finding at or above the threshold);
+    NOT REVIEWED 0 locally, 3 in CI (no model, provider unreachable, skipped: with the
+    reason and the command that would review it); BLOCKED 1 (a staged secret, an oversized
+    change). Without an API key, `--reply FILE` records the verdict for this exact change and
+    the next `git commit` enforces it.
 
     \b
     Example:
         specflow review --staged
-        specflow review --range origin/main..HEAD --json
+        specflow review --range origin/main..HEAD --format github
     """
-    from pathlib import Path
-
-    from specflow.stages.review import memo as review_memo
-    from specflow.store.repo import find_root
+    from specflow.stages.review.command import Format, GateRequest, review_gate
+    from specflow.stages.review.github import append_summary
+    from specflow.stages.review.memo import Mode
 
     if sum((staged, bool(rev_range), bool(files))) > 1:
-        from specflow.errors import UsageError
-
         raise UsageError("pass one of --staged, --range or --files")
-    chosen: review_memo.Mode = "range" if rev_range else "files" if files else "staged"
-    root = find_root(Path.cwd())
-    diff = review_memo.read_diff(root, chosen, rev_range, files)
-    asked = (chosen, rev_range, files, task_slug, threshold, fail_open, provider, model)
-    memo = None
-    if not no_cache and reply is None and review_memo.memo_enabled():
-        # A change judged before is answered without loading the config, the task store or
-        # the prompts (see review_memo): a hook's re-run takes a few hundredths of a second.
-        memo = review_memo.memo_key(root, diff, asked, os.environ)
-        known = review_memo.recall(root, memo)
-        if known is not None:
-            if as_json:
-                _echo_json(known.data)
-            else:
-                click.echo(known.text, nl=False)
-            if known.blocked:
-                click.get_current_context().exit(1)
-            return
-
-    from dataclasses import replace
-
-    from specflow.stages.review.gate import ReviewOptions, format_result, run_review
-
-    options = ReviewOptions(
-        mode=chosen,
-        rev_range=rev_range,
-        paths=list(files),
-        task_slug=task_slug,
-        threshold=threshold,
-        use_cache=not no_cache,
-        fail_open=fail_open,
-        reply=reply,
-    )
-    session = _session(provider, model)
-    result = run_review(
-        session, options, ci=os.environ.get("CI", "").lower() in ("1", "true", "yes"), diff=diff
-    )
-    if as_json:
-        _echo_json(result.to_json())
-    else:
-        click.echo(format_result(result), nl=False)
-    if memo is not None and result.memo_verdict is not None:
-        # Remember only what the hashed inputs still give: nothing was edited meanwhile.
-        if review_memo.memo_key(root, diff, asked, os.environ) == memo:
-            again = replace(result, cached=True)  # a re-run is answered from the cache
-            remembered = review_memo.Remembered(
-                format_result(again), again.to_json(), again.blocked
-            )
-            review_memo.remember(root, memo, remembered, result.memo_verdict)
-    if result.blocked:
-        click.get_current_context().exit(1)
+    mode: Mode = "range" if rev_range else "files" if files else "staged"
+    # The remaining options are named as GateRequest's fields.
+    request = GateRequest(mode=mode, rev_range=rev_range, files=files, **rest)
+    outcome = review_gate(request, os.environ)
+    chosen: Format = "json" if as_json else cast(Format, fmt)
+    click.echo(outcome.render(chosen), nl=False)
+    if chosen == "github":
+        append_summary(outcome.data, os.environ)
+    if outcome.exit_code:
+        click.get_current_context().exit(outcome.exit_code)
 
 
 @cli.group()

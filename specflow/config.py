@@ -163,6 +163,13 @@ class ReviewConfig(_Strict):
     fail_closed_in_ci: bool = True
     cache: bool = True
 
+    def fails_open(self, ci: bool, flag: bool | None = None) -> bool:
+        """Whether a review that cannot run passes (exit 0) rather than fails (exit 3):
+        --fail-open/--fail-closed (*flag*) first, else this config for CI or a local run."""
+        if flag is not None:
+            return flag
+        return not self.fail_closed_in_ci if ci else self.fail_open_locally
+
 
 class CapabilityEntry(_Strict):
     """One row of the capability table (see specflow/data/capabilities.toml)."""

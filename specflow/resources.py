@@ -29,7 +29,8 @@ def packaged_folder(kind: str) -> str:
 
 
 def packaged_dir(kind: str) -> Path:
-    """packaged_folder() as a Path."""
+    """packaged_folder() as a Path. Kept only for store/workspace.py's call; new code calls
+    packaged_folder() (one function, no str/Path twin)."""
     from pathlib import Path
 
     return Path(packaged_folder(kind))

@@ -374,13 +374,34 @@ def test_splitting_keeps_every_line_exactly_once_and_respects_the_budget() -> No
             assert_hunk_counts_true(chunk.text)
 
 
-def test_a_line_longer_than_the_budget_gets_a_chunk_of_its_own() -> None:
+def test_a_line_longer_than_the_budget_is_cut_with_a_marker_and_reported() -> None:
     body = ["+short", "+" + "m" * 4000, "+short again"]
     (file,) = parse_diff(file_diff("min.js", [body]))
     chunks = split_for_budget([file], 300)
-    assert body_lines(chunks) == body
-    over = [chunk for chunk in chunks if chunk.tokens > 300]
-    assert len(over) == 1 and "m" * 4000 in over[0].text
+    assert all(chunk.tokens <= 300 for chunk in chunks)
+    sent = body_lines(chunks)
+    assert sent[0] == "+short" and sent[2] == "+short again"
+    kept = sent[1].split(" …[specflow: ")[0]
+    assert kept.startswith("+mmm") and "m" * 4000 not in "".join(c.text for c in chunks)
+    assert sent[1].endswith(
+        f" …[specflow: {4001 - len(kept):,} more characters of this line not sent]"
+    )
+    assert [chunk.truncated for chunk in chunks if chunk.truncated] == [{"min.js": 1}]
+
+
+def test_a_line_that_fits_the_budget_is_never_cut() -> None:
+    # The near miss: a long line that still fits a chunk on its own is sent whole.
+    body = ["+" + "m" * 1000]
+    (file,) = parse_diff(file_diff("min.js", [body]))
+    (chunk,) = split_for_budget([file], 300)
+    assert body_lines([chunk]) == body and chunk.truncated == {}
+
+
+def test_a_huge_single_line_change_is_split_by_size_not_sent_whole() -> None:
+    (file,) = parse_diff(file_diff("blob.json", [["+" + "x" * 2_000_000]]))
+    chunks = split_for_budget([file], 1000)
+    assert len(chunks) == 1 and chunks[0].tokens <= 1000
+    assert chunks[0].truncated == {"blob.json": 1}
 
 
 def test_a_file_without_hunks_is_never_split() -> None:

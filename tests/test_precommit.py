@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BLOCKING = "- [MAJOR] app.py:1 — Scope — not in the spec. Evidence: `x = 1`"
 
 
-def _pre_commit(repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _pre_commit(repo: Path, env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "specflow-review", "--verbose"],
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "specflow-review", *flags],
         cwd=repo,
         env=env,
         capture_output=True,
@@ -55,14 +55,29 @@ def test_pre_commit_framework_runs_the_shipped_hook(
         "ANTHROPIC_BASE_URL": anthropic_server.root_url,
     }
     anthropic_server.script(Text(review_reply([BLOCKING])))
-    blocked = _pre_commit(repo, env)
+    blocked = _pre_commit(repo, env, "--verbose")
     assert blocked.returncode == 1, blocked.stdout + blocked.stderr
     assert "specflow review" in blocked.stdout and "Failed" in blocked.stdout
     assert "[MAJOR] app.py:1 — Scope — not in the spec." in blocked.stdout
     anthropic_server.script(Text(review_reply()))
     (repo / "app.py").write_text("x = 2\n")
     git(repo, "add", "app.py")
-    passed = _pre_commit(repo, env)
+    passed = _pre_commit(repo, env, "--verbose")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
     assert len(anthropic_server.requests) == 2
+    # Without a key the review cannot run: the hook passes (fail-open locally), and the
+    # manifest's `verbose: true` makes pre-commit show why, without --verbose.
+    del env["ANTHROPIC_API_KEY"]
+    (repo / "app.py").write_text("x = 3\n")
+    git(repo, "add", "app.py")
+    unreviewed = _pre_commit(repo, env)
+    assert unreviewed.returncode == 0, unreviewed.stdout + unreviewed.stderr
+    assert "Passed" in unreviewed.stdout
+    assert "specflow review: NOT REVIEWED — no model configured" in unreviewed.stdout
+    assert "to review it: specflow review --staged --reply" in unreviewed.stdout
+    assert len(anthropic_server.requests) == 2
+    # pre-commit's own SKIP names the hook: skipped, and said so (as pre-commit does).
+    skipped = _pre_commit(repo, {**env, "SKIP": "specflow-review"})
+    assert skipped.returncode == 0
+    assert "Skipped" in skipped.stdout

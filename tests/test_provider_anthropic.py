@@ -751,3 +751,19 @@ def test_a_400_blames_only_the_parameter_that_was_sent(
     message = str(caught.value)
     assert "`temperature` comes from `[stages.spec] temperature`" in message
     assert "top_p` comes from" not in message  # the request carried no top_p
+
+
+def test_a_dropped_stream_is_reported_as_a_dropped_stream(
+    anthropic_server: AnthropicServer, make: Callable[..., AnthropicProvider], sleeps: list[float]
+) -> None:
+    anthropic_server.default = Drop("cut off half-way")
+    with pytest.raises(ProviderUnreachable) as caught:
+        make(max_retries=1).complete(request())
+    message = str(caught.value)
+    assert message.startswith(
+        f"the Anthropic API at {anthropic_server.base_url} dropped the reply stream mid-way "
+        "on the last of 2 attempts (the connection dropped mid-stream"
+    )
+    assert "The server was reached" in message
+    assert "could not reach" not in message
+    assert_no_secret(caught.value)

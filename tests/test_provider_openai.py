@@ -331,3 +331,17 @@ def test_the_server_answers_plain_json_when_not_streaming(openai_server: OpenAIS
     assert completion["choices"][0]["message"] == {"role": "assistant", "content": "plain JSON"}
     assert completion["choices"][0]["finish_reason"] == "stop"
     assert completion["usage"] == {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4}
+
+
+def test_a_dropped_stream_is_reported_as_a_dropped_stream(
+    openai_server: OpenAIServer, make: Callable[..., OpenAICompatProvider], sleeps: list[float]
+) -> None:
+    openai_server.default = Drop("half of a file that never ends")
+    with pytest.raises(ProviderUnreachable) as caught:
+        make(max_retries=1).complete(request())
+    message = str(caught.value)
+    assert message.startswith(
+        f"the server at {openai_server.base_url} dropped the reply stream mid-way on the last "
+        "of 2 attempts (the connection dropped mid-stream"
+    )
+    assert "could not reach" not in message

@@ -158,13 +158,14 @@ def test_unreachable_provider_fails_open_locally_and_closed_in_ci(
     _stage(repo, "app.py", "x = 1\n")
     local = run("review")
     assert local.exit_code == 0
-    assert "the review did not run" in local.stdout
+    assert local.stdout.startswith("specflow review: NOT REVIEWED — the review did not run")
+    assert "PASS" not in local.stdout
     assert run("review", "--fail-closed").exit_code == 3
     monkeypatch.setenv("CI", "true")
     ci = run("review")
     assert ci.exit_code == 3
-    assert "could not reach the Anthropic API at http://127.0.0.1:9" in ci.stderr
-    assert "[review] timeout_s = 120 s" in ci.stderr
+    assert "could not reach the Anthropic API at http://127.0.0.1:9" in ci.stdout
+    assert "[review] timeout_s = 120 s" in ci.stdout
     assert run("review", "--fail-open").exit_code == 0
 
 
@@ -174,9 +175,12 @@ def test_diff_over_the_line_limit(repo: Path, claude: AnthropicServer) -> None:
     _stage(repo, "big.py", "x = 1\n" * 10)
     refused = run("review")
     assert refused.exit_code == 1
-    assert "the diff changes 10 lines, over [review] max_diff_lines (5)" in refused.stderr
+    assert refused.stdout.startswith(
+        "specflow review: BLOCKED — the diff changes 10 lines, over [review] max_diff_lines (5)"
+    )
     passed = run("review", "--fail-open")
     assert passed.exit_code == 0
+    assert passed.stdout.startswith("specflow review: NOT REVIEWED — the diff changes 10 lines")
     assert claude.requests == []
 
 
@@ -240,3 +244,37 @@ def test_check_review_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     bad = tmp_path / "b.md"
     bad.write_text(review_reply([BLOCKING]).replace("FAIL", "PASS"))
     assert run("check", "review", str(bad)).exit_code == 1
+
+
+def test_a_single_line_larger_than_a_chunk_is_cut_and_reported(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    (repo / ".specflow").mkdir()
+    (repo / ".specflow/config.toml").write_text("[review]\nchunk_tokens = 1000\n")
+    _stage(repo, "bundle.js", "var a=" + "1+" * 200_000 + "1;\n")
+    claude.default = review_reply()
+    code, data, _ = _review()
+    assert code == 0 and data["outcome"] == "PASS"
+    assert len(claude.requests) == 1
+    sent = json.dumps(claude.requests[0].body)
+    assert len(sent) < 20_000
+    assert "more characters of this line not sent]" in sent
+    assert data["notes"] == [
+        "bundle.js: 1 line(s) longer than a chunk ([review] chunk_tokens = 1,000) were cut "
+        "short; the model saw the start of each and a marker"
+    ]
+
+
+def test_the_decoding_notice_shows_only_with_verbose(repo: Path, claude: AnthropicServer) -> None:
+    _stage(repo, "app.py", "x = 1\n")
+    claude.default = review_reply()
+    quiet = run("review")
+    assert quiet.exit_code == 0 and "review: sending" not in quiet.stderr
+    assert "not honoured" not in quiet.stderr
+    loud = run("review", "-v", "--no-cache")
+    assert "review: sending effort=high, thinking=adaptive to " in loud.stderr
+    assert "review: not honoured: temperature" in loud.stderr
+    models = run("models").output  # where the plan is shown on demand
+    assert "review     anthropic claude-sonnet-5-5" in models
+    assert "sends effort=high, thinking=adaptive, max_tokens=16000" in models
+    assert "not honoured: temperature" in models

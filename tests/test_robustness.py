@@ -251,7 +251,8 @@ def test_review_in_ci_without_credentials_fails_closed(
     monkeypatch.setenv("CI", "true")
     result = run("review")
     assert result.exit_code == 3
-    assert "no model credentials in CI" in result.stderr
+    assert result.stdout.startswith("specflow review: NOT REVIEWED — no model credentials in CI")
+    assert "PASS" not in result.stdout
     assert run("review", "--fail-open").exit_code == 0
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from specflow.errors import SpecflowError
@@ -97,6 +97,7 @@ class DiffPart:
     tokens: int
     index: int = 1  # 1-based piece number
     count: int = 1  # how many pieces the file was cut into (1: whole)
+    truncated: int = 0  # lines of this piece cut short because alone they overflow a chunk
 
     @property
     def path(self) -> str:
@@ -107,8 +108,8 @@ class DiffPart:
 class Chunk:
     """The diff text one review call reads, and the estimated tokens it costs.
 
-    `tokens` exceeds the budget only when a single diff line (with its file and hunk
-    headers) does; such a part is put alone in its chunk.
+    A diff line that alone would overflow a chunk is cut, with a marker saying how much was
+    left out (see `truncated`), so `tokens` stays within the budget.
     """
 
     parts: tuple[DiffPart, ...]
@@ -119,6 +120,15 @@ class Chunk:
     def paths(self) -> list[str]:
         """The paths this chunk covers, in order, each once."""
         return list(dict.fromkeys(part.path for part in self.parts))
+
+    @property
+    def truncated(self) -> dict[str, int]:
+        """Path -> how many of its lines in this chunk were cut short to fit the budget."""
+        cut: dict[str, int] = {}
+        for part in self.parts:
+            if part.truncated:
+                cut[part.path] = cut.get(part.path, 0) + part.truncated
+        return cut
 
 
 # --------------------------------------------------------------------------------------------
@@ -484,8 +494,61 @@ def split_for_budget(files: Sequence[FileDiff], budget_tokens: int) -> list[Chun
         raise ValueError(f"budget_tokens must be at least 1, got {budget_tokens}")
     parts: list[DiffPart] = []
     for file in files:
-        parts.extend(_file_parts(file, budget_tokens))
+        parts.extend(_file_parts(_cut_long_lines(file, budget_tokens), budget_tokens))
     return _pack(parts, budget_tokens)
+
+
+# Ends a diff line cut short because alone it would overflow a chunk (a minified bundle, a
+# data blob on one line): the reviewer is told that part of the line was not sent.
+CUT_MARKER = " …[specflow: {count:,} more characters of this line not sent]"
+_CUT_RE = re.compile(r" …\[specflow: [\d,]+ more characters of this line not sent\]$")
+_MIN_KEPT = 80  # a cut line keeps at least this much, whatever the budget
+
+
+def _cut_long_lines(file: FileDiff, budget: int) -> FileDiff:
+    """*file* with every hunk line that cannot fit in a chunk on its own cut short, marked.
+
+    A line fits when it, the file's header and a hunk header fit in *budget* tokens; a file
+    without such a line is returned as it is.
+    """
+    marker = len(CUT_MARKER.format(count=10**12))
+    room = budget * CHARS_PER_TOKEN - len(file.header_text) - _widest_header(file) - marker - 2
+    keep = max(_MIN_KEPT, room)
+    if all(len(line) <= keep + marker for hunk in file.hunks for line in hunk.lines):
+        return file
+    hunks = tuple(
+        replace(hunk, lines=tuple(_cut(line, keep, marker) for line in hunk.lines))
+        for hunk in file.hunks
+    )
+    text = file.header_text + "".join(hunk.text for hunk in hunks)
+    return replace(file, hunks=hunks, text=text)
+
+
+def _cut(line: str, keep: int, marker: int) -> str:
+    if len(line) <= keep + marker:
+        return line
+    return line[:keep] + CUT_MARKER.format(count=len(line) - keep)
+
+
+def _widest_header(file: FileDiff) -> int:
+    """The longest `@@` header a slice of one of the file's hunks can get."""
+    return max(
+        (
+            len(
+                f"@@ -{h.old_start + h.old_count},{h.old_count} "
+                f"+{h.new_start + h.new_count},{h.new_count} @@{h.section}"
+            )
+            for h in file.hunks
+        ),
+        default=0,
+    )
+
+
+def _cut_lines(text: str) -> int:
+    """How many lines of *text* were cut short (they end with the marker)."""
+    if "…[specflow: " not in text:
+        return 0
+    return sum(1 for line in text.split("\n") if _CUT_RE.search(line))
 
 
 def _pack(parts: list[DiffPart], budget: int) -> list[Chunk]:
@@ -512,7 +575,7 @@ def _file_parts(file: FileDiff, budget: int) -> list[DiffPart]:
     """The file whole when it fits, else pieces of whole hunks, cutting big hunks by lines."""
     tokens = estimate_tokens(file.text)
     if tokens <= budget or not file.hunks:
-        return [DiffPart(file, file.text, tokens)]
+        return [DiffPart(file, file.text, tokens, truncated=_cut_lines(file.text))]
     header = file.header_text
     room = max(1, budget - estimate_tokens(header))
     groups: list[list[str]] = []  # each: hunk texts that fit together under one header
@@ -527,7 +590,7 @@ def _file_parts(file: FileDiff, budget: int) -> list[DiffPart]:
                 size = len(text)
     texts = [header + "".join(group) for group in groups]
     return [
-        DiffPart(file, text, estimate_tokens(text), index, len(texts))
+        DiffPart(file, text, estimate_tokens(text), index, len(texts), _cut_lines(text))
         for index, text in enumerate(texts, start=1)
     ]
 

@@ -28,6 +28,7 @@ from specflow.providers.retry import (
     RetryPolicy,
     TransientFailure,
     describe_cause,
+    dropped_stream,
     error_parts,
     parse_retry_after,
     redact,
@@ -153,7 +154,7 @@ class AnthropicProvider(RetryingProvider):
             except httpx2.TransportError as exc:
                 raise TransientFailure(
                     f"the connection dropped mid-stream ({self._redact(str(exc))})",
-                    unreachable=True,
+                    dropped=True,
                 ) from None
             except ValueError as exc:  # JSON that does not parse
                 raise TransientFailure(
@@ -200,6 +201,8 @@ class AnthropicProvider(RetryingProvider):
         return TransientFailure(summary)
 
     def _exhausted(self, failure: TransientFailure, attempts: int) -> ProviderError:
+        if failure.dropped:
+            return dropped_stream(failure, f"the Anthropic API at {self.base_url}", attempts)
         if failure.unreachable:
             return ProviderUnreachable(
                 f"could not reach the Anthropic API at {self.base_url} after {attempts} "

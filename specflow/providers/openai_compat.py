@@ -23,6 +23,7 @@ from specflow.providers.retry import (
     RetryPolicy,
     TransientFailure,
     describe_cause,
+    dropped_stream,
     error_parts,
     parse_retry_after,
     redact,
@@ -112,7 +113,7 @@ class OpenAICompatProvider(RetryingProvider):
             except openai.APIConnectionError as exc:
                 raise TransientFailure(
                     f"the connection dropped mid-stream ({self._describe_cause(exc)})",
-                    unreachable=True,
+                    dropped=True,
                 ) from None
             except openai.APIError as exc:  # an error object inside the stream
                 etype, message = error_parts(exc.body)
@@ -153,6 +154,8 @@ class OpenAICompatProvider(RetryingProvider):
         )
 
     def _exhausted(self, failure: TransientFailure, attempts: int) -> ProviderError:
+        if failure.dropped:
+            return dropped_stream(failure, f"the server at {self.base_url}", attempts)
         if failure.unreachable:
             return ProviderUnreachable(
                 f"could not reach the OpenAI-compatible server at {self.base_url} after "

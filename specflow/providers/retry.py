@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from specflow.config import CapabilityEntry
-from specflow.errors import ProviderError
+from specflow.errors import ProviderError, ProviderUnreachable
 from specflow.providers.base import Reply, Request, TextCallback
 from specflow.providers.capabilities import lookup, plan_decoding
 
@@ -75,12 +75,29 @@ class TransientFailure(Exception):  # noqa: N818 - a signal inside the retry loo
     """
 
     def __init__(
-        self, summary: str, *, unreachable: bool = False, retry_after: float | None = None
+        self,
+        summary: str,
+        *,
+        unreachable: bool = False,
+        retry_after: float | None = None,
+        dropped: bool = False,
     ) -> None:
         super().__init__(summary)
         self.summary = summary
-        self.unreachable = unreachable
+        self.unreachable = unreachable or dropped
         self.retry_after = retry_after
+        # The server was reached and began a reply, then the stream broke: not "unreachable"
+        # in what the user is told, though the gate treats both alike.
+        self.dropped = dropped
+
+
+def dropped_stream(failure: TransientFailure, where: str, attempts: int) -> ProviderUnreachable:
+    """The error for retries that ran out on a stream broken mid-reply."""
+    return ProviderUnreachable(
+        f"{where} dropped the reply stream mid-way on the last of {attempts} attempts "
+        f"({failure.summary}). The server was reached; a proxy or load balancer that cuts long "
+        "responses, or an unstable connection, is the usual cause. Try again."
+    )
 
 
 def with_retries(

@@ -20,13 +20,20 @@ class StoreWriteError(StateError, OSError):
     """A file could not be written. Also an OSError, so callers that skip an optional write
     on OSError (the review memo) keep doing so."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path, reason: str, code: int | None = None) -> None:
         super().__init__(
             f"cannot write {path}: {reason}; free some disk space or make the folder writable, "
             "then run the command again (nothing was half-written)"
         )
         self.path = path
         self.reason = reason
+        # As an OSError: what failed and why, for callers that decide by errno (the gate).
+        self.errno = code
+        self.strerror = reason
+        self.filename = str(path)
+
+    def __str__(self) -> str:
+        return str(self.args[0])  # the message, not OSError's "[Errno N] ..." form
 
 
 @contextmanager
@@ -37,7 +44,7 @@ def refused_write(path: Path) -> Iterator[None]:
     except StoreWriteError:
         raise
     except OSError as exc:
-        raise StoreWriteError(path, exc.strerror or str(exc)) from None
+        raise StoreWriteError(path, exc.strerror or str(exc), exc.errno) from None
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:

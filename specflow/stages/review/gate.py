@@ -1,85 +1,45 @@
 """The review gate: a diff checked against the spec and the rules before it is committed.
 
-diff → skip binary and excluded files → redact secrets (a staged secret is a BLOCKER,
-found without calling a model) → split to fit the token budget → cache → provider →
-merged verdict. Fails open locally and closed in CI when the provider cannot be reached.
+diff → skip binary and excluded files → redact secrets (a staged secret is BLOCKED without
+calling a model) → size limit → verdict cache (or a recorded --reply) → provider, split to
+fit the token budget → merged verdict. When no review can run the outcome is NOT REVIEWED,
+which passes locally and fails closed in CI (result.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import errno
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from specflow.contracts.models import Finding, ReviewReply
 from specflow.contracts.registry import ContractContext, contract_for
 from specflow.contracts.review import blocks
-from specflow.errors import CheckFailed, ProviderUnreachable, StateError
-from specflow.gitx.diffs import (
-    Chunk,
-    FileDiff,
-    SkippedFile,
-    filter_files,
-    parse_diff,
-    split_for_budget,
-)
+from specflow.errors import ProviderUnreachable, StateError
+from specflow.gitx.diffs import Chunk, FileDiff, filter_files, parse_diff, split_for_budget
 from specflow.providers.base import SystemBlock
-from specflow.stages.review.memo import Mode, read_diff
+from specflow.stages.review.cache import cache_key, cache_path, from_cache, to_cache
+from specflow.stages.review.memo import read_diff
+from specflow.stages.review.result import (
+    BLOCKED,
+    FAIL,
+    PASS,
+    ReviewOptions,
+    ReviewResult,
+    format_result,
+)
 from specflow.stages.session import Handoff, Session, execute, render_vars, rules_blocks
-from specflow.store.fsutil import atomic_write_text
-
-if TYPE_CHECKING:
-    from specflow.stages.engine import Contract, Prepared
 from specflow.store.workspace import Task
 from specflow.ui import notice
 
-PROMPT_VERSION = "review-1"
+if TYPE_CHECKING:
+    from specflow.stages.engine import Contract, Prepared
 
+__all__ = ["ReviewOptions", "ReviewResult", "format_result", "run_review"]
 
-@dataclass
-class ReviewOptions:
-    mode: Mode = "staged"
-    rev_range: str | None = None
-    paths: list[str] = field(default_factory=list)
-    task_slug: str | None = None
-    threshold: str | None = None
-    use_cache: bool = True
-    fail_open: bool | None = None  # None: the config decides (open locally, closed in CI)
-    reply: str | None = None
-
-
-@dataclass
-class ReviewResult:
-    verdict: str  # PASS | FAIL
-    findings: list[Finding]
-    threshold: str
-    blocked: bool
-    cached: bool = False
-    skipped: list[SkippedFile] = field(default_factory=list)
-    reviewed: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    handoff: Handoff | None = None
-    task: str | None = None
-    # The verdict-cache entry the verdict came from or went into, when the review memo may
-    # answer the same review again: the cache is on and no task was skipped with a notice.
-    memo_verdict: Path | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict,
-            "blocked": self.blocked,
-            "threshold": self.threshold,
-            "cached": self.cached,
-            "task": self.task,
-            "reviewed": self.reviewed,
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-            "findings": [f.model_dump() for f in self.findings],
-            "notes": self.notes,
-            "handoff": str(self.handoff.path) if self.handoff else None,
-        }
+# Why a write under .specflow/ can fail that is the machine's state, not a bug in specflow.
+_UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
 
 def pick_task(
@@ -113,52 +73,6 @@ def pick_task(
         if score and (best is None or score > best[0]):
             best = (score, task, text)
     return (best[1], best[2]) if best else (None, None)
-
-
-def cache_key(session: Session, diff_text: str, spec: str | None, threshold: str) -> str:
-    """The verdict cache's key: diff, spec, rules, prompt (and the threshold it states),
-    model."""
-    prompts = session.prompts
-    digest = hashlib.sha256()
-    for part in (
-        PROMPT_VERSION,
-        threshold,
-        diff_text,
-        spec or "",
-        prompts.rules(),
-        prompts.standards(),
-        prompts.fingerprint("review.md.j2", "review-input.md.j2", "_contract_review.md.j2"),
-        session.config.model,
-        str(session.config.review.chunk_tokens),
-    ):
-        digest.update(part.encode("utf-8"))
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def _cache_path(session: Session, key: str) -> Path:
-    return session.ws.cache_dir / "review" / f"{key[:32]}.json"
-
-
-def _from_cache(session: Session, key: str) -> ReviewReply | None:
-    path = _cache_path(session, key)
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return ReviewReply.model_validate(data["reply"])
-    except (ValueError, KeyError):
-        return None  # a damaged cache entry is a miss, never an error
-
-
-def _to_cache(session: Session, key: str, reply: ReviewReply) -> None:
-    ignore = session.ws.cache_dir / ".gitignore"
-    if not ignore.exists():  # keeps the cache out of git without touching the user's files
-        atomic_write_text(ignore, "# written by specflow: the review cache stays local\n*\n")
-    atomic_write_text(
-        _cache_path(session, key),
-        json.dumps({"key": key, "reply": reply.model_dump()}, indent=1) + "\n",
-    )
 
 
 def secret_findings(
@@ -213,65 +127,92 @@ def gate_session(session: Session) -> Session:
 def run_review(
     session: Session, options: ReviewOptions, *, ci: bool, diff: str | None = None
 ) -> ReviewResult:
-    """Review the change *options* names (its *diff*, when already read); the result says
-    whether it blocks the commit."""
+    """Review the change *options* names (its *diff*, when already read); the result's
+    outcome says whether a review ran and whether it blocks the commit."""
     session = gate_session(session)
     threshold = options.threshold or session.config.review.threshold
     if diff is None:
         diff = read_diff(session.ws.root, options.mode, options.rev_range, options.paths)
     files = parse_diff(diff)
     kept, skipped = filter_files(files, session.config.review.exclude)
-    result = ReviewResult(
-        "PASS", [], threshold, False, skipped=skipped, reviewed=[f.path for f in kept]
-    )
+    result = ReviewResult(PASS, [], threshold, False, skipped=skipped)
+    result.reviewed = [f.path for f in kept]
+    result.fail_open = session.config.review.fails_open(ci, options.fail_open)
     excluded_text = [f for f in files if not f.binary and f.path not in result.reviewed]
     redacted, secrets = secret_findings(kept, excluded_text)
     if secrets:  # found locally: the change is blocked whatever a model would say
-        return _verdict(result, secrets, threshold, note="secrets found: the model was not called")
+        _verdict(result, secrets, threshold, note="secrets found: the model was not called")
+        result.verdict, result.reason = BLOCKED, "a secret is staged"
+        return result
     if not kept:
         result.notes.append("nothing to review: the diff is empty after skipping files")
         return result
     if not _within_size(kept, session, options, result):
         return result
+    try:
+        return _review(session, options, ci, result, redacted)
+    except OSError as exc:
+        if exc.errno not in _UNWRITABLE:
+            raise
+        where = session.ws.rel(session.ws.dir)
+        reason = f"{where}/ cannot be written ({exc.strerror}: {exc.filename})"
+        command = f"make {where}/ writable (or free disk space), then {options.command()}"
+        return result.not_reviewed(reason, command, result.fail_open)
+
+
+def _review(
+    session: Session,
+    options: ReviewOptions,
+    ci: bool,
+    result: ReviewResult,
+    redacted: list[FileDiff],
+) -> ReviewResult:
+    """The review proper: a recorded or cached verdict, else the model's."""
+    threshold = result.threshold
     problems: list[str] = []
     task, spec = pick_task(session, options.task_slug, result.reviewed, problems)
     result.task = task.slug if task else None
-    if options.reply is not None:
-        reply = _ingest(session, task, redacted, options.reply, threshold)
-        return _verdict(result, reply.findings, threshold)
     key = cache_key(session, "".join(f.text for f in redacted), spec, threshold)
-    cached = (
-        _from_cache(session, key) if options.use_cache and session.config.review.cache else None
-    )
+    if options.reply is not None:
+        # The handoff gate: the verdict is recorded for this exact change (the verdict
+        # cache's key), and the next review of the same change enforces it.
+        reply = _ingest(session, task, redacted, options, threshold)
+        to_cache(session, key, reply, source="reply file")
+        result.notes.append("verdict recorded for this change; the next review of it enforces it")
+        return _verdict(result, reply.findings, threshold)
+    handoff = session.resolved.provider == "handoff"
+    # A verdict recorded with --reply is enforced even when [review] cache is off.
+    use_cache = options.use_cache and (session.config.review.cache or handoff)
+    cached = from_cache(session, key) if use_cache else None
     if cached is not None:
         result.cached = True
-        result.memo_verdict = None if problems else _cache_path(session, key)
+        result.memo_verdict = None if problems else cache_path(session, key)
         return _verdict(result, cached.findings, threshold)
-    fail_open = _fail_open(session, options, ci)
-    merged = _ask_model(session, task, spec, redacted, result, fail_open, ci, threshold)
+    merged = _ask_model(session, task, spec, redacted, result, ci, options)
     if merged is None:
-        return result  # a handoff prompt was written, or the gate failed open
-    _to_cache(session, key, merged)
+        return result  # NOT REVIEWED: a handoff prompt was written, or no model answered
+    to_cache(session, key, merged)
     if not problems and options.use_cache and session.config.review.cache:
-        result.memo_verdict = _cache_path(session, key)
+        result.memo_verdict = cache_path(session, key)
     return _verdict(result, merged.findings, threshold)
 
 
 def _within_size(
     kept: list[FileDiff], session: Session, options: ReviewOptions, result: ReviewResult
 ) -> bool:
-    """False (with a note) when an oversized diff passes on --fail-open; raises otherwise."""
+    """False when the change is over [review] max_diff_lines: BLOCKED, or NOT REVIEWED on
+    an explicit --fail-open."""
     changed = sum(f.added + f.removed for f in kept)
     limit = session.config.review.max_diff_lines
     if changed <= limit:
         return True
-    message = (
-        f"the diff changes {changed:,} lines, over [review] max_diff_lines "
-        f"({limit:,}); review it in parts (--files, --range) or raise the limit"
-    )
-    if not options.fail_open:
-        raise CheckFailed(message + " (or pass --fail-open to let it through)")
-    result.notes.append(message + "; passing because of --fail-open")
+    reason = f"the diff changes {changed:,} lines, over [review] max_diff_lines ({limit:,})"
+    command = f"review it in parts (--files, --range) or raise the limit: {options.command()}"
+    if options.fail_open:
+        result.not_reviewed(reason + "; passing because of --fail-open", command, True)
+    else:
+        result.verdict, result.reason = BLOCKED, reason
+        result.notes.append(command + " (or pass --fail-open to let it through)")
     return False
 
 
@@ -281,38 +222,33 @@ def _ask_model(
     spec: str | None,
     files: list[FileDiff],
     result: ReviewResult,
-    fail_open: bool,
     ci: bool,
-    threshold: str,
+    options: ReviewOptions,
 ) -> ReviewReply | None:
-    """The merged verdict of the model, or None when the gate passes without one."""
+    """The merged verdict of the model, or None when no review ran (NOT REVIEWED)."""
+    fail_open = result.fail_open
     if ci and session.resolved.provider == "handoff":
-        message = (
-            "no model credentials in CI, so the review cannot run: set "
-            "ANTHROPIC_API_KEY (or configure a provider), or pass --fail-open"
+        result.not_reviewed(
+            "no model credentials in CI (a pull request from a fork has no secrets)",
+            f"set ANTHROPIC_API_KEY (or configure a provider), then {options.command()}",
+            fail_open,
         )
-        if not fail_open:
-            raise ProviderUnreachable(message)
-        result.notes.append(message.split(", or pass")[0] + "; passing (fail-open)")
         return None
     try:
-        return _review_chunks(session, task, spec, files, result, threshold)
+        merged = _review_chunks(session, task, spec, files, result, options)
     except ProviderUnreachable as exc:
         why = (
-            f"{str(exc).rstrip('.')} (the gate waits up to [review] timeout_s = "
-            f"{session.config.review.timeout_s:g} s per attempt)"
+            f"the review did not run: {str(exc).rstrip('.')} (the gate waits up to "
+            f"[review] timeout_s = {session.config.review.timeout_s:g} s per attempt)"
         )
-        if not fail_open:
-            raise ProviderUnreachable(why) from None
-        result.notes.append(f"the review did not run: {why}; passing (fail-open)")
+        result.not_reviewed(why, f"{options.command()} (once the provider answers)", fail_open)
         return None
-
-
-def _fail_open(session: Session, options: ReviewOptions, ci: bool) -> bool:
-    if options.fail_open is not None:
-        return options.fail_open
-    review = session.config.review
-    return not review.fail_closed_in_ci if ci else review.fail_open_locally
+    if merged is None and result.handoff is not None:
+        reason = (
+            f"no model configured: the review prompt is in {session.ws.rel(result.handoff.path)}"
+        )
+        result.not_reviewed(reason, result.handoff.command, fail_open)
+    return merged
 
 
 def _verdict(
@@ -320,7 +256,7 @@ def _verdict(
 ) -> ReviewResult:
     result.findings = findings
     result.blocked = blocks(findings, threshold)
-    result.verdict = "FAIL" if result.blocked else "PASS"
+    result.verdict = FAIL if result.blocked else PASS
     if note:
         result.notes.append(note)
     return result
@@ -361,23 +297,38 @@ def _contract_for(paths: list[str], threshold: str) -> Contract:
     return contract_for("review", ContractContext(diff_paths=set(paths), threshold=threshold))
 
 
+def _pieces(
+    session: Session, files: list[FileDiff], result: ReviewResult
+) -> list[tuple[str, list[str]]]:
+    """The parts the change is sent in: (text, paths) each within the chunk budget; a line
+    too long for any chunk is cut with a marker, and the result says so."""
+    if session.resolved.provider == "handoff":  # one prompt for a person to paste
+        return [("".join(f.text for f in files), [f.path for f in files])]
+    budget = session.config.review.chunk_tokens
+    chunks: list[Chunk] = split_for_budget(files, budget)
+    cut: dict[str, int] = {}
+    for chunk in chunks:
+        for path, lines in chunk.truncated.items():
+            cut[path] = cut.get(path, 0) + lines
+    for path, lines in cut.items():
+        result.notes.append(
+            f"{path}: {lines} line(s) longer than a chunk ([review] chunk_tokens = {budget:,}) "
+            "were cut short; the model saw the start of each and a marker"
+        )
+    return [(c.text, c.paths) for c in chunks]
+
+
 def _review_chunks(
     session: Session,
     task: Task | None,
     spec: str | None,
     files: list[FileDiff],
     result: ReviewResult,
-    threshold: str,
+    options: ReviewOptions,
 ) -> ReviewReply | None:
-    handoff = session.resolved.provider == "handoff"
-    chunks: list[Chunk] = (
-        [] if handoff else split_for_budget(files, session.config.review.chunk_tokens)
-    )
-    if handoff:  # one prompt for a person to paste: no splitting
-        paths = [f.path for f in files]
-        pieces = [("".join(f.text for f in files), paths)]
-    else:
-        pieces = [(c.text, c.paths) for c in chunks]
+    """Each part's verdict, merged; None when a handoff prompt was written instead."""
+    threshold = result.threshold
+    pieces = _pieces(session, files, result)
     findings: list[Finding] = []
     session.printer.echo = False  # the verdict is summarised below; don't stream it too
     for n, (text, paths) in enumerate(pieces, 1):
@@ -388,13 +339,9 @@ def _review_chunks(
             )
         prepared = _prepare(session, spec, text, paths, (n, len(pieces)), threshold)
         contract = _contract_for(paths, threshold)
-        outcome = execute(session, task, prepared, contract, reply=None, command="specflow review")
+        outcome = execute(session, task, prepared, contract, reply=None, command=options.command())
         if isinstance(outcome, Handoff):
             result.handoff = outcome
-            result.notes.append(
-                f"no model configured: the review prompt is in {session.ws.rel(outcome.path)}; "
-                f"paste it into a chat or agent and check the answer with `{outcome.command}`"
-            )
             return None
         for finding in outcome.value.findings:
             if finding not in findings:  # a file split across parts may be flagged twice
@@ -404,27 +351,19 @@ def _review_chunks(
 
 
 def _ingest(
-    session: Session, task: Task | None, files: list[FileDiff], source: str, threshold: str
+    session: Session,
+    task: Task | None,
+    files: list[FileDiff],
+    options: ReviewOptions,
+    threshold: str,
 ) -> ReviewReply:
+    """The verdict in --reply FILE, checked against the review contract at *threshold*."""
     paths = [f.path for f in files]
     prepared = _prepare(session, None, "", paths, (1, 1), threshold)
     contract = _contract_for(paths, threshold)
-    outcome = execute(session, task, prepared, contract, reply=source, command="specflow review")
+    outcome = execute(
+        session, task, prepared, contract, reply=options.reply, command=options.command()
+    )
     assert not isinstance(outcome, Handoff)
     reply: ReviewReply = outcome.value
     return reply
-
-
-def format_result(result: ReviewResult) -> str:
-    lines = [f"specflow review: {result.verdict}" + (" (cached)" if result.cached else "")]
-    for f in result.findings:
-        where = f"{f.path}:{f.line}" if f.line else f.path
-        evidence = f" Evidence: `{f.evidence}`" if f.evidence else ""
-        lines.append(f"  [{f.severity}] {where} — {f.rule} — {f.message.rstrip('.')}.{evidence}")
-    for s in result.skipped:
-        lines.append(f"  skipped {s.path}: {s.reason}")
-    for note in result.notes:
-        lines.append(f"  note: {note}")
-    if result.blocked:
-        lines.append(f"Blocked: findings at or above {result.threshold}.")
-    return "\n".join(lines) + "\n"

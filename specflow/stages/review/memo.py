@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from specflow import __version__
-from specflow.resources import packaged_dir
+from specflow.resources import packaged_folder
 from specflow.store.fsutil import atomic_write_text
 from specflow.store.repo import SPECFLOW_DIR
 
@@ -115,7 +115,7 @@ def _inputs(root: Path) -> list[Path]:
             files += [folder / "task.json", folder / "spec.md"]
     for kind in ("templates", "rules"):
         files += _tree(home / kind)
-        files += _tree(packaged_dir(kind))
+        files += _tree(Path(packaged_folder(kind)))
     return files
 
 

@@ -1,0 +1,63 @@
+"""The verdict cache: a reviewed change's verdict, keyed by everything the model was shown.
+
+The key hashes the redacted diff, the spec, the rules and standards, the review templates,
+the threshold the prompt states, the model and the chunk budget. A verdict the user brought
+with `--reply` (the handoff gate) is stored under the same key, so the next review of that
+exact change enforces it without a model call; a later `--reply` replaces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from specflow.contracts.models import ReviewReply
+from specflow.stages.session import Session
+from specflow.store.fsutil import atomic_write_text
+
+PROMPT_VERSION = "review-1"
+
+
+def cache_key(session: Session, diff_text: str, spec: str | None, threshold: str) -> str:
+    """The key of a review of *diff_text* against *spec* at *threshold*."""
+    prompts = session.prompts
+    digest = hashlib.sha256()
+    for part in (
+        PROMPT_VERSION,
+        threshold,
+        diff_text,
+        spec or "",
+        prompts.rules(),
+        prompts.standards(),
+        prompts.fingerprint("review.md.j2", "review-input.md.j2", "_contract_review.md.j2"),
+        session.config.model,
+        str(session.config.review.chunk_tokens),
+    ):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def cache_path(session: Session, key: str) -> Path:
+    return session.ws.cache_dir / "review" / f"{key[:32]}.json"
+
+
+def from_cache(session: Session, key: str) -> ReviewReply | None:
+    path = cache_path(session, key)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return ReviewReply.model_validate(data["reply"])
+    except (ValueError, KeyError):
+        return None  # a damaged cache entry is a miss, never an error
+
+
+def to_cache(session: Session, key: str, reply: ReviewReply, source: str = "model") -> None:
+    """Store *reply* under *key*; *source* says where it came from (model, or reply file)."""
+    ignore = session.ws.cache_dir / ".gitignore"
+    if not ignore.exists():  # keeps the cache out of git without touching the user's files
+        atomic_write_text(ignore, "# written by specflow: the review cache stays local\n*\n")
+    record = {"key": key, "source": source, "reply": reply.model_dump()}
+    atomic_write_text(cache_path(session, key), json.dumps(record, indent=1) + "\n")
