@@ -20,6 +20,11 @@ from typing import Literal
 from specflow.errors import SpecflowError
 
 FileStatus = Literal["added", "modified", "deleted", "renamed", "copied"]
+# A diff line's role: ("+", n) added as line n of the new file, ("-", n) removed from line n of
+# the old file, (" ", n) context at line n of the new file, ("", 0) not content (file and hunk
+# headers, "\\ No newline" markers). Plain tuples: a role is made for every line of a diff.
+LineRole = tuple[str, int]
+NOT_CONTENT: LineRole = ("", 0)
 
 _HUNK_RE = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)\Z")
 _C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
@@ -43,11 +48,34 @@ class Hunk:
     new_count: int
     section: str  # what git printed after the second "@@" (often the enclosing function)
     lines: tuple[str, ...]  # body lines without their "\n": " ctx", "-old", "+new", "\\ No..."
+    added: int = 0  # "+" lines in the body
+    removed: int = 0  # "-" lines in the body
 
     @property
     def text(self) -> str:
         """The hunk as diff text, header included, each line ending in a newline."""
         return _join((self.header, *self.lines))
+
+    def roles(self) -> list[LineRole]:
+        """Each body line's role and number: the new file's for added and context lines, the
+        old file's for removed ones; a "\\ No newline" marker is not content."""
+        roles: list[LineRole] = []
+        old, new = self.old_start, self.new_start
+        for line in self.lines:
+            first = line[:1]
+            if first == "+":
+                roles.append(("+", new))
+                new += 1
+            elif first == "-":
+                roles.append(("-", old))
+                old += 1
+            elif first == "\\":
+                roles.append(NOT_CONTENT)
+            else:  # " " or "" (a blank context line)
+                roles.append((" ", new))
+                old += 1
+                new += 1
+        return roles
 
 
 @dataclass(frozen=True)
@@ -164,11 +192,8 @@ def _parse_file(lines: list[str], start: int) -> tuple[FileDiff, int]:
     while i < len(lines) and lines[i].startswith("@@ "):
         hunk, i = _parse_hunk(lines, i)
         hunks.append(hunk)
-        for line in hunk.lines:
-            if line.startswith("+"):
-                added += 1
-            elif line.startswith("-"):
-                removed += 1
+        added += hunk.added
+        removed += hunk.removed
     meta = _read_header(header)
     file = FileDiff(
         path=meta.path,
@@ -202,6 +227,7 @@ def _parse_hunk(lines: list[str], start: int) -> tuple[Hunk, int]:
         _count(match[4]),
     )
     old_left, new_left = old_count, new_count
+    added = removed = 0
     i = start + 1
     while i < len(lines) and (old_left > 0 or new_left > 0):
         first = lines[i][:1]
@@ -210,8 +236,10 @@ def _parse_hunk(lines: list[str], start: int) -> tuple[Hunk, int]:
             new_left -= 1
         elif first == "-":
             old_left -= 1
+            removed += 1
         elif first == "+":
             new_left -= 1
+            added += 1
         elif first != "\\":
             break  # a truncated hunk: let the caller see the next header
         i += 1
@@ -225,8 +253,28 @@ def _parse_hunk(lines: list[str], start: int) -> tuple[Hunk, int]:
         new_count=new_count,
         section=match[5],
         lines=tuple(lines[start + 1 : i]),
+        added=added,
+        removed=removed,
     )
     return hunk, i
+
+
+def line_roles(text: str) -> list[LineRole]:
+    """The role of each line of *text* split on "\\n": a git diff of one or more files, or
+    bare hunks (`@@` first). The same walk as parse_diff; what is not a hunk body (headers,
+    stray lines, a malformed `@@`) is NOT_CONTENT, so a redactor never touches it."""
+    lines = text.split("\n")
+    roles: list[LineRole] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("@@ ") or _HUNK_RE.match(lines[i]) is None:
+            roles.append(NOT_CONTENT)
+            i += 1
+            continue
+        hunk, i = _parse_hunk(lines, i)
+        roles.append(NOT_CONTENT)
+        roles.extend(hunk.roles())
+    return roles
 
 
 def _count(group: str | None) -> int:
