@@ -12,6 +12,7 @@ stays part of its line, so a file's text is rebuilt byte for byte.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -259,22 +260,69 @@ def _parse_hunk(lines: list[str], start: int) -> tuple[Hunk, int]:
     return hunk, i
 
 
-def line_roles(text: str) -> list[LineRole]:
-    """The role of each line of *text* split on "\\n": a git diff of one or more files, or
-    bare hunks (`@@` first). The same walk as parse_diff; what is not a hunk body (headers,
-    stray lines, a malformed `@@`) is NOT_CONTENT, so a redactor never touches it."""
-    lines = text.split("\n")
-    roles: list[LineRole] = []
-    i = 0
-    while i < len(lines):
-        if not lines[i].startswith("@@ ") or _HUNK_RE.match(lines[i]) is None:
-            roles.append(NOT_CONTENT)
-            i += 1
-            continue
-        hunk, i = _parse_hunk(lines, i)
-        roles.append(NOT_CONTENT)
-        roles.extend(hunk.roles())
-    return roles
+class LineRoles:
+    """The role of each line of a diff text split on "\\n", worked out on demand.
+
+    Built from the parser's own hunks (one walk for parse_diff and the secret scanner):
+    `kind` costs a bisect, `role` walks only the hunk that holds the line. Lines outside
+    every hunk body (file and hunk headers, stray lines) are NOT_CONTENT.
+    """
+
+    def __init__(self, hunks: Sequence[tuple[int, Hunk]]) -> None:
+        self._firsts = [first for first, _ in hunks]  # index of each hunk's first body line
+        self._hunks = [hunk for _, hunk in hunks]
+        self._roles: dict[int, list[LineRole]] = {}
+
+    @classmethod
+    def of_text(cls, text: str) -> LineRoles:
+        """Roles for a git diff of one or more files, or for bare hunks (`@@` first)."""
+        lines = text.split("\n")
+        hunks: list[tuple[int, Hunk]] = []
+        i = 0
+        while i < len(lines):
+            if lines[i].startswith("@@ ") and _HUNK_RE.match(lines[i]):
+                hunk, after = _parse_hunk(lines, i)
+                hunks.append((i + 1, hunk))
+                i = after
+            else:
+                i += 1
+        return cls(hunks)
+
+    @classmethod
+    def of_file(cls, file: FileDiff) -> LineRoles:
+        """Roles for the lines of *file*.text, from the hunks parse_diff already read."""
+        hunks: list[tuple[int, Hunk]] = []
+        at = len(file.header)
+        for hunk in file.hunks:
+            hunks.append((at + 1, hunk))
+            at += 1 + len(hunk.lines)
+        return cls(hunks)
+
+    def _find(self, index: int) -> tuple[int, int]:
+        """(hunk number, offset in its body) of line *index*, or (-1, 0) outside hunks."""
+        at = bisect.bisect_right(self._firsts, index) - 1
+        if at < 0 or index - self._firsts[at] >= len(self._hunks[at].lines):
+            return -1, 0
+        return at, index - self._firsts[at]
+
+    def kind(self, index: int) -> str:
+        """"+", "-", " " for a body line, "" for what is not content."""
+        at, offset = self._find(index)
+        if at < 0:
+            return ""
+        first = self._hunks[at].lines[offset][:1]
+        return _KINDS.get(first, " ")
+
+    def role(self, index: int) -> LineRole:
+        at, offset = self._find(index)
+        if at < 0:
+            return NOT_CONTENT
+        if at not in self._roles:
+            self._roles[at] = self._hunks[at].roles()
+        return self._roles[at][offset]
+
+
+_KINDS = {"+": "+", "-": "-", "\\": ""}
 
 
 def _count(group: str | None) -> int:

@@ -11,7 +11,7 @@ In a diff every line is redacted, since context and removed lines leave the mach
 `findings` lists the secrets on the lines the change adds (what a commit would introduce),
 and `hidden` those only redacted from context and removed lines (removing a leaked key
 must not read as adding one). Line counts never change, so a redacted diff still parses
-and its line numbers stay true. The diff is walked by diffs.line_roles, the parser's own walk.
+and its line numbers stay true. The diff is walked by diffs.LineRoles, the parser's own walk.
 
 Detection: token rules are data (specflow/data/secrets.toml: rule id, keywords, regex, entropy
 floor, example); assignments whose name says secret (`password = "..."`, `api_key: ...`,
@@ -37,8 +37,9 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 
-from specflow.gitx.diffs import NOT_CONTENT, FileDiff, LineRole, line_roles, parse_diff
+from specflow.gitx.diffs import FileDiff, LineRole, LineRoles, parse_diff
 from specflow.resources import data_file
 
 if sys.version_info >= (3, 11):
@@ -128,15 +129,20 @@ def redact(
         return Redaction(text, [])
     if diff is None:
         diff = _looks_like_diff(text)
-    lines = text.split("\n")
-    roles = line_roles(text) if diff else [("+", n) for n in range(1, len(lines) + 1)]
-    scan = _Scan(text, path, roles, body_offset=1 if diff else 0, allow=frozenset(allow))
+    return _redact(text, path, LineRoles.of_text(text) if diff else None, frozenset(allow))
+
+
+def _redact(
+    text: str, path: str | None, roles: LineRoles | None, allow: frozenset[str]
+) -> Redaction:
+    """Scan *text*: a diff whose lines have *roles*, or plain text (None)."""
+    scan = _Scan(text, path, roles, allow)
     for rule in rules():
         scan.run(rule)
     scan.run_private_keys()
     scan.run_assignments()
     if path is not None and _is_env_file(path):
-        scan.run_env_entropy(lines)
+        scan.run_env_entropy()
     return scan.result()
 
 
@@ -158,7 +164,10 @@ def redact_diff(
     out: list[FileDiff] = []
     findings: list[SecretFinding] = []
     for file in files:
-        result = redact(file.text, file.path, diff=True, allow=allowed)
+        if is_specflow_record(file.path):
+            out.append(file)
+            continue
+        result = _redact(file.text, file.path, LineRoles.of_file(file), allowed)
         findings.extend(result.findings)
         if result.text == file.text:
             out.append(file)
@@ -208,10 +217,11 @@ class Rule:
     """One token format from secrets.toml."""
 
     id: str
-    keywords: tuple[str, ...]
+    keywords: tuple[str, ...]  # empty: the regex scans the whole text
     regex: re.Pattern[str]
     entropy: float  # floor for the body's bits per character
     example: str
+    not_after: frozenset[str] = frozenset()  # what may not come right before a match
 
     def keeps(self, match: re.Match[str]) -> bool:
         """False for a stand-in: a body too uniform to be real, or a placeholder word."""
@@ -235,9 +245,20 @@ def rules() -> tuple[Rule, ...]:
             regex=re.compile(entry["regex"]),
             entropy=float(entry["entropy"]),
             example=entry["example"],
+            not_after=_BOUNDARIES[entry.get("not_after", "")],
         )
         for entry in table["rule"]
     )
+
+
+_WORD = string.ascii_letters + string.digits + "_"
+_BOUNDARIES = {
+    "": frozenset(),
+    "word": frozenset(_WORD),
+    "word-dash": frozenset(_WORD + "-"),
+    "word-dash-dot": frozenset(_WORD + "-."),
+    "upper-digit": frozenset(string.ascii_uppercase + string.digits),
+}
 
 
 def _secret(match: re.Match[str]) -> str:
@@ -393,27 +414,60 @@ class _Scan:
         self,
         text: str,
         path: str | None,
-        roles: list[LineRole],
-        body_offset: int,
+        roles: LineRoles | None,
         allow: frozenset[str],
     ) -> None:
         self.text = text
         self.lowered = _lower(text)
         self.path = path
         self.starts = _line_starts(text)
-        self.roles = roles
-        self.body_offset = body_offset  # 1 in a diff: never touch the +/-/space column
+        self.roles = roles  # None: plain text, where every line is content
+        self.body_offset = 0 if roles is None else 1  # never touch a diff's +/-/space column
+        self._keyword_lines: dict[str, list[int]] = {}
         self.allow = allow
         self.in_code = path is not None and path.rsplit(".", 1)[-1].lower() in _CODE_SUFFIXES
         self.skipped = self._pragma_lines()
         self.spans: list[tuple[int, int, str]] = []  # (start, end, replacement), sorted
         self.findings: list[tuple[int, bool, SecretFinding]] = []  # (offset, added?, finding)
 
+    def _kind(self, line: int) -> str:
+        return "+" if self.roles is None else self.roles.kind(line)
+
+    def _role(self, line: int) -> LineRole:
+        return ("+", line + 1) if self.roles is None else self.roles.role(line)
+
     def _pragma_lines(self) -> set[int]:
-        return {line for pragma in PRAGMAS for line in self._lines_holding(pragma)}
+        """Lines holding a pragma: one search for their shared word, then the exact text."""
+        return {
+            line
+            for line in self._lines_holding("allow")
+            if any(pragma in self._lowered_line(line) for pragma in PRAGMAS)
+        }
+
+    def _lowered_line(self, line: int) -> str:
+        return self.lowered[self.starts[line] : self._line_end(line)]
 
     def _lines_holding(self, keyword: str) -> list[int]:
-        """Indexes of the lines whose lowercased text holds *keyword*, in order, each once."""
+        """Indexes of the lines whose lowercased text holds *keyword*, in order, each once.
+
+        Rules share keywords (`sk` serves four), so each is searched once per text.
+        """
+        if keyword not in self._keyword_lines:
+            self._keyword_lines[keyword] = self._search(keyword)
+        return self._keyword_lines[keyword]
+
+    def _content_lines_holding(self, keyword: str) -> list[int]:
+        """The lines holding *keyword* that are content and carry no pragma."""
+        key = "\0" + keyword
+        if key not in self._keyword_lines:
+            self._keyword_lines[key] = [
+                line
+                for line in self._lines_holding(keyword)
+                if line not in self.skipped and self._kind(line)
+            ]
+        return self._keyword_lines[key]
+
+    def _search(self, keyword: str) -> list[int]:
         found: list[int] = []
         at = self.lowered.find(keyword)
         while at >= 0:
@@ -425,20 +479,28 @@ class _Scan:
         return found
 
     def run(self, rule: Rule) -> None:
-        lines = sorted({line for kw in rule.keywords for line in self._lines_holding(kw)})
+        if not rule.keywords:
+            for match in rule.regex.finditer(self.text):
+                if match.start() == 0 or self.text[match.start() - 1] not in rule.not_after:
+                    self._match(rule, match)
+            return
+        if len(rule.keywords) == 1:
+            lines = self._content_lines_holding(rule.keywords[0])
+        else:
+            lines = sorted({n for kw in rule.keywords for n in self._content_lines_holding(kw)})
         for line in lines:
-            if not self.roles[line][0] or line in self.skipped:
-                continue
             begin, end = self.starts[line] + self.body_offset, self._line_end(line)
             for match in rule.regex.finditer(self.text, begin, end):
-                start, stop = _secret_span(match)
-                if start >= stop or self._overlaps(start, stop):
-                    continue
-                if rule.keeps(match):
-                    name = match["name"] if "name" in rule.regex.groupindex else None
-                    self._add(start, stop, rule.id, _secret(match), name or self._name(match))
-                else:  # a stand-in: no later detector may call it a secret either
-                    bisect.insort(self.spans, (start, stop, self.text[start:stop]))
+                self._match(rule, match)
+
+    def _match(self, rule: Rule, match: re.Match[str]) -> None:
+        start, stop = _secret_span(match)
+        if start >= stop or self._overlaps(start, stop):
+            return
+        if rule.keeps(match):
+            self._add(start, stop, rule.id, _secret(match), self._name(match))
+        else:  # a stand-in: no later detector may call it a secret either
+            bisect.insort(self.spans, (start, stop, self.text[start:stop]))
 
     def _name(self, match: re.Match[str]) -> str | None:
         line = bisect.bisect_right(self.starts, match.start()) - 1
@@ -483,9 +545,9 @@ class _Scan:
             end = end_match.end() if end_match else limit
             self._add_block(begin.start(), end)
 
-    def run_env_entropy(self, lines: list[str]) -> None:
-        for index, line in enumerate(lines):
-            if not self.roles[index][0]:
+    def run_env_entropy(self) -> None:
+        for index, line in enumerate(self.text.split("\n")):
+            if not self._kind(index):
                 continue
             body = line[self.body_offset :]
             assignment = _ENV_LINE.match(body)
@@ -500,7 +562,7 @@ class _Scan:
 
     def _add(self, start: int, end: int, kind: str, value: str, name: str | None = None) -> bool:
         line = bisect.bisect_right(self.starts, start) - 1
-        role, number = self.roles[line]
+        role, number = self._role(line)
         if not role or start < self.starts[line] + self.body_offset or line in self.skipped:
             return False
         if self._overlaps(start, end):
@@ -520,7 +582,7 @@ class _Scan:
         if not self._add(start, min(end, self._line_end(first)), "private-key", block):
             return
         for line in range(first + 1, last + 1):
-            if not self.roles[line][0]:
+            if not self._kind(line):
                 continue
             piece_start = self.starts[line] + self.body_offset
             piece_end = min(end, self._line_end(line))
@@ -562,12 +624,11 @@ def _lower(text: str) -> str:
 
 
 def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    at = text.find("\n")
-    while at >= 0:
-        starts.append(at + 1)
-        at = text.find("\n", at + 1)
-    return starts
+    """The offset where each line of *text* (split on "\\n") starts."""
+    return list(accumulate(map(_PLUS_ONE, map(len, text.split("\n"))), initial=0))[:-1]
+
+
+_PLUS_ONE = (1).__add__
 
 
 def _looks_like_diff(text: str) -> bool:
