@@ -196,16 +196,16 @@ def placeholders_over_secrets(original: str, new: str, path: str | None = None) 
 
 
 def is_specflow_record(path: str) -> bool:
-    """True for what specflow writes already redacted: .specflow/tasks, archive and cache.
-
-    .specflow/config.toml and ejected templates are the user's and are scanned.
+    """True for what specflow writes already redacted (.specflow/tasks, archive and cache)
+    and for its allowlist, which holds fingerprints only. *path* is relative to the
+    repository. .specflow/config.toml and ejected templates are the user's and are scanned.
     """
-    parts = path.replace("\\", "/").lstrip("./").split("/")
-    return (
-        len(parts) > 2
-        and parts[0].lower() == ".specflow"
-        and parts[1].lower() in ("tasks", "archive", "cache")
-    )
+    parts = path.replace("\\", "/").lower().split("/")
+    while parts and parts[0] in (".", ""):
+        parts.pop(0)
+    if len(parts) < 2 or parts[0] != ".specflow":
+        return False
+    return parts[1] in ("tasks", "archive", "cache") or parts[1:] == ["secrets-allow.toml"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,7 +287,7 @@ _SECRET_NAME = re.compile(
 _NAME_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 # `name = value`, `"name": value`, `name="value"` (XML), `config["name"] = value`.
 _ASSIGNMENT = re.compile(
-    r"""(?P<key>[A-Za-z0-9_.-]+)["']?\]?[ \t]*(?::=|=>|[:=])(?!=)[ \t]*"""
+    r"""(?P<key>[A-Za-z0-9_.-]+)["']?\]?[ \t]*(?P<sep>:=|=>|[:=])(?!=)[ \t]*"""
     r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s'"`,;(){}\[\]<>]+))"""
 )
 # Last words of names that hold secret-related settings rather than secrets.
@@ -366,6 +366,9 @@ def _assigned_secret(match: re.Match[str], in_code: bool) -> tuple[str, str] | N
     group = "dq" if match["dq"] is not None else "sq" if match["sq"] is not None else "bare"
     value = match[group]
     if group == "bare" and (in_code or _is_expression(value, match.string, match.end())):
+        return None
+    # `name:value` with no space is not YAML's mapping: an id, `host:port`, a time.
+    if group == "bare" and match["sep"] == ":" and match.end("sep") == match.start(group):
         return None
     # Letters with at most two capitals make a word or two (`password="python"`,
     # `"testPass"` in tests), too often not a secret; random letters have more capitals.
