@@ -234,7 +234,9 @@ def main() -> None:
     )
 
     print("(d) diff parsers, median of", args.runs)
-    compare_parsers({"review bench (5,000 changed lines)": review_bench_diff(), "stdlib": diff}, args.runs)
+    compare_parsers(
+        {"review bench (5,000 changed lines)": review_bench_diff(), "stdlib": diff}, args.runs
+    )
 
     if not detect_secrets_available():
         print("\ndetect-secrets: not installed (pip install detect-secrets); no comparison")

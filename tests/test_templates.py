@@ -1,7 +1,7 @@
 """The prompt data: every template renders with exactly the variables the engine passes.
 
-Rendering uses the same Jinja2 settings as specflow/stages/prompts.py (StrictUndefined, so a template
-that uses a variable the engine does not pass fails here, not in front of a user).
+Rendering uses the same Jinja2 settings as specflow/stages/prompts.py (StrictUndefined, so a
+template that uses a variable the engine does not pass fails here, not in front of a user).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from specflow.store.fsutil import atomic_write_text
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 ALLOWLIST = Path(".specflow", "secrets-allow.toml")
 FINDING_ID = re.compile(r"[a-z0-9-]+:[0-9a-f]{16}\Z")
@@ -100,7 +100,7 @@ def allow_finding(root: Path, finding_id: str, reason: str, today: datetime.date
             "github-token:3f9a0c1d2b4e5f60) from the output of `specflow secrets scan`"
         )
     if not reason.strip():
-        raise UsageError("give the reason this finding is not a secret: --reason \"...\"")
+        raise UsageError('give the reason this finding is not a secret: --reason "..."')
     entries = [entry for entry in read_allowlist(root) if entry.id != finding_id]
     entries.append(AllowEntry(id=finding_id, reason=reason.strip(), added=today.isoformat()))
     path = allowlist_path(root)

@@ -91,7 +91,9 @@ def _walk(given: Path) -> Iterator[Path]:
 def _scan_file(path: Path, allow: frozenset[str], report: ScanReport) -> None:
     shown = path.as_posix()
     if is_specflow_record(shown):
-        report.skipped.append((shown, "written by specflow: already redacted (or fingerprints only)"))
+        report.skipped.append(
+            (shown, "written by specflow: already redacted (or fingerprints only)")
+        )
         return
     try:
         data = path.read_bytes()
@@ -124,7 +126,8 @@ def format_report(report: ScanReport) -> str:
             '`specflow secrets allow ID --reason "..."`'
         )
     else:
-        lines.append(f"no secrets found in {report.files} file{'s' if report.files != 1 else ''}")
+        files = f"{report.files} file{'s' if report.files != 1 else ''}"
+        lines.append(f"no secrets found in {files}")
     return "\n".join(lines) + "\n"
 
 

@@ -45,7 +45,7 @@ from specflow.resources import data_file
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 PREVIEW_CHARS = 4
 FINGERPRINT_CHARS = 16  # hex digits of a finding id's fingerprint; a placeholder shows 4
@@ -571,7 +571,8 @@ class _Scan:
         if self._overlaps(start, end):
             return False
         print_id = fingerprint(kind, value)
-        if f"{kind}:{print_id}" in self.allow:
+        if f"{kind}:{print_id}" in self.allow:  # kept, and no later detector may take it
+            bisect.insort(self.spans, (start, end, self.text[start:end]))
             return False
         bisect.insort(self.spans, (start, end, f"«secret:{kind}:{print_id[:4]}»"))
         finding = SecretFinding(kind, self.path, number, _preview(value), name, print_id)
