@@ -198,7 +198,7 @@ def test_a_finding_shows_rule_place_name_and_four_characters() -> None:
 
 
 def test_a_short_secret_shows_a_quarter_at_most() -> None:
-    (finding,) = redact('password = "Ab3x9Kq2"\n').findings
+    (finding,) = redact('password = "Ab3x9Kq2"\n').findings  # specflow: allow-secret
     assert finding.preview == "Ab…"
 
 
@@ -224,8 +224,14 @@ def test_redact_text_returns_the_redacted_text() -> None:
         ("password:Xk29mQ7vLp", "notes.md", False),  # no space: not a YAML mapping
         ('password="python"', "test_zip.py", False),  # a word
         ('password="testPass"', "test_auth.py", False),
-        ('password="jvEmErsBsnZz"', "app.py", True),  # random letters
+        ('password="jvEmErsBsnZz"', "app.py", True),  # random letters; specflow: allow-secret
         ('token_range = "%d,%d-%d"', "tok.py", False),
+        ('api_key = "sk-ant-test-key"', "conftest.py", False),  # a stand-in segment
+        ('api_key = "sk-contest-9f8Qz1"', "app.py", True),  # specflow: allow-secret
+        ('auth = f"{user}:{password_hash}"', "app.py", False),
+        ('password = "https://{host}/{path}"', "conf.yaml", False),
+        ('password = "p4ss{w0rd"', "conf.yaml", True),  # specflow: allow-secret
+        ("token: glpat-{alnum:20}", "corpus.yaml", False),  # a template's bare value
     ],
 )
 def test_assignments_near_the_line(text: str, path: str, found: bool) -> None:

@@ -306,7 +306,7 @@ class LineRoles:
         return at, index - self._firsts[at]
 
     def kind(self, index: int) -> str:
-        """ "+", "-", " " for a body line, "" for what is not content."""
+        """The kind of line *index*: "+", "-" or " " in a hunk body, "" elsewhere."""
         at, offset = self._find(index)
         if at < 0:
             return ""

@@ -228,7 +228,7 @@ class Rule:
         body = match["body"] if "body" in self.regex.groupindex else _secret(match)
         if self.entropy <= 0:  # a value people choose (a password in a URL)
             return is_literal_secret(body)
-        if _PLACEHOLDER_WORDS_RE.search(body) or "«secret:" in body:
+        if _PLACEHOLDER_WORDS_RE.search(body) or "«secret:" in body or _SLOT.search(body):
             return False
         return len(set(body)) > 4 and shannon_entropy(body) >= self.entropy
 
@@ -329,6 +329,10 @@ _REFERENCE = re.compile(
     r"""^(?:\$|%\(|%s|\{|<|\[|https?://|/|\./|~/)"""  # ${VAR} $VAR %(x)s {x} <x> URLs, paths
     r"|\$\{|\{\{|%\(|%[sdr]|os\.environ|getenv|process\.env|«secret:|\[REDACTED"
 )
+# A template's slot (`{host}`, `{user.name}`, `{b64:40}`): the text is a template, not a value.
+_SLOT = re.compile(r"\{[A-Za-z_][\w.:]*\}")
+# A segment that marks a stand-in: `sk-ant-test-key`, `dummy_token`, `key.fake`.
+_STAND_IN_SEGMENT = re.compile(r"(?:^|[-_.])(?:test|dummy|fake|example|sample)(?:[-_.]|$)", re.I)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _CONSTANT = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
 _WHITESPACE = re.compile(r"\s")
@@ -378,8 +382,9 @@ def _assigned_secret(match: re.Match[str], in_code: bool) -> tuple[str, str] | N
 
 
 def _is_expression(value: str, text: str, end: int) -> bool:
-    """An unquoted value that is a name, an attribute or a call (`token = token_from_env`)."""
-    if text[end : end + 1] in ("(", "["):
+    """An unquoted value that is a name, an attribute, a call (`token = token_from_env`) or
+    the start of a template (`token = abc{slot}`)."""
+    if text[end : end + 1] in ("(", "[", "{"):
         return True
     return bool(_IDENTIFIER.match(value)) and ("." in value or not _DIGIT.search(value))
 
@@ -390,7 +395,9 @@ def is_literal_secret(value: str) -> bool:
         return False
     if value.lower() in _PLACEHOLDER_VALUES or _PLACEHOLDER_WORDS_RE.search(value):
         return False
-    if _REFERENCE.search(value) or _CONSTANT.match(value):
+    if _REFERENCE.search(value) or _CONSTANT.match(value) or _SLOT.search(value):
+        return False
+    if _STAND_IN_SEGMENT.search(value):
         return False
     return len(set(value)) > 2
 
