@@ -444,6 +444,14 @@ def test_a_bare_hunk_is_read_as_a_diff() -> None:
     assert [(f.line, f.kind) for f in result.findings] == [(4, "github-token")]
 
 
+def test_text_that_only_quotes_a_diff_is_redacted_as_plain_text() -> None:
+    token, other = github_token(), github_token()
+    text = f"Notes: {token}\n" + diff_of("a.py", "@@ -1 +1 @@", ["-a", f"+b = '{other}'"])
+    result = redact(text)
+    assert token not in result.text and other not in result.text
+    assert [f.line for f in result.findings] == [1, 7]
+
+
 def test_removing_a_secret_is_not_a_finding() -> None:
     token = github_token()
     files = parse_diff(diff_of("a.py", "@@ -1 +0,0 @@", [f"-GH = '{token}'"]))

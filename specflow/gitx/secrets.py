@@ -120,10 +120,10 @@ def redact(
 ) -> Redaction:
     """Replace the secrets in *text*: one file's diff, or plain text.
 
-    *diff* says how to read the text; None decides from its content (a `diff --git` or `@@`
-    line). *path* names the file in findings and turns on the .env entropy check. *allow*
-    holds finding ids (`rule:fingerprint`) to leave alone. For a diff of several files use
-    redact_diff, which names each finding's file.
+    *diff* says how to read the text; None reads it as a diff when it starts like one
+    (`diff --git` or `@@`). *path* names the file in findings and turns on the .env entropy
+    check. *allow* holds finding ids (`rule:fingerprint`) to leave alone. For a diff of
+    several files use redact_diff, which names each finding's file.
     """
     if path is not None and is_specflow_record(path):
         return Redaction(text, [])
@@ -643,7 +643,9 @@ _PLUS_ONE = (1).__add__
 
 
 def _looks_like_diff(text: str) -> bool:
-    return text.startswith(("diff --git ", "@@ ")) or "\ndiff --git " in text or "\n@@ -" in text
+    """A diff starts with its first file or hunk. Text that only holds one further down (a
+    note quoting a diff) is plain text, so every line of it is redacted."""
+    return text.startswith(("diff --git ", "@@ "))
 
 
 def _is_env_file(path: str) -> bool:
