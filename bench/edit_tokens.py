@@ -1,6 +1,6 @@
 """Output tokens of whole-file replies against edit replies for small changes to long files.
 
-    python bench/edit_tokens.py
+    python -m bench.edit_tokens
 
 Six existing Python files of 300-800 lines each get a change of 1-5 lines (spread over up to
 three places). For each, the reply is written twice: the whole new file (tests/samples

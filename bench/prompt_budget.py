@@ -1,7 +1,7 @@
 """Characters and tokens of each stage's system prompt beyond the spec, and of each request of
 a 10-file implement session, before and after the compact prompt.
 
-    python bench/prompt_budget.py
+    python -m bench.prompt_budget
 
 before: today's templates, system prompt = rules.md + the whole engineering-standards.md.
 after:  templates with docs/integration/prompt-budget.patch applied (to a scratch copy),

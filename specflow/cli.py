@@ -1058,3 +1058,69 @@ def done(task_slug: str | None, force: bool) -> None:
         click.echo(f"closed with {entry.line()}", err=True)
     click.echo(f"Task {task.slug} is done; archived in {ws.rel(closed.folder)}/.")
     click.echo(f"Its spec: specflow show spec --task {task.slug}")
+
+
+# -- secrets: the scanner on its own, and the allowlist -------------------------------------
+
+
+@cli.group()
+def secrets() -> None:
+    """Scan for secrets, and allow a known false positive.
+
+    \b
+    Example:
+        specflow secrets scan --staged
+        specflow secrets allow github-token:3f9a0c1d2b4e5f60 --reason "revoked test token"
+    """
+
+
+@secrets.command("scan")
+@click.option("--staged", is_flag=True, help="Scan the lines the staged change adds.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+def secrets_scan(staged: bool, as_json: bool, paths: tuple[str, ...]) -> None:
+    """Find secrets in files, folders or the staged change. Exit 1 when any is found.
+
+    Each finding shows its rule, path:line, the variable and the value's first characters,
+    and the id `specflow secrets allow` takes.
+
+    \b
+    Example:
+        specflow secrets scan src/ config/settings.py
+        specflow secrets scan --staged --json
+    """
+    import json
+    from pathlib import Path
+
+    from specflow.gitx.scan import format_report, report_json, scan
+
+    report = scan(Path.cwd(), staged, [Path(p) for p in paths])
+    if as_json:
+        click.echo(json.dumps(report_json(report), indent=2))
+    else:
+        click.echo(format_report(report), nl=False)
+    if report.findings:
+        click.get_current_context().exit(1)
+
+
+@secrets.command("allow")
+@click.argument("finding_id")
+@click.option("--reason", required=True, help="Why this finding is not a secret.")
+def secrets_allow(finding_id: str, reason: str) -> None:
+    """Allow a finding by its id (from `secrets scan` or the review gate), with a reason.
+
+    Writes the id (a fingerprint of rule and value, never the value) to
+    .specflow/secrets-allow.toml; the same value is then skipped everywhere.
+
+    \b
+    Example:
+        specflow secrets allow github-token:3f9a0c1d2b4e5f60 --reason "revoked test token"
+    """
+    import datetime
+    from pathlib import Path
+
+    from specflow.gitx.allowlist import allow_finding
+    from specflow.store.repo import find_root
+
+    path = allow_finding(find_root(Path.cwd()), finding_id, reason, datetime.date.today())
+    click.echo(f"allowed {finding_id} in {path}")

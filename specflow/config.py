@@ -58,6 +58,9 @@ class StageConfig(_Strict):
     max_retries: int = Field(default=2, ge=0, le=10)
     test_command: str = ""
     test_timeout_s: float = Field(default=900.0, gt=0)
+    # implement: also send the whole engineering-standards document once per conversation (in
+    # its first user turn). Off by default: every request carries the standards' checklist.
+    full_standards: bool = False
 
     @model_validator(mode="after")
     def _budget_below_max_tokens(self) -> StageConfig:

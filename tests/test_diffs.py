@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from specflow.gitx.diffs import (
+    NOT_CONTENT,
     Chunk,
     DiffParseError,
     FileDiff,
+    LineRoles,
     estimate_tokens,
     filter_files,
     parse_diff,
@@ -258,6 +260,63 @@ def test_a_malformed_hunk_header_is_refused() -> None:
     assert str(caught.value) == (
         "diff line 4: malformed hunk header '@@ -1,2 +1,2 no end'; expected `@@ -a,b +c,d @@`"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Line roles: the one hunk walk the secret scanner shares
+
+
+def all_roles(roles: LineRoles, text: str) -> list[tuple[str, int]]:
+    return [roles.role(i) for i in range(len(text.split("\n")))]
+
+
+def test_line_roles_number_each_side_and_skip_headers_and_markers() -> None:
+    text = (
+        "diff --git a/k b/k\n--- a/k\n+++ b/k\n@@ -4,3 +4,3 @@ f\n one\n-two\n-three\n+TWO\n"
+        "+three\n\\ No newline at end of file\n"
+    )
+    roles = LineRoles.of_text(text)
+    assert all_roles(roles, text) == [
+        NOT_CONTENT,
+        NOT_CONTENT,
+        NOT_CONTENT,
+        NOT_CONTENT,
+        (" ", 4),
+        ("-", 5),
+        ("-", 6),
+        ("+", 5),
+        ("+", 6),
+        NOT_CONTENT,
+        NOT_CONTENT,  # after the last newline
+    ]
+    assert [roles.kind(i) for i in range(4, 10)] == [" ", "-", "-", "+", "+", ""]
+
+
+def test_line_roles_of_a_parsed_file_match_those_of_its_text(staged: list[FileDiff]) -> None:
+    for file in staged:
+        assert all_roles(LineRoles.of_file(file), file.text) == all_roles(
+            LineRoles.of_text(file.text), file.text
+        ), file.path
+
+
+def test_line_roles_of_bare_hunks_and_stray_lines() -> None:
+    text = "@@ -1 +1,2 @@\n-a\n+b\n+c\nnot a diff line\n@@ broken @@\n+d\n"
+    assert all_roles(LineRoles.of_text(text), text) == [
+        NOT_CONTENT,
+        ("-", 1),
+        ("+", 1),
+        ("+", 2),
+        NOT_CONTENT,
+        NOT_CONTENT,
+        NOT_CONTENT,
+        NOT_CONTENT,
+    ]
+
+
+def test_a_hunk_counts_its_added_and_removed_lines() -> None:
+    (file,) = parse_diff(file_diff("a.py", [[" x", "-y", "+z", "+w"], ["-q"]]))
+    assert [(h.added, h.removed) for h in file.hunks] == [(2, 1), (0, 1)]
+    assert (file.added, file.removed) == (2, 2)
 
 
 # --------------------------------------------------------------------------------------------

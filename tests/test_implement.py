@@ -412,7 +412,7 @@ def test_reset_past_the_context_budget(task: Path, repo: Path, scripted: Scripte
         ),
     )
     scripted.enqueue(
-        implement_reply(COLLECTOR, "X = 1\n" * 2000), implement_reply(SERVER, "Y = 1\n")
+        implement_reply(COLLECTOR, "X = 1\n" * 4000), implement_reply(SERVER, "Y = 1\n")
     )
     assert run("implement", "--file", COLLECTOR).exit_code == 0
     assert run("implement", "--file", SERVER).exit_code == 0

@@ -310,7 +310,25 @@ def test_the_system_prompt_carries_the_checklist_not_the_standards(
         assert "## Review Checklist" in system
         assert detail not in system
         assert sum(len(b.text) for b in request.system if b.label != "spec") <= 6000
+        assert detail not in request_text(request)  # by default, nowhere in the conversation
+
+
+def _full_standards(repo: Path) -> None:
+    config = repo / ".specflow" / "config.toml"
+    text = config.read_text() if config.exists() else ""
+    config.write_text(text + "\n[stages.implement]\nfull_standards = true\n")
+
+
+def test_full_standards_go_once_in_the_first_user_turn(
+    task: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    _full_standards(repo)
+    detail = "Keep logic in importable functions and classes"
+    scripted.enqueue(implement_reply(COLLECTOR, "X = 1\n"), implement_reply(SERVER, "Y = 1\n"))
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER).exit_code == 0
     first, second = scripted.requests
+    assert detail not in "\n".join(block.text for block in second.system)
     assert first.messages[0].full_text.count(detail) == 1  # once, in the first user turn
     assert "## Engineering standards" in first.messages[0].full_text
     assert detail not in second.messages[-1].full_text  # not again in the new turn
@@ -320,6 +338,7 @@ def test_the_system_prompt_carries_the_checklist_not_the_standards(
 def test_a_fresh_conversation_carries_the_standards_again(
     task: Path, repo: Path, scripted: ScriptedProvider
 ) -> None:
+    _full_standards(repo)
     detail = "Keep logic in importable functions and classes"
     scripted.enqueue(implement_reply(COLLECTOR, "X = 1\n"), implement_reply(SERVER, "Y = 1\n"))
     assert run("implement", "--file", COLLECTOR).exit_code == 0

@@ -35,7 +35,7 @@ def test_prompt_review_redacts_secrets_and_says_so(repo: Path) -> None:
     result = run("prompt", "review")
     assert result.exit_code == 0, result.output
     assert token not in result.output + result.stderr
-    assert "[REDACTED:github-token]" in result.output
+    assert "«secret:github-token:" in result.output
     assert result.stderr == (
         "note: app.py:1: a secret is redacted in this prompt; the gate blocks the change "
         "without asking a model\n"

@@ -296,7 +296,7 @@ def test_secret_on_a_context_line_is_redacted_in_the_request(
     assert run("review").exit_code == 0
     (request,) = anthropic_server.requests
     assert token not in request.raw.decode()
-    assert "[REDACTED:github-token]" in json.dumps(request.body)
+    assert "«secret:github-token:" in json.dumps(request.body, ensure_ascii=False)
 
 
 def test_review_timeout_comes_from_the_review_section(

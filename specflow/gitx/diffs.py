@@ -12,6 +12,7 @@ stays part of its line, so a file's text is rebuilt byte for byte.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +21,11 @@ from typing import Literal
 from specflow.errors import SpecflowError
 
 FileStatus = Literal["added", "modified", "deleted", "renamed", "copied"]
+# A diff line's role: ("+", n) added as line n of the new file, ("-", n) removed from line n of
+# the old file, (" ", n) context at line n of the new file, ("", 0) not content (file and hunk
+# headers, "\\ No newline" markers). Plain tuples: a role is made for every line of a diff.
+LineRole = tuple[str, int]
+NOT_CONTENT: LineRole = ("", 0)
 
 _HUNK_RE = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)\Z")
 _C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
@@ -43,11 +49,34 @@ class Hunk:
     new_count: int
     section: str  # what git printed after the second "@@" (often the enclosing function)
     lines: tuple[str, ...]  # body lines without their "\n": " ctx", "-old", "+new", "\\ No..."
+    added: int = 0  # "+" lines in the body
+    removed: int = 0  # "-" lines in the body
 
     @property
     def text(self) -> str:
         """The hunk as diff text, header included, each line ending in a newline."""
         return _join((self.header, *self.lines))
+
+    def roles(self) -> list[LineRole]:
+        """Each body line's role and number: the new file's for added and context lines, the
+        old file's for removed ones; a "\\ No newline" marker is not content."""
+        roles: list[LineRole] = []
+        old, new = self.old_start, self.new_start
+        for line in self.lines:
+            first = line[:1]
+            if first == "+":
+                roles.append(("+", new))
+                new += 1
+            elif first == "-":
+                roles.append(("-", old))
+                old += 1
+            elif first == "\\":
+                roles.append(NOT_CONTENT)
+            else:  # " " or "" (a blank context line)
+                roles.append((" ", new))
+                old += 1
+                new += 1
+        return roles
 
 
 @dataclass(frozen=True)
@@ -174,11 +203,8 @@ def _parse_file(lines: list[str], start: int) -> tuple[FileDiff, int]:
     while i < len(lines) and lines[i].startswith("@@ "):
         hunk, i = _parse_hunk(lines, i)
         hunks.append(hunk)
-        for line in hunk.lines:
-            if line.startswith("+"):
-                added += 1
-            elif line.startswith("-"):
-                removed += 1
+        added += hunk.added
+        removed += hunk.removed
     meta = _read_header(header)
     file = FileDiff(
         path=meta.path,
@@ -212,6 +238,7 @@ def _parse_hunk(lines: list[str], start: int) -> tuple[Hunk, int]:
         _count(match[4]),
     )
     old_left, new_left = old_count, new_count
+    added = removed = 0
     i = start + 1
     while i < len(lines) and (old_left > 0 or new_left > 0):
         first = lines[i][:1]
@@ -220,8 +247,10 @@ def _parse_hunk(lines: list[str], start: int) -> tuple[Hunk, int]:
             new_left -= 1
         elif first == "-":
             old_left -= 1
+            removed += 1
         elif first == "+":
             new_left -= 1
+            added += 1
         elif first != "\\":
             break  # a truncated hunk: let the caller see the next header
         i += 1
@@ -235,8 +264,75 @@ def _parse_hunk(lines: list[str], start: int) -> tuple[Hunk, int]:
         new_count=new_count,
         section=match[5],
         lines=tuple(lines[start + 1 : i]),
+        added=added,
+        removed=removed,
     )
     return hunk, i
+
+
+class LineRoles:
+    """The role of each line of a diff text split on "\\n", worked out on demand.
+
+    Built from the parser's own hunks (one walk for parse_diff and the secret scanner):
+    `kind` costs a bisect, `role` walks only the hunk that holds the line. Lines outside
+    every hunk body (file and hunk headers, stray lines) are NOT_CONTENT.
+    """
+
+    def __init__(self, hunks: Sequence[tuple[int, Hunk]]) -> None:
+        self._firsts = [first for first, _ in hunks]  # index of each hunk's first body line
+        self._hunks = [hunk for _, hunk in hunks]
+        self._roles: dict[int, list[LineRole]] = {}
+
+    @classmethod
+    def of_text(cls, text: str) -> LineRoles:
+        """Roles for a git diff of one or more files, or for bare hunks (`@@` first)."""
+        lines = text.split("\n")
+        hunks: list[tuple[int, Hunk]] = []
+        i = 0
+        while i < len(lines):
+            if lines[i].startswith("@@ ") and _HUNK_RE.match(lines[i]):
+                hunk, after = _parse_hunk(lines, i)
+                hunks.append((i + 1, hunk))
+                i = after
+            else:
+                i += 1
+        return cls(hunks)
+
+    @classmethod
+    def of_file(cls, file: FileDiff) -> LineRoles:
+        """Roles for the lines of *file*.text, from the hunks parse_diff already read."""
+        hunks: list[tuple[int, Hunk]] = []
+        at = len(file.header)
+        for hunk in file.hunks:
+            hunks.append((at + 1, hunk))
+            at += 1 + len(hunk.lines)
+        return cls(hunks)
+
+    def _find(self, index: int) -> tuple[int, int]:
+        """(hunk number, offset in its body) of line *index*, or (-1, 0) outside hunks."""
+        at = bisect.bisect_right(self._firsts, index) - 1
+        if at < 0 or index - self._firsts[at] >= len(self._hunks[at].lines):
+            return -1, 0
+        return at, index - self._firsts[at]
+
+    def kind(self, index: int) -> str:
+        """The kind of line *index*: "+", "-" or " " in a hunk body, "" elsewhere."""
+        at, offset = self._find(index)
+        if at < 0:
+            return ""
+        first = self._hunks[at].lines[offset][:1]
+        return _KINDS.get(first, " ")
+
+    def role(self, index: int) -> LineRole:
+        at, offset = self._find(index)
+        if at < 0:
+            return NOT_CONTENT
+        if at not in self._roles:
+            self._roles[at] = self._hunks[at].roles()
+        return self._roles[at][offset]
+
+
+_KINDS = {"+": "+", "-": "-", "\\": ""}
 
 
 def _count(group: str | None) -> int:

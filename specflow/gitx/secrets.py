@@ -1,41 +1,62 @@
-"""Find secrets in a diff (or any text) and replace them before the text leaves the machine.
+"""Find secrets in a diff or any text and replace them before the text leaves the machine.
 
-The review gate sends diffs to a model provider; a key pasted into a config file must not
-go with them. `redact` replaces each secret with a placeholder naming its kind, such as
-`[REDACTED:github-token]`, and reports where it was. A finding never holds the secret: only
-its kind, path, line and a preview of its first few characters.
+This is specflow's one redaction path: diffs for the review gate, and every text a stage
+sends to a model or writes under `.specflow/` (context files, the file being implemented,
+handoff prompts, transcripts, attempts) go through `redact` or `redact_text`. A secret becomes
+a stable placeholder naming its rule and a short fingerprint, `«secret:github-token:3f9a»`,
+never its value; a finding holds where it was, the variable's name and the value's first
+characters, never the value either.
 
 In a diff every line is redacted, since context and removed lines leave the machine too;
 `findings` lists the secrets on the lines the change adds (what a commit would introduce),
 and `hidden` those only redacted from context and removed lines (removing a leaked key
 must not read as adding one). Line counts never change, so a redacted diff still parses
-and its line numbers stay true.
+and its line numbers stay true. The diff is walked by diffs.LineRoles, the parser's own walk.
 
-Detection is pattern-based: token formats with a known prefix (AWS, GitHub, Anthropic,
-OpenAI, Slack, Stripe, Google, JWT), private-key blocks (across lines), GCP service-account
-JSON, assignments whose name says secret (`password = "..."`, `api_key: ...`) with a literal
-value that is not a placeholder, and high-entropy values in .env files. Each pattern is
-compiled once and scans the whole text in one call, so a 5,000-line diff takes milliseconds.
+Detection: token rules are data (specflow/data/secrets.toml: rule id, keywords, regex, entropy
+floor, example); assignments whose name says secret (`password = "..."`, `api_key: ...`,
+`config["token"] = "..."`, `password="..."` in XML) with a literal value that is not a
+placeholder; private-key blocks (across lines); high-entropy values in .env files. A rule's
+regex runs only on the lines holding one of its keywords, found with str.find, so a
+5,000-line diff takes milliseconds.
+
+A known false positive is skipped by a pragma on its line (`specflow: allow-secret`,
+`pragma: allowlist secret`, `gitleaks:allow`) or by its finding id in the allowlist
+(allowlist.py), a fingerprint of rule id and value.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
+import hashlib
 import math
 import re
 import string
+import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 
-from specflow.gitx.diffs import FileDiff, parse_diff
+from specflow.gitx.diffs import FileDiff, LineRole, LineRoles, parse_diff
+from specflow.resources import data_file
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 PREVIEW_CHARS = 4
+FINGERPRINT_CHARS = 16  # hex digits of a finding id's fingerprint; a placeholder shows 4
 ENTROPY_MIN_LENGTH = 20
 # How far below a random string's expected entropy (bits per character) a value may fall
 # and still count as random: 0.5 passes about 99% of random keys of 20+ characters and
 # stops most identifiers and paths, which fall 0.5-1.3 bits short.
 ENTROPY_MARGIN_BITS = 0.5
+# A line holding one of these is skipped: specflow's own, detect-secrets' and gitleaks'.
+PRAGMAS = ("specflow: allow-secret", "pragma: allowlist secret", "gitleaks:allow")
+PLACEHOLDER = re.compile(r"«secret:([a-z0-9-]+):([0-9a-f]{4})»")
 
 
 @dataclass(frozen=True)
@@ -43,17 +64,27 @@ class SecretFinding:
     """Where a secret was, never what it was.
 
     `line` is the new file's line number (the old file's for a removed line in
-    Redaction.hidden), or the 1-based line of plain text.
+    Redaction.hidden), or the 1-based line of plain text. `name` is the variable or key the
+    value was assigned to, when the line shows one. `fingerprint` identifies the value
+    (a hash of rule id and value) for the allowlist.
     """
 
-    kind: str
+    kind: str  # the rule id
     path: str | None
     line: int
     preview: str  # the first few characters and "…"
+    name: str | None = None
+    fingerprint: str = ""
+
+    @property
+    def id(self) -> str:
+        """The finding id `specflow secrets allow` takes: rule id and fingerprint."""
+        return f"{self.kind}:{self.fingerprint}"
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.path else f"line {self.line}"
-        return f"{where}: {self.kind} ({self.preview})"
+        named = f" {self.name} =" if self.name else ""
+        return f"{where}: {self.kind}{named} ({self.preview})"
 
 
 @dataclass(frozen=True)
@@ -69,43 +100,74 @@ class Redaction:
     hidden: list[SecretFinding] = field(default_factory=list)
 
 
-def placeholder(kind: str) -> str:
-    """What a secret of *kind* is replaced with."""
-    return f"[REDACTED:{kind}]"
+def fingerprint(rule: str, value: str) -> str:
+    """The hash of rule id and value that names a secret without holding it."""
+    digest = hashlib.sha256(f"{rule}\0{value}".encode("utf-8", "surrogatepass")).hexdigest()
+    return digest[:FINGERPRINT_CHARS]
 
 
-def redact(text: str, path: str | None = None, *, diff: bool | None = None) -> Redaction:
+def placeholder(rule: str, value: str) -> str:
+    """What a secret found by *rule* is replaced with: stable for the same value."""
+    return f"«secret:{rule}:{fingerprint(rule, value)[:4]}»"
+
+
+def redact(
+    text: str,
+    path: str | None = None,
+    *,
+    diff: bool | None = None,
+    allow: Iterable[str] = (),
+) -> Redaction:
     """Replace the secrets in *text*: one file's diff, or plain text.
 
-    *diff* says how to read the text; None decides from its content (a `diff --git` or `@@`
-    line). *path* names the file in findings and turns on the .env entropy check. For a
-    diff of several files use redact_diff, which names each finding's file.
+    *diff* says how to read the text; None reads it as a diff when it starts like one
+    (`diff --git` or `@@`). *path* names the file in findings and turns on the .env entropy
+    check. *allow* holds finding ids (`rule:fingerprint`) to leave alone. For a diff of
+    several files use redact_diff, which names each finding's file.
     """
+    if path is not None and is_specflow_record(path):
+        return Redaction(text, [])
     if diff is None:
         diff = _looks_like_diff(text)
-    lines = text.split("\n")
-    starts = _line_starts(lines)
-    roles = _diff_roles(lines) if diff else [_Role("+", n) for n in range(1, len(lines) + 1)]
-    scan = _Scan(text, path, starts, roles, body_offset=1 if diff else 0)
-    for detector in _DETECTORS:
-        scan.run(detector)
+    return _redact(text, path, LineRoles.of_text(text) if diff else None, frozenset(allow))
+
+
+def _redact(
+    text: str, path: str | None, roles: LineRoles | None, allow: frozenset[str]
+) -> Redaction:
+    """Scan *text*: a diff whose lines have *roles*, or plain text (None)."""
+    scan = _Scan(text, path, roles, allow)
+    for rule in rules():
+        scan.run(rule)
     scan.run_private_keys()
     scan.run_assignments()
     if path is not None and _is_env_file(path):
-        scan.run_env_entropy(lines)
+        scan.run_env_entropy()
     return scan.result()
 
 
-def redact_diff(files: Sequence[FileDiff]) -> tuple[list[FileDiff], list[SecretFinding]]:
+def redact_text(text: str, path: str | None = None, allow: Iterable[str] = ()) -> str:
+    """*text* with every secret replaced: for anything a stage sends or writes under .specflow/
+    (a context file, the file being implemented, a prompt, a transcript line, an attempt)."""
+    return redact(text, path, diff=False, allow=allow).text
+
+
+def redact_diff(
+    files: Sequence[FileDiff], allow: Iterable[str] = ()
+) -> tuple[list[FileDiff], list[SecretFinding]]:
     """Redact each file's diff; return the files (re-parsed when changed) and the findings.
 
     The findings are the secrets the change adds (Redaction.findings of each file); secrets
     on context and removed lines are replaced too but not reported.
     """
+    allowed = frozenset(allow)
     out: list[FileDiff] = []
     findings: list[SecretFinding] = []
     for file in files:
-        result = redact(file.text, file.path, diff=True)
+        if is_specflow_record(file.path):
+            out.append(file)
+            continue
+        result = _redact(file.text, file.path, LineRoles.of_file(file), allowed)
         findings.extend(result.findings)
         if result.text == file.text:
             out.append(file)
@@ -116,75 +178,101 @@ def redact_diff(files: Sequence[FileDiff]) -> tuple[list[FileDiff], list[SecretF
     return out, findings
 
 
-# --------------------------------------------------------------------------------------------
-# Detectors
+def placeholders_over_secrets(original: str, new: str, path: str | None = None) -> list[int]:
+    """Lines of *new* (1-based) holding a placeholder that stands for a real value in *original*.
 
-_WORD = frozenset(string.ascii_letters + string.digits + "_")
-_WORD_DASH = _WORD | {"-"}
-_UPPER_DIGITS = frozenset(string.ascii_uppercase + string.digits)
-_KEY_CHARS = _WORD_DASH | {"."}
+    A model sees only the redacted file; a reply that keeps `«secret:…»` where the file on
+    disk has the real value would destroy that value if written back. The caller refuses to
+    write and names these lines.
+    """
+    if "«secret:" not in new:
+        return []
+    stands_for = set(PLACEHOLDER.findall(redact(original, path, diff=False).text))
+    return [
+        number
+        for number, line in enumerate(new.split("\n"), start=1)
+        if any(found in stands_for for found in PLACEHOLDER.findall(line))
+    ]
+
+
+def is_specflow_record(path: str) -> bool:
+    """True for what specflow writes already redacted (.specflow/tasks, archive and cache)
+    and for its allowlist, which holds fingerprints only. *path* is relative to the
+    repository. .specflow/config.toml and ejected templates are the user's and are scanned.
+    """
+    parts = path.replace("\\", "/").lower().split("/")
+    while parts and parts[0] in (".", ""):
+        parts.pop(0)
+    if len(parts) < 2 or parts[0] != ".specflow":
+        return False
+    return parts[1] in ("tasks", "archive", "cache") or parts[1:] == ["secrets-allow.toml"]
+
+
+# --------------------------------------------------------------------------------------------
+# Token rules (data)
 
 
 @dataclass(frozen=True)
-class _Detector:
-    """A token format with a known prefix.
+class Rule:
+    """One token format from secrets.toml."""
 
-    Each regex starts with a literal so it scans at C speed; that no word character comes
-    right before is checked in Python, since a leading look-behind would make the regex
-    engine try every position of the text.
-    """
-
-    kind: str
+    id: str
+    keywords: tuple[str, ...]  # empty: the regex scans the whole text
     regex: re.Pattern[str]
-    not_after: frozenset[str] = _WORD
-    group: str | int = 0  # the group holding the secret
-    keep: Callable[[str], bool] = lambda value: True  # False: a stand-in, not a secret
+    entropy: float  # floor for the body's bits per character
+    example: str
+    not_after: frozenset[str] = frozenset()  # what may not come right before a match
+
+    def keeps(self, match: re.Match[str]) -> bool:
+        """False for a stand-in: a body too uniform to be real, or a placeholder word."""
+        body = match["body"] if "body" in self.regex.groupindex else _secret(match)
+        if self.entropy <= 0:  # a value people choose (a password in a URL)
+            return is_literal_secret(body)
+        if _PLACEHOLDER_WORDS_RE.search(body) or "«secret:" in body or _SLOT.search(body):
+            return False
+        return len(set(body)) > 4 and shannon_entropy(body) >= self.entropy
 
 
-def _not_filler(value: str) -> bool:
-    """A real token has variety; `ghp_xxxxxxxx...` or `AKIA0000...` is a stand-in."""
-    body = value.split("_", 1)[-1] if "_" in value[:12] else value
-    return len(set(body)) > 4
+@functools.cache
+def rules() -> tuple[Rule, ...]:
+    """The token rules of specflow/data/secrets.toml, compiled once."""
+    with data_file("secrets.toml").open("rb") as handle:
+        table = tomllib.load(handle)
+    return tuple(
+        Rule(
+            id=entry["id"],
+            keywords=tuple(entry["keywords"]),
+            regex=re.compile(entry["regex"]),
+            entropy=float(entry["entropy"]),
+            example=entry["example"],
+            not_after=_BOUNDARIES[entry.get("not_after", "")],
+        )
+        for entry in table["rule"]
+    )
 
 
-_DETECTORS: tuple[_Detector, ...] = (
-    _Detector(
-        "gcp-service-account-key",
-        re.compile(r'"private_key"[ \t]*:[ \t]*"(?P<s>(?:[^"\\\n]|\\.){20,})"'),
-        group="s",
-    ),
-    _Detector("anthropic-key", re.compile(r"sk-ant-[A-Za-z0-9_-]{20,}"), keep=_not_filler),
-    _Detector(
-        "openai-key",
-        re.compile(r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
-        keep=lambda value: _not_filler(value) and any(c.isdigit() for c in value),
-    ),
-    _Detector(
-        "github-token",
-        re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![\w])"),
-        keep=_not_filler,
-    ),
-    _Detector("slack-token", re.compile(r"xox[abpr]-[A-Za-z0-9-]{10,}"), keep=_not_filler),
-    _Detector("stripe-key", re.compile(r"[sr]k_live_[A-Za-z0-9]{16,}(?![\w])"), keep=_not_filler),
-    _Detector(
-        "google-api-key",
-        re.compile(r"AIza[0-9A-Za-z_-]{35}(?![\w-])"),
-        not_after=_WORD_DASH,
-        keep=_not_filler,
-    ),
-    _Detector(
-        "aws-access-key-id",
-        re.compile(r"A(?:KIA|SIA)[A-Z0-9]{16}(?![A-Z0-9])"),
-        not_after=_UPPER_DIGITS,
-        keep=_not_filler,
-    ),
-    _Detector(
-        "jwt",
-        re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+"),
-        not_after=_WORD_DASH,
-    ),
-)
+_WORD = string.ascii_letters + string.digits + "_"
+_BOUNDARIES = {
+    "": frozenset(),
+    "word": frozenset(_WORD),
+    "word-dash": frozenset(_WORD + "-"),
+    "word-dash-dot": frozenset(_WORD + "-."),
+    "upper-digit": frozenset(string.ascii_uppercase + string.digits),
+}
 
+
+def _secret(match: re.Match[str]) -> str:
+    return match["secret"] if "secret" in match.re.groupindex else match[0]
+
+
+def _secret_span(match: re.Match[str]) -> tuple[int, int]:
+    return match.span("secret") if "secret" in match.re.groupindex else match.span()
+
+
+# --------------------------------------------------------------------------------------------
+# Assignments, placeholders, references
+
+_KEY_CHARS = frozenset(string.ascii_letters + string.digits + "_.-")
 _PRIVATE_KEY_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 _PRIVATE_KEY_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
 _KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/]{40,}")
@@ -197,55 +285,16 @@ _SECRET_NAME = re.compile(
     r"|credentials?|private_key)(?:_|$)"
 )
 _NAME_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+# `name = value`, `"name": value`, `name="value"` (XML), `config["name"] = value`.
 _ASSIGNMENT = re.compile(
-    r"""(?P<key>[A-Za-z0-9_.-]+)["']?[ \t]*(?::=|=>|[:=])(?!=)[ \t]*"""
+    r"""(?P<key>[A-Za-z0-9_.-]+)["']?\]?[ \t]*(?P<sep>:=|=>|[:=])(?!=)[ \t]*"""
     r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s'"`,;(){}\[\]<>]+))"""
 )
-_AWS_SECRET_NAME = re.compile(r"(?:^|_)(?:aws_)?secret_(?:access_)?key$|(?:^|_)aws_secret$")
-_AWS_SECRET_VALUE = re.compile(r"[A-Za-z0-9/+]{40}\Z")
 # Last words of names that hold secret-related settings rather than secrets.
 _HARMLESS_NAME_ENDINGS = frozenset(
-    (
-        "url",
-        "uri",
-        "endpoint",
-        "path",
-        "file",
-        "dir",
-        "name",
-        "type",
-        "header",
-        "field",
-        "env",
-        "var",
-        "length",
-        "len",
-        "count",
-        "id",
-        "prefix",
-        "suffix",
-        "format",
-        "ttl",
-        "expiry",
-        "expires",
-        "timeout",
-        "policy",
-        "mode",
-        "hint",
-        "label",
-        "version",
-        "method",
-        "scope",
-        "scopes",
-        "kind",
-        "provider",
-        "ref",
-        "limit",
-        "size",
-        "regex",
-        "pattern",
-        "enabled",
-    )
+    "url uri endpoint path file dir name type header field env var length len count id prefix"
+    " suffix format ttl expiry expires timeout policy mode hint label version method scope"
+    " scopes kind provider ref limit size regex pattern enabled range index position".split()
 )
 _PLACEHOLDER_WORDS = (
     "changeme",
@@ -260,7 +309,7 @@ _PLACEHOLDER_WORDS = (
     "yourkey",
     "xxxx",
     "****",
-    "....",
+    "...",
     "redacted",
     "notasecret",
     "not-a-secret",
@@ -269,147 +318,230 @@ _PLACEHOLDER_WORDS = (
     "fixme",
     "replace",
 )
-_PLACEHOLDER_VALUES = {
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "none",
-    "null",
-    "nil",
-    "true",
-    "false",
-    "undefined",
-    "bearer",
-    "basic",
-    "required",
-    "optional",
-    "default",
-    "test",
-    "testing",
-}
-_REFERENCE = re.compile(
-    r"""^(?:\$|%\(|\{\{|<|\[|https?://|/|\./|~/)"""  # ${VAR} $VAR %(x)s {{ x }} <x> URLs, paths
-    r"|\$\{|\{\{|%\(|os\.environ|getenv|process\.env"
+_PLACEHOLDER_WORDS_RE = re.compile(
+    "|".join(re.escape(word) for word in _PLACEHOLDER_WORDS), re.IGNORECASE
 )
+_PLACEHOLDER_VALUES = frozenset(
+    "password passwd pass pw pwd secret token apikey api_key key none null nil true false"
+    " undefined bearer basic required optional default test testing user username".split()
+)
+_REFERENCE = re.compile(
+    r"""^(?:\$|%\(|%s|\{|<|\[|https?://|/|\./|~/)"""  # ${VAR} $VAR %(x)s {x} <x> URLs, paths
+    r"|\$\{|\{\{|%\(|%[sdr]|os\.environ|getenv|process\.env|«secret:|\[REDACTED"
+)
+# A template's slot (`{host}`, `{user.name}`, `{b64:40}`): the text is a template, not a value.
+_SLOT = re.compile(r"\{[A-Za-z_][\w.:]*\}")
+# A segment that marks a stand-in: `sk-ant-test-key`, `dummy_token`, `key.fake`.
+_STAND_IN_SEGMENT = re.compile(r"(?:^|[-_.])(?:test|dummy|fake|example|sample)(?:[-_.]|$)", re.I)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _CONSTANT = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
+_WHITESPACE = re.compile(r"\s")
+_DIGIT = re.compile(r"[0-9]")
+# The variable a token was assigned to: the last `name =`/`name:` before it on its line.
+_NAME_BEFORE = re.compile(r"([A-Za-z_][\w.-]*)[\"']?\]?[ \t]*(?::=|=>|=|:)(?!/)")
 
 
 def _snake_name(key: str) -> str:
     return "_".join(word.lower() for word in _NAME_WORDS.findall(key))
 
 
+_ASSIGNMENT_KINDS = (
+    ("pass", "password"),
+    ("pwd", "password"),
+    ("token", "token"),
+    ("secret", "secret"),
+    ("key", "api-key"),
+)
+
+
 def _assignment_kind(name: str) -> str:
-    for word, kind in (
-        ("pass", "password"),
-        ("pwd", "password"),
-        ("token", "token"),
-        ("secret", "secret"),
-        ("key", "api-key"),
-    ):
-        if word in name:
-            return kind
-    return "credential"
+    return next((kind for word, kind in _ASSIGNMENT_KINDS if word in name), "credential")
 
 
-def _assigned_secret(match: re.Match[str]) -> tuple[str, str] | None:
-    """(kind, group) of an assignment whose value looks like a literal secret, else None."""
+def _assigned_secret(match: re.Match[str], in_code: bool) -> tuple[str, str] | None:
+    """(kind, group) of an assignment whose value looks like a literal secret, else None.
+
+    *in_code*: the text is a program's source, where an unquoted value is an expression
+    (`password = self.decode(arg)`), never a literal.
+    """
     name = _snake_name(match["key"])
     if not _SECRET_NAME.search(name) or name.rsplit("_", 1)[-1] in _HARMLESS_NAME_ENDINGS:
         return None
     group = "dq" if match["dq"] is not None else "sq" if match["sq"] is not None else "bare"
     value = match[group]
-    if _AWS_SECRET_NAME.search(name) and _AWS_SECRET_VALUE.match(value):
-        return ("aws-secret-access-key", group) if _not_filler(value) else None
-    # A bare word without digits is a name (`token = token_from_env`), not a secret.
-    if group == "bare" and _IDENTIFIER.match(value) and not _DIGIT.search(value):
+    if group == "bare" and (in_code or _is_expression(value, match.string, match.end())):
         return None
-    return (_assignment_kind(name), group) if _is_literal_secret(value) else None
+    # `name:value` with no space is not YAML's mapping: an id, `host:port`, a time.
+    if group == "bare" and match["sep"] == ":" and match.end("sep") == match.start(group):
+        return None
+    # Letters with at most two capitals make a word or two (`password="python"`,
+    # `"testPass"` in tests), too often not a secret; random letters have more capitals.
+    if value.isalpha() and sum(c.isupper() for c in value) <= 2:
+        return None
+    return (_assignment_kind(name), group) if is_literal_secret(value) else None
 
 
-def _is_literal_secret(value: str) -> bool:
+def _is_expression(value: str, text: str, end: int) -> bool:
+    """An unquoted value that is a name, an attribute, a call (`token = token_from_env`) or
+    the start of a template (`token = abc{slot}`)."""
+    if text[end : end + 1] in ("(", "[", "{"):
+        return True
+    return bool(_IDENTIFIER.match(value)) and ("." in value or not _DIGIT.search(value))
+
+
+def is_literal_secret(value: str) -> bool:
     """False for short or numeric values, placeholders, references and human text."""
     if len(value) < 6 or value.isdigit() or _WHITESPACE.search(value):
         return False
-    if value.lower() in _PLACEHOLDER_VALUES or _PLACEHOLDER.search(value):
+    if value.lower() in _PLACEHOLDER_VALUES or _PLACEHOLDER_WORDS_RE.search(value):
         return False
-    if _REFERENCE.search(value) or _CONSTANT.match(value):
+    if _REFERENCE.search(value) or _CONSTANT.match(value) or _SLOT.search(value):
+        return False
+    if _STAND_IN_SEGMENT.search(value):
         return False
     return len(set(value)) > 2
 
 
-_WHITESPACE = re.compile(r"\s")
-_PLACEHOLDER = re.compile("|".join(re.escape(word) for word in _PLACEHOLDER_WORDS), re.IGNORECASE)
-_DIGIT = re.compile(r"[0-9]")
-
+# Source files, where an unquoted assignment value is code, not a literal.
+_CODE_SUFFIXES = frozenset(
+    "py pyi js jsx mjs cjs ts tsx java kt kts go rb rs c h cc cpp hpp cs php swift scala".split()
+)
 
 _ENV_LINE = re.compile(r"[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*[ \t]*[=:][ \t]*(.*)")
 _ENV_TOKEN = re.compile(rf"[A-Za-z0-9+/=_-]{{{ENTROPY_MIN_LENGTH},}}")
 _HEX = frozenset("0123456789abcdefABCDEF")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
 
 
 # --------------------------------------------------------------------------------------------
 # Scanning
 
 
-@dataclass(frozen=True)
-class _Role:
-    """What a line is: "+" added, "-" removed, " " context, "" not content (headers)."""
-
-    kind: str
-    number: int = 0
-
-
 class _Scan:
     """The spans found so far in one text, without overlaps, earliest detector first."""
 
     def __init__(
-        self, text: str, path: str | None, starts: list[int], roles: list[_Role], body_offset: int
+        self,
+        text: str,
+        path: str | None,
+        roles: LineRoles | None,
+        allow: frozenset[str],
     ) -> None:
         self.text = text
+        self.lowered = _lower(text)
         self.path = path
-        self.starts = starts
-        self.roles = roles
-        self.body_offset = body_offset  # 1 in a diff: never touch the +/-/space column
+        self.starts = _line_starts(text)
+        self.roles = roles  # None: plain text, where every line is content
+        self.body_offset = 0 if roles is None else 1  # never touch a diff's +/-/space column
+        self._keyword_lines: dict[str, list[int]] = {}
+        self.allow = allow
+        self.in_code = path is not None and path.rsplit(".", 1)[-1].lower() in _CODE_SUFFIXES
+        self.skipped = self._pragma_lines()
         self.spans: list[tuple[int, int, str]] = []  # (start, end, replacement), sorted
         self.findings: list[tuple[int, bool, SecretFinding]] = []  # (offset, added?, finding)
 
-    def run(self, detector: _Detector) -> None:
-        for match in detector.regex.finditer(self.text):
-            start, end = match.span(detector.group)
-            if match.start() > 0 and self.text[match.start() - 1] in detector.not_after:
-                continue
-            value = match[detector.group]
-            if start < end and detector.keep(value):
-                self._add(start, end, detector.kind, value)
+    def _kind(self, line: int) -> str:
+        return "+" if self.roles is None else self.roles.kind(line)
+
+    def _role(self, line: int) -> LineRole:
+        return ("+", line + 1) if self.roles is None else self.roles.role(line)
+
+    def _pragma_lines(self) -> set[int]:
+        """Lines holding a pragma: one search for their shared word, then the exact text."""
+        return {
+            line
+            for line in self._lines_holding("allow")
+            if any(pragma in self._lowered_line(line) for pragma in PRAGMAS)
+        }
+
+    def _lowered_line(self, line: int) -> str:
+        return self.lowered[self.starts[line] : self._line_end(line)]
+
+    def _lines_holding(self, keyword: str) -> list[int]:
+        """Indexes of the lines whose lowercased text holds *keyword*, in order, each once.
+
+        Rules share keywords (`sk` serves four), so each is searched once per text.
+        """
+        if keyword not in self._keyword_lines:
+            self._keyword_lines[keyword] = self._search(keyword)
+        return self._keyword_lines[keyword]
+
+    def _content_lines_holding(self, keyword: str) -> list[int]:
+        """The lines holding *keyword* that are content and carry no pragma."""
+        key = "\0" + keyword
+        if key not in self._keyword_lines:
+            self._keyword_lines[key] = [
+                line
+                for line in self._lines_holding(keyword)
+                if line not in self.skipped and self._kind(line)
+            ]
+        return self._keyword_lines[key]
+
+    def _search(self, keyword: str) -> list[int]:
+        found: list[int] = []
+        at = self.lowered.find(keyword)
+        while at >= 0:
+            line = bisect.bisect_right(self.starts, at) - 1
+            found.append(line)
+            # Skip to the next line: one hit per line is enough.
+            nxt = self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+            at = self.lowered.find(keyword, max(nxt, at + 1))
+        return found
+
+    def run(self, rule: Rule) -> None:
+        if not rule.keywords:
+            for match in rule.regex.finditer(self.text):
+                if match.start() == 0 or self.text[match.start() - 1] not in rule.not_after:
+                    self._match(rule, match)
+            return
+        if len(rule.keywords) == 1:
+            lines = self._content_lines_holding(rule.keywords[0])
+        else:
+            lines = sorted({n for kw in rule.keywords for n in self._content_lines_holding(kw)})
+        for line in lines:
+            begin, end = self.starts[line] + self.body_offset, self._line_end(line)
+            for match in rule.regex.finditer(self.text, begin, end):
+                self._match(rule, match)
+
+    def _match(self, rule: Rule, match: re.Match[str]) -> None:
+        start, stop = _secret_span(match)
+        if start >= stop or self._overlaps(start, stop):
+            return
+        if rule.keeps(match):
+            self._add(start, stop, rule.id, _secret(match), self._name(match))
+        else:  # a stand-in: no later detector may call it a secret either
+            bisect.insort(self.spans, (start, stop, self.text[start:stop]))
+
+    def _name(self, match: re.Match[str]) -> str | None:
+        line = bisect.bisect_right(self.starts, match.start()) - 1
+        before = self.text[self.starts[line] + self.body_offset : match.start()]
+        names = _NAME_BEFORE.findall(before)
+        return names[-1] if names else None
 
     def run_assignments(self) -> None:
         """`name = value` where the name says secret and the value is a literal one."""
-        lowered = self.text.lower()
         seen: set[int] = set()
         for stem in _SECRET_STEMS:
-            at = lowered.find(stem)
+            at = self.lowered.find(stem)
             while at >= 0:
                 name_start = at
                 while name_start > 0 and self.text[name_start - 1] in _KEY_CHARS:
                     name_start -= 1
-                if name_start not in seen:
+                # `«secret:...»` is a placeholder already, not an assignment to a secret.
+                if name_start not in seen and self.text[name_start - 1 : name_start] != "«":
                     seen.add(name_start)
                     self._assignment_at(name_start)
-                at = lowered.find(stem, at + len(stem))
+                at = self.lowered.find(stem, at + len(stem))
 
     def _assignment_at(self, name_start: int) -> None:
         match = _ASSIGNMENT.match(self.text, name_start)
         if match is None:
             return
-        found = _assigned_secret(match)
+        found = _assigned_secret(match, self.in_code)
         if found is not None:
             kind, group = found
             start, end = match.span(group)
-            self._add(start, end, kind, match[group])
+            self._add(start, end, kind, match[group], match["key"])
 
     def run_private_keys(self) -> None:
         """Private-key blocks, which span lines: every line of one is emptied but the first."""
@@ -423,9 +555,9 @@ class _Scan:
             end = end_match.end() if end_match else limit
             self._add_block(begin.start(), end)
 
-    def run_env_entropy(self, lines: list[str]) -> None:
-        for index, line in enumerate(lines):
-            if not self.roles[index].kind:
+    def run_env_entropy(self) -> None:
+        for index, line in enumerate(self.text.split("\n")):
+            if not self._kind(index):
                 continue
             body = line[self.body_offset :]
             assignment = _ENV_LINE.match(body)
@@ -438,27 +570,30 @@ class _Scan:
                         base + token.start(), base + token.end(), "high-entropy-string", token[0]
                     )
 
-    def _add(self, start: int, end: int, kind: str, value: str) -> bool:
+    def _add(self, start: int, end: int, kind: str, value: str, name: str | None = None) -> bool:
         line = bisect.bisect_right(self.starts, start) - 1
-        role = self.roles[line]
-        if not role.kind or start < self.starts[line] + self.body_offset:
+        role, number = self._role(line)
+        if not role or start < self.starts[line] + self.body_offset or line in self.skipped:
             return False
         if self._overlaps(start, end):
             return False
-        bisect.insort(self.spans, (start, end, placeholder(kind)))
-        finding = SecretFinding(kind, self.path, role.number, _preview(value))
-        self.findings.append((start, role.kind == "+", finding))
+        print_id = fingerprint(kind, value)
+        if f"{kind}:{print_id}" in self.allow:  # kept, and no later detector may take it
+            bisect.insort(self.spans, (start, end, self.text[start:end]))
+            return False
+        bisect.insort(self.spans, (start, end, f"«secret:{kind}:{print_id[:4]}»"))
+        finding = SecretFinding(kind, self.path, number, _preview(value), name, print_id)
+        self.findings.append((start, role == "+", finding))
         return True
 
     def _add_block(self, start: int, end: int) -> None:
         first = bisect.bisect_right(self.starts, start) - 1
         last = bisect.bisect_right(self.starts, max(start, end - 1)) - 1
-        if not self._add(
-            start, min(end, self._line_end(first)), "private-key", self.text[start:end]
-        ):
+        block = self.text[start:end]
+        if not self._add(start, min(end, self._line_end(first)), "private-key", block):
             return
         for line in range(first + 1, last + 1):
-            if not self.roles[line].kind:
+            if not self._kind(line):
                 continue
             piece_start = self.starts[line] + self.body_offset
             piece_end = min(end, self._line_end(line))
@@ -490,53 +625,27 @@ class _Scan:
         return Redaction("".join(pieces), added, hidden)
 
 
-def _line_starts(lines: list[str]) -> list[int]:
-    starts = []
-    offset = 0
-    for line in lines:
-        starts.append(offset)
-        offset += len(line) + 1
-    return starts
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
-def _diff_roles(lines: list[str]) -> list[_Role]:
-    """Each line's role and line number in a unified diff; headers get an empty role."""
-    roles: list[_Role] = []
-    header = _Role("")
-    in_hunk = False
-    old = new = 0
-    for line in lines:
-        first = line[:1]
-        if in_hunk and first == "+":
-            roles.append(_Role("+", new))
-            new += 1
-        elif in_hunk and first == "-":
-            roles.append(_Role("-", old))
-            old += 1
-        elif in_hunk and first in (" ", ""):
-            roles.append(_Role(" ", new))
-            old += 1
-            new += 1
-        elif line.startswith("@@ "):
-            in_hunk = True
-            old, new = _hunk_starts(line)
-            roles.append(header)
-        else:  # a file header, or "\ No newline at end of file"
-            in_hunk = in_hunk and not line.startswith("diff --git ")
-            roles.append(header)
-    return roles
+def _lower(text: str) -> str:
+    """*text* lowercased with every offset kept (str.lower lengthens a few characters)."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
 
 
-_HUNK_STARTS = re.compile(r"@@ -(\d+)(?:,\d+)? \+(\d+)")
+def _line_starts(text: str) -> list[int]:
+    """The offset where each line of *text* (split on "\\n") starts."""
+    return list(accumulate(map(_PLUS_ONE, map(len, text.split("\n"))), initial=0))[:-1]
 
 
-def _hunk_starts(line: str) -> tuple[int, int]:
-    match = _HUNK_STARTS.match(line)
-    return (int(match[1]), int(match[2])) if match else (0, 0)
+_PLUS_ONE = (1).__add__
 
 
 def _looks_like_diff(text: str) -> bool:
-    return text.startswith(("diff --git ", "@@ ")) or "\ndiff --git " in text or "\n@@ -" in text
+    """A diff starts with its first file or hunk. Text that only holds one further down (a
+    note quoting a diff) is plain text, so every line of it is redacted."""
+    return text.startswith(("diff --git ", "@@ "))
 
 
 def _is_env_file(path: str) -> bool:
@@ -551,6 +660,8 @@ def _looks_random(token: str) -> bool:
     k * (1 - (1 - 1/k) ** n) distinct characters, hence about log2 of that many bits each.
     """
     if not (any(c.isdigit() for c in token) and any(c.isalpha() for c in token)):
+        return False
+    if _UUID.match(token) or _PLACEHOLDER_WORDS_RE.search(token):
         return False
     alphabet = 16 if set(token) <= _HEX else 64
     distinct = alphabet * (1 - (1 - 1 / alphabet) ** len(token))

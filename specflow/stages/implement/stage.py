@@ -195,15 +195,18 @@ def summarize_file(rel: str, content: str) -> str:
 
 
 def reset_seed(session: Session, task: Task, target: Target) -> str:
-    """The opening of a new conversation: the full engineering standards (the system prompt
-    carries only their checklist), then the summary of the files done, if any."""
+    """The opening of a new conversation: the full engineering standards when
+    `[stages.implement] full_standards` asks for them (the system prompt carries their
+    checklist), then the summary of the files done, if any."""
     rows = [
         summarize_file(record.path, content)
         for record, content in _other_files(session, task, target)
     ]
-    return session.prompts.render(
-        "implement-seed.md.j2", summaries=rows, standards=session.prompts.standards()
-    )
+    # The checklist in the system prompt is the standard on every request; the whole document
+    # costs as much again on every later request of the conversation, so it is opt-in.
+    full = session.config.stages.get("implement").full_standards
+    standards = session.prompts.standards() if full else ""
+    return session.prompts.render("implement-seed.md.j2", summaries=rows, standards=standards)
 
 
 def _language(rel: str) -> str:
@@ -214,8 +217,8 @@ def _system(session: Session, spec_text: str, variables: dict[str, Any]) -> list
     return [
         # Four cache breakpoints at most: the rules, the end of the system prompt (which covers
         # the spec), the previous request's newest turn and this one. So the spec gets none.
-        # The standards as their checklist only: the full document goes once per
-        # conversation, in its first user turn (reset_seed).
+        # The standards as their checklist only (the full document, if configured, goes once
+        # per conversation in its first user turn: reset_seed).
         *rules_blocks(session, standards=True, spec=spec_text, cache_spec=False, compact=True),
         # Rendered without a path so the block is the same for every file and stays cached.
         SystemBlock(
