@@ -8,7 +8,7 @@ question counts) are the values its reply is held to.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from specflow.contracts.base import ContractResult, Violation
@@ -29,6 +29,14 @@ class ContractContext(NamedTuple):
     diff_paths: set[str] | None = None  # review: the files a finding may name
     threshold: str = "MAJOR"  # review: the lowest severity that fails a change
     allow_quick: bool = True  # scope: False after `specflow scope --full` declined the quick path
+    # Content checks (spec, scope): the rules' hedges (None: the packaged rules'), the
+    # switched-off rule ids, the task's description (scope), whether a repository-relative
+    # path is a file (spec's file plan), the resolved UNKNOWNs as (what, resolution) (spec).
+    hedges: Sequence[str] | None = None
+    disabled: frozenset[str] = frozenset()
+    description: str | None = None
+    exists: Callable[[str], bool] | None = None
+    resolved: Sequence[tuple[str, str]] = ()
 
 
 def contract_for(stage: str, context: ContractContext) -> Contract:
@@ -65,7 +73,12 @@ def scope_contract(context: ContractContext) -> Contract:
 
     def contract(text: str) -> ContractResult[Any]:
         if not is_quick_reply(text):
-            return check_scope(text)
+            return check_scope(
+                text,
+                description=context.description,
+                hedges=context.hedges,
+                disabled=context.disabled,
+            )
         if context.allow_quick:
             return check_quick(text)
         return rejected([Violation(QUICK_DECLINED, 1)])
@@ -84,7 +97,14 @@ def spec_contract(context: ContractContext) -> Contract:
     from specflow.contracts.spec import check_spec
 
     headings = context.headings or []
-    return lambda text: check_spec(text, headings)
+    return lambda text: check_spec(
+        text,
+        headings,
+        hedges=context.hedges,
+        exists=context.exists,
+        resolved=context.resolved,
+        disabled=context.disabled,
+    )
 
 
 def implement_contract(context: ContractContext) -> Contract:

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specflow.config import Config, StageConfig
+from specflow.contracts.paths import unsafe_path_reason
+from specflow.contracts.registry import ContractContext
+from specflow.contracts.rules import check_disabled, hedges_from_rules
 from specflow.contracts.scope import MAX_QUESTIONS, MIN_QUESTIONS
 from specflow.errors import UsageError
 from specflow.providers.base import HandoffWritten, Reply, SystemBlock
@@ -214,6 +217,34 @@ def _decoding_notice(session: Session, stage: str) -> None:
         notice(f"{stage}: not honoured: {knob} ({why})")
     if own.capability.status != "active":
         notice(f"{stage}: {lifecycle(own.model, own.capability)}")
+
+
+def content_context(session: Session, **extra: Any) -> ContractContext:
+    """The context the content checks need beyond the reply, from one place: the hedges of
+    the rules file in use (a project's ejected rules.md changes them), the project's
+    switched-off rule ids, and whether a repository-relative path is a file; *extra* adds
+    a stage's own (headings, description, resolved UNKNOWNs, allow_quick)."""
+    rules_file = Path(session.prompts.source_of("rules", "rules.md"))
+    base: dict[str, Any] = {
+        "hedges": hedges_from_rules(session.prompts.rules(), session.ws.rel(rules_file)),
+        "disabled": disabled_rules(session.config),
+        "exists": functools.partial(is_repo_file, session.ws.root),
+    }
+    base.update(extra)
+    return ContractContext(**base)
+
+
+def disabled_rules(config: Config) -> frozenset[str]:
+    """The content rule ids the project switched off (`[contracts] disabled`), checked
+    against the rule table; none when the config has no such setting."""
+    contracts = getattr(config, "contracts", None)
+    disabled = getattr(contracts, "disabled", None) or ()
+    return check_disabled(disabled, "config.toml [contracts] disabled")
+
+
+def is_repo_file(root: Path, rel: str) -> bool:
+    """Whether *rel* names a file inside the repository at *root* (an unsafe path: no)."""
+    return unsafe_path_reason(rel) is None and (root / rel).is_file()
 
 
 def render_vars(session: Session, **extra: Any) -> dict[str, Any]:

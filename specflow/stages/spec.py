@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from specflow.contracts.base import ContractResult
 from specflow.contracts.models import SpecDoc
+from specflow.contracts.registry import Contract, contract_for
 from specflow.contracts.scope import check_scope
 from specflow.contracts.spec import check_spec, template_headings
 from specflow.errors import StateError, UsageError
@@ -20,6 +20,7 @@ from specflow.stages.scope import all_answers, unanswered
 from specflow.stages.session import (
     Handoff,
     Session,
+    content_context,
     execute,
     render_vars,
     rules_blocks,
@@ -38,13 +39,15 @@ class SpecResult:
     file_plan: list[str]
 
 
-def spec_contract(session: Session) -> Any:
-    headings = template_headings(session.prompts.spec_template())
-
-    def contract(text: str) -> ContractResult[SpecDoc]:
-        return check_spec(text, headings)
-
-    return contract
+def spec_contract(session: Session, task: Task) -> Contract:
+    """The spec contract with its context: the template's headings, the rules' hedges, the
+    repository's files, the task's resolved UNKNOWNs and the project's switched-off rules."""
+    context = content_context(
+        session,
+        headings=template_headings(session.prompts.spec_template()),
+        resolved=[(u.what, u.resolution) for u in task.unknowns if u.status == "resolved"],
+    )
+    return contract_for("spec", context)
 
 
 def _require_ready(session: Session, task: Task) -> None:
@@ -109,7 +112,8 @@ def prepare_spec(session: Session, task: Task) -> Prepared:
 def run_spec(session: Session, task: Task, reply: str | None) -> SpecResult | Handoff:
     prepared = prepare_spec(session, task)
     command = stage_command(session, task, "specflow spec")
-    outcome = execute(session, task, prepared, spec_contract(session), reply=reply, command=command)
+    contract = spec_contract(session, task)
+    outcome = execute(session, task, prepared, contract, reply=reply, command=command)
     if isinstance(outcome, Handoff):
         return outcome
     doc: SpecDoc = outcome.value
