@@ -185,3 +185,46 @@ def test_disabled_rules_read_from_config() -> None:
         session_module.disabled_rules(
             SimpleNamespace(contracts=SimpleNamespace(disabled=["spec.nonsense"]))  # type: ignore[arg-type]
         )
+
+
+# -- scope -------------------------------------------------------------------------------------
+
+ANSWERED_SCOPE = SCOPE_REPLY.replace(
+    "1. Which Oracle version and driver does the exporter connect with?",
+    "1. Should the exporter listen on port 9187?",
+)
+
+
+def test_a_question_the_description_answers_is_reasked(
+    task: Path, scripted: ScriptedProvider
+) -> None:
+    scripted.enqueue(ANSWERED_SCOPE, SCOPE_REPLY)
+    result = run("scope")
+    assert result.exit_code == 0, result.output
+    assert len(scripted.requests) == 2
+    reask = request_text(scripted.requests[1])
+    assert '"The exporter listens on port 9187."' in reask
+    assert (task / "scope.md").read_text() == SCOPE_REPLY
+
+
+def test_a_question_the_description_leaves_open_is_kept(
+    task: Path, scripted: ScriptedProvider
+) -> None:
+    near = SCOPE_REPLY.replace(
+        "1. Which Oracle version and driver does the exporter connect with?",
+        "1. Should the exporter listen on port 9187 on every host, or only on the database host?",
+    )
+    scripted.enqueue(near)
+    result = run("scope")
+    assert result.exit_code == 0, result.output
+    assert len(scripted.requests) == 1
+    assert (task / "scope.md").read_text() == near
+
+
+def test_scope_reply_file_is_held_to_the_description(task: Path, tmp_path: Path) -> None:
+    reply = tmp_path / "scope.md"
+    reply.write_text(ANSWERED_SCOPE)
+    result = run("scope", "--reply", str(reply))
+    assert result.exit_code == 1
+    assert "the description answers the question on line 3" in result.stderr
+    assert not (task / "scope.md").exists()

@@ -16,7 +16,7 @@ from pathlib import Path
 from specflow.contracts.answers import Answer, parse_answers, render_answers, set_answer
 from specflow.contracts.models import BlockerReply, ScopeReply
 from specflow.contracts.quick import QuickReply
-from specflow.contracts.registry import ContractContext, scope_contract
+from specflow.contracts.registry import scope_contract
 from specflow.contracts.scope import check_scope
 from specflow.errors import StateError, UsageError
 from specflow.providers.base import SystemBlock
@@ -25,6 +25,7 @@ from specflow.stages.engine import Outcome, Prepared
 from specflow.stages.session import (
     Handoff,
     Session,
+    content_context,
     execute,
     render_vars,
     rules_blocks,
@@ -126,7 +127,10 @@ def run_scope(
     """Scope *task*; *full* declines the quick path (questions or a blocker only)."""
     prepared, round_no, follow_up = prepare_scope(session, task, allow_quick=not full)
     command = stage_command(session, task, "specflow scope" + (" --full" if full else ""))
-    contract = scope_contract(ContractContext(allow_quick=not full))
+    description = parse_describe(session.ws.read_artifact(task, "describe")).description
+    contract = scope_contract(
+        content_context(session, allow_quick=not full, description=description)
+    )
     outcome = execute(session, task, prepared, contract, reply=reply, command=command)
     if isinstance(outcome, Handoff):
         return outcome
