@@ -5,6 +5,9 @@ switched-off rules. Runs through the CLI against the in-process scripted provide
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -228,3 +231,107 @@ def test_scope_reply_file_is_held_to_the_description(task: Path, tmp_path: Path)
     assert result.exit_code == 1
     assert "the description answers the question on line 3" in result.stderr
     assert not (task / "scope.md").exists()
+
+
+# -- one stage at a time -----------------------------------------------------------------------
+
+HOLD_LOCK = f"""\
+import sys
+from pathlib import Path
+from specflow.store.workspace import Workspace
+ws = Workspace(Path(sys.argv[1]))
+with ws.stage_lock(ws.load("{SLUG}"), sys.argv[2]):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def _hold(repo: Path, command: str) -> Iterator[int]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(repo), command],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        assert proc.stdout.readline() == "held\n"
+        yield proc.pid
+    finally:
+        proc.stdin.close()
+        proc.wait()
+        proc.stdout.close()
+
+
+@pytest.fixture
+def holder(repo: Path, task: Path) -> Iterator[int]:
+    """Another process runs `specflow scope` on the task: the pid holding its stage lock."""
+    yield from _hold(repo, "specflow scope")
+
+
+def _busy(pid: int) -> str:
+    return (
+        f"error: task `{SLUG}` is busy: `specflow scope` (pid {pid}) is running. Wait for it "
+        f"to finish and run the command again; or stop it with `kill {pid}`.\n"
+    )
+
+
+def test_a_second_scope_exits_2_naming_the_command_and_pid(
+    task: Path, holder: int, scripted: ScriptedProvider
+) -> None:
+    result = run("scope")
+    assert result.exit_code == 2
+    assert result.stderr == _busy(holder)
+    assert scripted.requests == []  # refused before any model call
+    assert not (task / "scope.md").exists()
+
+
+def test_scope_reply_waits_for_no_one_either(task: Path, holder: int, tmp_path: Path) -> None:
+    reply = tmp_path / "scope.md"
+    reply.write_text(SCOPE_REPLY)
+    result = run("scope", "--reply", str(reply))
+    assert result.exit_code == 2
+    assert result.stderr == _busy(holder)
+    assert not (task / "scope.md").exists()
+
+
+def test_spec_while_the_task_is_busy_exits_2(
+    answered: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    for pid in _hold(repo, "specflow scope"):
+        result = run("spec")
+        assert result.exit_code == 2
+        assert result.stderr == _busy(pid)
+    assert scripted.requests == []
+    assert not (answered / "spec.md").exists()
+    scripted.enqueue(SPEC_REPLY)  # the holder is gone: the same command runs
+    assert run("spec").exit_code == 0
+
+
+QUICK_SCOPE = """\
+## Quick Path
+
+A one-line change to the exporter's port constant.
+
+## File
+
+`src/exporter/server.py`
+
+## Directives
+
+1. Set `PORT = 9187` in `src/exporter/server.py`.
+"""
+
+
+def test_spec_quick_while_the_task_is_busy_exits_2(task: Path, repo: Path, tmp_path: Path) -> None:
+    reply = tmp_path / "scope.md"
+    reply.write_text(QUICK_SCOPE)
+    scoped = run("scope", "--reply", str(reply))
+    assert scoped.exit_code == 0, scoped.output
+    for pid in _hold(repo, "specflow scope"):
+        result = run("spec", "--quick")
+        assert result.exit_code == 2
+        assert result.stderr == _busy(pid)
+    assert not (task / "spec.md").exists()
+    assert run("spec", "--quick").exit_code == 0
+    assert (task / "spec.md").is_file()

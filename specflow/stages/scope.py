@@ -124,17 +124,20 @@ def _current_answers(session: Session, task: Task) -> list[Answer]:
 def run_scope(
     session: Session, task: Task, reply: str | None, *, full: bool = False
 ) -> ScopeResult | Handoff:
-    """Scope *task*; *full* declines the quick path (questions or a blocker only)."""
-    prepared, round_no, follow_up = prepare_scope(session, task, allow_quick=not full)
+    """Scope *task*; *full* declines the quick path (questions or a blocker only).
+
+    The whole run holds the task's stage lock: a second stage of the task exits 2 at once."""
     command = stage_command(session, task, "specflow scope" + (" --full" if full else ""))
-    description = parse_describe(session.ws.read_artifact(task, "describe")).description
-    contract = scope_contract(
-        content_context(session, allow_quick=not full, description=description)
-    )
-    outcome = execute(session, task, prepared, contract, reply=reply, command=command)
-    if isinstance(outcome, Handoff):
-        return outcome
-    return _save_scope(session, task, outcome, round_no, follow_up)
+    with session.ws.stage_lock(task, command):
+        prepared, round_no, follow_up = prepare_scope(session, task, allow_quick=not full)
+        description = parse_describe(session.ws.read_artifact(task, "describe")).description
+        contract = scope_contract(
+            content_context(session, allow_quick=not full, description=description)
+        )
+        outcome = execute(session, task, prepared, contract, reply=reply, command=command)
+        if isinstance(outcome, Handoff):
+            return outcome
+        return _save_scope(session, task, outcome, round_no, follow_up)
 
 
 def _save_scope(

@@ -15,7 +15,7 @@ from specflow.contracts.spec import check_spec, template_headings
 from specflow.errors import StateError, UsageError
 from specflow.providers.base import SystemBlock
 from specflow.stages.describe import parse_describe
-from specflow.stages.engine import Prepared
+from specflow.stages.engine import Outcome, Prepared
 from specflow.stages.scope import all_answers, unanswered
 from specflow.stages.session import (
     Handoff,
@@ -110,12 +110,18 @@ def prepare_spec(session: Session, task: Task) -> Prepared:
 
 
 def run_spec(session: Session, task: Task, reply: str | None) -> SpecResult | Handoff:
-    prepared = prepare_spec(session, task)
+    """Write or revise the spec, holding the task's stage lock for the whole run."""
     command = stage_command(session, task, "specflow spec")
-    contract = spec_contract(session, task)
-    outcome = execute(session, task, prepared, contract, reply=reply, command=command)
-    if isinstance(outcome, Handoff):
-        return outcome
+    with session.ws.stage_lock(task, command):
+        prepared = prepare_spec(session, task)
+        contract = spec_contract(session, task)
+        outcome = execute(session, task, prepared, contract, reply=reply, command=command)
+        if isinstance(outcome, Handoff):
+            return outcome
+        return _save_spec(session, task, outcome)
+
+
+def _save_spec(session: Session, task: Task, outcome: Outcome) -> SpecResult:
     doc: SpecDoc = outcome.value
     spec_path = session.ws.artifact_path(task, "spec")
     revised = spec_path.is_file()
@@ -283,7 +289,13 @@ def write_quick_spec(session: Session, task: Task, plan: QuickPlan) -> SpecResul
 
 
 def accept_quick(session: Session, task: Task) -> SpecResult:
-    """`specflow spec --quick`: the minimal spec from the scope's quick-path proposal."""
+    """`specflow spec --quick`: the minimal spec from the scope's quick-path proposal
+    (under the task's stage lock)."""
+    with session.ws.stage_lock(task, stage_command(session, task, "specflow spec --quick")):
+        return _accept_quick(session, task)
+
+
+def _accept_quick(session: Session, task: Task) -> SpecResult:
     from specflow.contracts.quick import QuickReply, check_quick, is_quick_reply
 
     scope_path = session.ws.artifact_path(task, "scope")
