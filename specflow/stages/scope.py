@@ -30,6 +30,7 @@ from specflow.stages.session import (
     render_vars,
     rules_blocks,
     stage_command,
+    stage_lock,
 )
 from specflow.store.workspace import TRANSITIONS, Task, now
 
@@ -128,7 +129,7 @@ def run_scope(
 
     The whole run holds the task's stage lock: a second stage of the task exits 2 at once."""
     command = stage_command(session, task, "specflow scope" + (" --full" if full else ""))
-    with session.ws.stage_lock(task, command):
+    with stage_lock(session, task, command):
         prepared, round_no, follow_up = prepare_scope(session, task, allow_quick=not full)
         description = parse_describe(session.ws.read_artifact(task, "describe")).description
         contract = scope_contract(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from specflow.providers.capabilities import (
 )
 from specflow.stages.prompts import Prompts
 from specflow.stages.records import SEVERITIES
+from specflow.store.fsutil import refused_write
 from specflow.store.workspace import Task, Workspace
 from specflow.ui import StreamPrinter, notice
 
@@ -87,6 +89,17 @@ def rules_blocks(
     if spec is not None:
         blocks.append(SystemBlock("# The spec\n\n" + spec, cache=cache_spec, label="spec"))
     return blocks
+
+
+@contextmanager
+def stage_lock(session: Session, task: Task, command: str) -> Iterator[None]:
+    """Hold *task*'s stage lock while the block runs (a second stage of the task exits 2 at
+    once, naming *command* and this pid). A lock file the OS refuses to create (read-only
+    `.specflow/`, disk full) is an exit 2 naming its path and the reason, not a traceback."""
+    with ExitStack() as stack:
+        with refused_write(session.ws.lock_path(task)):
+            stack.enter_context(session.ws.stage_lock(task, command))
+        yield
 
 
 def read_reply(source: str) -> tuple[str, str]:

@@ -25,6 +25,7 @@ from specflow.stages.session import (
     render_vars,
     rules_blocks,
     stage_command,
+    stage_lock,
 )
 from specflow.store.workspace import Task, UnknownItem
 
@@ -112,7 +113,7 @@ def prepare_spec(session: Session, task: Task) -> Prepared:
 def run_spec(session: Session, task: Task, reply: str | None) -> SpecResult | Handoff:
     """Write or revise the spec, holding the task's stage lock for the whole run."""
     command = stage_command(session, task, "specflow spec")
-    with session.ws.stage_lock(task, command):
+    with stage_lock(session, task, command):
         prepared = prepare_spec(session, task)
         contract = spec_contract(session, task)
         outcome = execute(session, task, prepared, contract, reply=reply, command=command)
@@ -291,7 +292,7 @@ def write_quick_spec(session: Session, task: Task, plan: QuickPlan) -> SpecResul
 def accept_quick(session: Session, task: Task) -> SpecResult:
     """`specflow spec --quick`: the minimal spec from the scope's quick-path proposal
     (under the task's stage lock)."""
-    with session.ws.stage_lock(task, stage_command(session, task, "specflow spec --quick")):
+    with stage_lock(session, task, stage_command(session, task, "specflow spec --quick")):
         return _accept_quick(session, task)
 
 
