@@ -32,7 +32,7 @@ from specflow.stages.session import (
     stage_command,
     stage_lock,
 )
-from specflow.store.workspace import TRANSITIONS, Task, now
+from specflow.store.workspace import TRANSITIONS, Task, stamp
 
 
 @dataclass(frozen=True)
@@ -53,17 +53,16 @@ class ScopeResult:
 
 def inputs_hash(session: Session, task: Task) -> str:
     digest = hashlib.sha256()
-    for name in ("describe.md", "answers.md"):
-        path = session.ws.task_dir(task.slug) / name
+    for name in ("describe", "answers"):
+        path = session.ws.artifact_path(task, name)
         digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()
 
 
 def previous_rounds(session: Session, task: Task) -> list[Round]:
-    folder = session.ws.task_dir(task.slug) / "rounds"
     rounds = []
     for n in range(1, task.scope_round + 1):
-        answers = folder / f"answers-{n}.md"
+        answers = session.ws.artifact_path(task, f"rounds/answers-{n}")
         if answers.is_file():
             text = answers.read_text(encoding="utf-8")
             rounds.append(Round(n, parse_answers(text, source=session.ws.rel(answers))))
@@ -90,8 +89,7 @@ def prepare_scope(
     path; the contract of the run refuses it too (scope_contract with the same value)."""
     _require(task, "scoped")
     describe = parse_describe(session.ws.read_artifact(task, "describe"))
-    folder = session.ws.task_dir(task.slug)
-    follow_up = (folder / "scope.md").is_file() and (
+    follow_up = session.ws.artifact_path(task, "scope").is_file() and (
         inputs_hash(session, task) != task.scoped_inputs
         or any(a.answer for a in _current_answers(session, task))
     )
@@ -116,7 +114,7 @@ def prepare_scope(
 
 
 def _current_answers(session: Session, task: Task) -> list[Answer]:
-    path = session.ws.task_dir(task.slug) / "answers.md"
+    path = session.ws.artifact_path(task, "answers")
     if not path.is_file():
         return []
     return parse_answers(path.read_text(encoding="utf-8"), source=session.ws.rel(path))
@@ -174,20 +172,18 @@ def _save_scope(
 
 def _discard_round(session: Session, task: Task) -> None:
     """Asked again with nothing changed: keep the replaced scope (and empty answers) aside."""
-    folder = session.ws.task_dir(task.slug)
-    stamp = now().replace(":", "").replace("-", "").replace("+0000", "Z")
+    when = stamp()
     for name in ("scope", "answers"):
-        source = folder / f"{name}.md"
+        source = session.ws.artifact_path(task, name)
         if source.is_file():
             text = source.read_text(encoding="utf-8")
-            session.ws.write_artifact(task, f"rounds/replaced/{name}-{stamp}.md", text)
+            session.ws.write_artifact(task, f"rounds/replaced/{name}-{when}.md", text)
 
 
 def _archive_round(session: Session, task: Task) -> None:
     """Keep the finished round's scope and answers under rounds/ before the next one."""
-    folder = session.ws.task_dir(task.slug)
     for name in ("scope", "answers"):
-        source = folder / f"{name}.md"
+        source = session.ws.artifact_path(task, name)
         if source.is_file():
             session.ws.write_artifact(
                 task, f"rounds/{name}-{task.scope_round}.md", source.read_text(encoding="utf-8")
@@ -234,7 +230,7 @@ def record_answer(session: Session, task: Task, n: int, text: str) -> Path:
     """Write the answer to question *n* into answers.md (atomically)."""
     if not text.strip():
         raise UsageError("the answer is empty; write an answer, or `skip: <reason>`")
-    path = session.ws.task_dir(task.slug) / "answers.md"
+    path = session.ws.artifact_path(task, "answers")
     if not path.is_file():
         raise StateError(f"task `{task.slug}` has no questions yet; run `specflow scope` first")
     current = path.read_text(encoding="utf-8")

@@ -115,17 +115,6 @@ def read_reply(source: str) -> tuple[str, str]:
         raise UsageError(f"--reply {source}: not UTF-8 text") from None
 
 
-def home_of(session: Session, task: Task | None, stage: str) -> Path:
-    """Where a run keeps its attempts and handoff files.
-
-    A review's files hold the (redacted) diff of a change not yet committed, so they stay in
-    the git-ignored cache; the other stages keep theirs with the task.
-    """
-    if task is None or stage == "review":
-        return session.ws.cache_dir / "review"
-    return session.ws.task_dir(task.slug)
-
-
 def execute(
     session: Session,
     task: Task | None,
@@ -146,7 +135,7 @@ def execute(
         return Outcome(text, result.value, None, [], [])
     from specflow.providers.factory import make_provider
 
-    handoff_reply = home_of(session, task, stage) / "handoff" / f"{stage}.reply.md"
+    handoff_reply = session.ws.handoff_reply_path(task, stage)
     continue_cmd = f"{command} --reply {session.ws.rel(handoff_reply)}"
     own = session.resolved.stage(stage)
     provider = make_provider(
@@ -181,8 +170,8 @@ def execute(
 def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> StageIO:
     from specflow.stages.engine import StageIO
 
-    folder = home_of(session, task, stage)
-    transcript = (session.ws.task_dir(task.slug) if task else folder) / "transcript.jsonl"
+    folder = session.ws.stage_home(task, stage)
+    transcript = session.ws.transcript_path(task)
     cap = session.resolved.stage(stage).capability  # this stage's model's prices
 
     def render_reask(violations: list[str], attempt: int, max_attempts: int) -> str:
@@ -209,7 +198,7 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
         cost=cost,
         on_text=session.printer,
         on_attempt=on_attempt,
-        task_dir=folder,
+        task_dir=session.ws.handoff_dir(folder),  # where a handoff prompt is written
         command=command,
         show_path=session.ws.rel,
     )

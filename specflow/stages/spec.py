@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -127,9 +126,8 @@ def _save_spec(session: Session, task: Task, outcome: Outcome) -> SpecResult:
     spec_path = session.ws.artifact_path(task, "spec")
     revised = spec_path.is_file()
     if revised:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         session.ws.write_artifact(
-            task, f"rounds/spec-{stamp}.md", spec_path.read_text(encoding="utf-8")
+            task, session.ws.spec_round_name(), spec_path.read_text(encoding="utf-8")
         )
     session.ws.write_artifact(task, "spec", outcome.text)
     task.unknowns = merge_unknowns(task.unknowns, doc)
