@@ -81,13 +81,16 @@ def _require(task: Task, state: str) -> None:
 
 
 def prepare_scope(
-    session: Session, task: Task, *, allow_quick: bool = True
+    session: Session, task: Task, *, allow_quick: bool | None = None
 ) -> tuple[Prepared, int, bool]:
     """The scope request, its round number, and whether it is a follow-up round.
 
     *allow_quick* False (`specflow scope --full`) tells the model not to propose the quick
-    path; the contract of the run refuses it too (scope_contract with the same value)."""
+    path; the contract of the run refuses it too (scope_contract with the same value).
+    None: allowed unless the task's user declined it earlier (`specflow prompt scope`)."""
     _require(task, "scoped")
+    if allow_quick is None:
+        allow_quick = not task.quick_declined
     describe = parse_describe(session.ws.read_artifact(task, "describe"))
     follow_up = session.ws.artifact_path(task, "scope").is_file() and (
         inputs_hash(session, task) != task.scoped_inputs
@@ -123,15 +126,20 @@ def _current_answers(session: Session, task: Task) -> list[Answer]:
 def run_scope(
     session: Session, task: Task, reply: str | None, *, full: bool = False
 ) -> ScopeResult | Handoff:
-    """Scope *task*; *full* declines the quick path (questions or a blocker only).
+    """Scope *task*; *full* declines the quick path (questions or a blocker only), and the
+    task remembers it: a later plain `specflow scope` keeps to questions or a blocker.
 
     The whole run holds the task's stage lock: a second stage of the task exits 2 at once."""
     command = stage_command(session, task, "specflow scope" + (" --full" if full else ""))
     with stage_lock(session, task, command):
-        prepared, round_no, follow_up = prepare_scope(session, task, allow_quick=not full)
+        allow_quick = not (full or task.quick_declined)
+        prepared, round_no, follow_up = prepare_scope(session, task, allow_quick=allow_quick)
+        if full and not task.quick_declined:
+            task.quick_declined = True  # before the model call: a handoff's --reply keeps it
+            session.ws.save(task)
         description = parse_describe(session.ws.read_artifact(task, "describe")).description
         contract = scope_contract(
-            content_context(session, allow_quick=not full, description=description)
+            content_context(session, allow_quick=allow_quick, description=description)
         )
         outcome = execute(session, task, prepared, contract, reply=reply, command=command)
         if isinstance(outcome, Handoff):

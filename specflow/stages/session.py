@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specflow.config import Config, StageConfig
+from specflow.contracts import quick
 from specflow.contracts.paths import unsafe_path_reason
 from specflow.contracts.registry import ContractContext
 from specflow.contracts.rules import check_disabled, hedges_from_rules
@@ -269,6 +270,9 @@ def render_vars(session: Session, **extra: Any) -> dict[str, Any]:
         "threshold": session.config.review.threshold,
         "path": "",
         "allow_quick": True,  # scope: the quick-path form may be proposed
+        "quick_max_sentences": quick.MAX_SENTENCES,
+        "quick_min_directives": quick.MIN_DIRECTIVES,
+        "quick_max_directives": quick.MAX_DIRECTIVES,
     }
     base.update(extra)
     return base
