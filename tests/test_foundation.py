@@ -605,7 +605,8 @@ def test_read_only_specflow_as_an_ordinary_user(tmp_path: Path) -> None:
         )
         assert done.returncode == 2, done.stdout + done.stderr
         assert "Traceback" not in done.stderr
-        assert f"error: cannot write {root}/.specflow/tasks/demo/transcript.jsonl" in done.stderr
+        # the stage's first write is the task's stage lock
+        assert f"error: cannot write {root}/.specflow/tasks/demo/lock" in done.stderr
         assert "Permission denied" in done.stderr
         assert not (root / ".specflow/tasks/demo/transcript.jsonl").exists()
     finally:

@@ -30,7 +30,7 @@ def scope_request(task_dir: Path | None, decoding: Decoding | None = None) -> Re
         ],
         max_tokens=16000,
         decoding=decoding or Decoding(temperature=0.8, effort="high"),
-        task_dir=task_dir,
+        task_dir=None if task_dir is None else task_dir / "handoff",  # the stage's handoff folder
     )
 
 
@@ -135,7 +135,7 @@ def test_the_continue_hint_shapes_the_command(task_dir: Path) -> None:
         messages=[Message("user", "Write it.")],
         max_tokens=32000,
         decoding=Decoding(temperature=0.1, effort="medium"),
-        task_dir=task_dir,
+        task_dir=None if task_dir is None else task_dir / "handoff",  # the stage's handoff folder
     )
     with pytest.raises(HandoffPromptWritten) as caught:
         HandoffProvider(continue_hint=hint).complete(request)

@@ -239,3 +239,48 @@ def test_spec_quick_without_a_proposal(repo: Path) -> None:
     result = run("spec", "--quick")
     assert result.exit_code == 2
     assert "has no quick-path proposal to accept" in result.output
+
+
+def test_the_decline_is_remembered_by_a_later_plain_scope(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    assert run("new", "Fix the last page of paginate()", "--name", "fix").exit_code == 0
+    claude.script(Text(SCOPE_REPLY))
+    assert run("scope", "--full").exit_code == 0
+    task = json.loads((repo / ".specflow/tasks/fix/task.json").read_text())
+    assert task["quick_declined"] is True
+    claude.script(Text(QUICK_REPLY), Text(SCOPE_REPLY))
+    result = run("scope")  # no --full: the task still declines the quick path
+    assert result.exit_code == 0, result.output
+    system = json.dumps(claude.requests[1].body["system"])
+    assert "do not reply with `## Quick Path`" in system
+    assert "The quick-path form (`## Quick Path`) is not allowed" in system
+    assert "declined with `specflow scope --full`" in json.dumps(
+        claude.requests[2].body["messages"]
+    )
+    prompt = run("prompt", "scope")
+    assert "do not reply with `## Quick Path`" in prompt.output
+
+
+def test_a_declined_task_refuses_a_quick_reply_file(repo: Path, tmp_path: Path) -> None:
+    assert run("new", "Fix the last page of paginate()", "--name", "fix").exit_code == 0
+    handoff = run("scope", "--full")  # no model configured: the prompt is handed off
+    assert handoff.exit_code == 0, handoff.output
+    reply = tmp_path / "reply.md"
+    reply.write_text(QUICK_REPLY)
+    result = run("scope", "--reply", str(reply))  # the continue command has no --full
+    assert result.exit_code == 1
+    assert "declined with `specflow scope --full`" in result.stderr
+    assert not (repo / ".specflow/tasks/fix/scope.md").exists()
+
+
+def test_the_contract_partial_names_the_third_form_only_when_allowed(repo: Path) -> None:
+    assert run("new", "Fix the last page of paginate()", "--name", "fix").exit_code == 0
+    allowed = run("prompt", "scope").output
+    assert "Reply in one of three forms" in allowed
+    assert "Quick-path form, only for a task that touches exactly one file" in allowed
+    assert "`## Directives` (1–5 numbered, concrete directives)" in allowed
+    assert run("scope", "--full").exit_code == 0  # handed off; the decline is recorded
+    declined = run("prompt", "scope").output
+    assert "Reply in one of two forms" in declined
+    assert "Quick-path form" not in declined

@@ -41,7 +41,14 @@ CHECKLIST_ITEM = re.compile(r"^- (?P<name>[A-Z][A-Za-z ]*[a-z]): (?P<text>\S.*)$
 
 # The variables the engine passes to each template (partials: what their includers provide).
 ALLOWED_VARS: dict[str, set[str]] = {
-    "scope.md.j2": {"min_questions", "max_questions", "allow_quick"},
+    "scope.md.j2": {
+        "min_questions",
+        "max_questions",
+        "allow_quick",
+        "quick_max_sentences",
+        "quick_min_directives",
+        "quick_max_directives",
+    },
     "spec.md.j2": {"headings", "spec_template"},
     "implement.md.j2": {"checklist", "path"},
     "review.md.j2": {"severities", "threshold", "checklist"},
@@ -80,8 +87,19 @@ ALLOWED_VARS: dict[str, set[str]] = {
         "checklist",
         "severities",
         "threshold",
+        "allow_quick",
+        "quick_max_sentences",
+        "quick_min_directives",
+        "quick_max_directives",
     },
-    "_contract_scope.md.j2": {"min_questions", "max_questions"},
+    "_contract_scope.md.j2": {
+        "min_questions",
+        "max_questions",
+        "allow_quick",
+        "quick_max_sentences",
+        "quick_min_directives",
+        "quick_max_directives",
+    },
     "_contract_spec.md.j2": {"headings"},
     "_contract_implement.md.j2": {"path", "checklist"},
     "_contract_review.md.j2": {"severities", "threshold"},
@@ -152,6 +170,15 @@ OUT_OF_SCOPE = [
 ]
 
 
+# The scope's quick-path form: allowed, and its bounds (contracts/quick.py).
+QUICK_VALUES: dict[str, Any] = {
+    "allow_quick": True,
+    "quick_max_sentences": 2,
+    "quick_min_directives": 1,
+    "quick_max_directives": 5,
+}
+
+
 def stage_values(stage: str) -> dict[str, Any]:
     """Everything the engine passes to the stage templates and the reminder."""
     return {
@@ -165,11 +192,12 @@ def stage_values(stage: str) -> dict[str, Any]:
         "threshold": "MAJOR",
         "do_not": do_not_items(),
         "out_of_scope": OUT_OF_SCOPE,
+        **QUICK_VALUES,
     }
 
 
 SAMPLES: dict[str, dict[str, Any]] = {
-    "scope.md.j2": {"min_questions": 5, "max_questions": 8, "allow_quick": True},
+    "scope.md.j2": {"min_questions": 5, "max_questions": 8, **QUICK_VALUES},
     "spec.md.j2": {
         "headings": HEADINGS,
         "spec_template": (TEMPLATES / "spec-template.md").read_text(),
@@ -337,7 +365,7 @@ def test_spec_template_has_the_ten_headings_in_order_each_with_guidance() -> Non
 
 
 def test_scope_contract_gives_both_forms_and_the_question_range() -> None:
-    out = render("_contract_scope.md.j2", min_questions=5, max_questions=8)
+    out = render("_contract_scope.md.j2", min_questions=5, max_questions=8, **QUICK_VALUES)
     for heading in (
         "## Scoping Questions",
         "## Current Risks / Ambiguities",
@@ -400,7 +428,7 @@ def test_review_contract_gives_the_finding_format_and_the_threshold() -> None:
 
 
 def test_scope_instructions_forbid_code_and_name_the_blocker_form() -> None:
-    out = render("scope.md.j2", min_questions=4, max_questions=6, allow_quick=True)
+    out = render("scope.md.j2", min_questions=4, max_questions=6, **QUICK_VALUES)
     assert "Ask 4–6 pointed questions" in out
     assert "Write code, a spec" in out
     assert "use the blocker form instead" in out

@@ -8,7 +8,7 @@ question counts) are the values its reply is held to.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from specflow.contracts.base import ContractResult, Violation
@@ -31,7 +31,15 @@ class ContractContext(NamedTuple):
     allow_quick: bool = True  # scope: False after `specflow scope --full` declined the quick path
     current: str | None = None  # implement: the target's text on disk (None: a new file)
     directives: tuple[str, ...] = ()  # implement: the spec's directives and file-plan lines
-    disabled: frozenset[str] = frozenset()  # implement: content rule ids switched off
+    # Content checks: the content rule ids switched off ([contracts] disabled), the rules'
+    # hedges (None: the packaged rules'), the task's description (scope), whether a
+    # repository-relative path is a file (spec's file plan), the resolved UNKNOWNs as
+    # (what, resolution) (spec).
+    disabled: frozenset[str] = frozenset()
+    hedges: Sequence[str] | None = None
+    description: str | None = None
+    exists: Callable[[str], bool] | None = None
+    resolved: Sequence[tuple[str, str]] = ()
 
 
 def contract_for(stage: str, context: ContractContext) -> Contract:
@@ -68,7 +76,12 @@ def scope_contract(context: ContractContext) -> Contract:
 
     def contract(text: str) -> ContractResult[Any]:
         if not is_quick_reply(text):
-            return check_scope(text)
+            return check_scope(
+                text,
+                description=context.description,
+                hedges=context.hedges,
+                disabled=context.disabled,
+            )
         if context.allow_quick:
             return check_quick(text)
         return rejected([Violation(QUICK_DECLINED, 1)])
@@ -87,7 +100,14 @@ def spec_contract(context: ContractContext) -> Contract:
     from specflow.contracts.spec import check_spec
 
     headings = context.headings or []
-    return lambda text: check_spec(text, headings)
+    return lambda text: check_spec(
+        text,
+        headings,
+        hedges=context.hedges,
+        exists=context.exists,
+        resolved=context.resolved,
+        disabled=context.disabled,
+    )
 
 
 def implement_contract(context: ContractContext) -> Contract:

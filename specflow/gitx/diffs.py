@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from specflow.errors import SpecflowError
+from specflow.tokens import CHARS_PER_TOKEN, estimate_tokens
 
 FileStatus = Literal["added", "modified", "deleted", "renamed", "copied"]
 # A diff line's role: ("+", n) added as line n of the new file, ("-", n) removed from line n of
@@ -29,9 +30,6 @@ NOT_CONTENT: LineRole = ("", 0)
 
 _HUNK_RE = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)\Z")
 _C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
-# Characters per token for estimate_tokens: English prose and source code average about four
-# with the Claude and GPT tokenizers; dense symbols run nearer three, so budgets keep headroom.
-CHARS_PER_TOKEN = 4
 
 
 class DiffParseError(SpecflowError):
@@ -562,20 +560,6 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 
 # --------------------------------------------------------------------------------------------
 # Budgeting
-
-
-def estimate_tokens(text: str) -> int:
-    """Estimate tokens as characters / 4, rounded up.
-
-    A fast heuristic, not a tokenizer: it runs on every diff line, costs nothing, and needs
-    no model-specific vocabulary. It undercounts symbol-dense text, so budgets should leave
-    headroom below the model's window (the review's default chunk of 60,000 does).
-    """
-    return _tokens(len(text))
-
-
-def _tokens(chars: int) -> int:
-    return -(-chars // CHARS_PER_TOKEN)
 
 
 def split_for_budget(files: Sequence[FileDiff], budget_tokens: int) -> list[Chunk]:

@@ -67,7 +67,9 @@ class Request:
     messages: list[Message]
     max_tokens: int
     decoding: Decoding = field(default_factory=Decoding)
-    task_dir: Path | None = None  # where the handoff provider writes its prompt
+    # The folder the handoff provider writes its prompt into: the store's handoff folder of
+    # the stage (Workspace.handoff_dir), chosen by the stage, never joined by the provider.
+    task_dir: Path | None = None
 
 
 @dataclass

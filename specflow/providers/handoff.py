@@ -1,7 +1,8 @@
 """The handoff provider: no model call. The full prompt goes into a file the user pastes into
 any chat or agent; the answer comes back through ``specflow <stage> --reply FILE``.
 
-complete() writes ``<task>/handoff/<stage>.prompt.md`` and raises HandoffPromptWritten (a
+complete() writes ``<stage>.prompt.md`` into the folder the request names (the store decides
+where: ``<task>/handoff/`` for a task's stages) and raises HandoffPromptWritten (a
 HandoffWritten), which carries the path, the suggested reply path and the command to continue.
 """
 
@@ -50,7 +51,7 @@ class HandoffProvider:
                 f"the handoff provider needs a task to write the {request.stage} prompt into; "
                 "create one with `specflow new DESCRIPTION` or pick one with `specflow use SLUG`"
             )
-        folder = request.task_dir / "handoff"
+        folder = request.task_dir  # the store's handoff folder of this stage
         path = folder / f"{request.stage}.prompt.md"
         reply_path = folder / f"{request.stage}.reply.md"
         if self.continue_hint is not None:

@@ -23,22 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from specflow.config import AnchoringConfig
 
+# Re-exported: the stages import the one estimate (specflow/tokens.py) from here.
+from specflow.tokens import estimate_tokens as estimate_tokens
+
 Action = Literal["none", "remind", "reset"]
-
-# About four characters per token for English prose and code with BPE tokenizers.
-CHARS_PER_TOKEN = 4
-
-
-def estimate_tokens(text: str) -> int:
-    """A quick estimate of *text*'s size in tokens: one per 4 characters, at least 1.
-
-    Used only for text not yet sent (the pending user turn, a reset's seed); once a reply
-    comes back its usage gives the exact figure. Dense text (CJK, long numbers) is
-    undercounted, so thresholds should keep some slack.
-    """
-    if not text:
-        return 0
-    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
 
 
 class TokenLedger(BaseModel):

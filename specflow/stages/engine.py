@@ -126,7 +126,7 @@ def check_reply_file(
     """Check a reply the user brought (--reply); a failing one is kept and reported."""
     result = contract(text)
     # No provider counted the tokens: estimate them from the handoff prompt and the reply.
-    prompt = io.task_dir / "handoff" / f"{stage}.prompt.md" if io.task_dir else None
+    prompt = io.task_dir / f"{stage}.prompt.md" if io.task_dir else None
     sent = prompt.read_text(encoding="utf-8") if prompt is not None and prompt.is_file() else ""
     append(
         io.transcript,
@@ -150,7 +150,7 @@ def check_reply_file(
         if io.task_dir is None:
             raise error
         # A correction prompt ready to paste into the chat the reply came from.
-        reask = io.task_dir / "handoff" / f"{stage}.reask.md"
+        reask = io.task_dir / f"{stage}.reask.md"
         atomic_write_text(reask, io.render_reask(violations, 0, 0))
         raise CheckFailed(
             f"{error}\nA correction prompt that says exactly what to fix is in "

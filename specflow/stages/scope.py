@@ -16,7 +16,7 @@ from pathlib import Path
 from specflow.contracts.answers import Answer, parse_answers, render_answers, set_answer
 from specflow.contracts.models import BlockerReply, ScopeReply
 from specflow.contracts.quick import QuickReply
-from specflow.contracts.registry import ContractContext, scope_contract
+from specflow.contracts.registry import scope_contract
 from specflow.contracts.scope import check_scope
 from specflow.errors import StateError, UsageError
 from specflow.providers.base import SystemBlock
@@ -25,12 +25,14 @@ from specflow.stages.engine import Outcome, Prepared
 from specflow.stages.session import (
     Handoff,
     Session,
+    content_context,
     execute,
     render_vars,
     rules_blocks,
     stage_command,
+    stage_lock,
 )
-from specflow.store.workspace import TRANSITIONS, Task, now
+from specflow.store.workspace import TRANSITIONS, Task, stamp
 
 
 @dataclass(frozen=True)
@@ -51,17 +53,16 @@ class ScopeResult:
 
 def inputs_hash(session: Session, task: Task) -> str:
     digest = hashlib.sha256()
-    for name in ("describe.md", "answers.md"):
-        path = session.ws.task_dir(task.slug) / name
+    for name in ("describe", "answers"):
+        path = session.ws.artifact_path(task, name)
         digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()
 
 
 def previous_rounds(session: Session, task: Task) -> list[Round]:
-    folder = session.ws.task_dir(task.slug) / "rounds"
     rounds = []
     for n in range(1, task.scope_round + 1):
-        answers = folder / f"answers-{n}.md"
+        answers = session.ws.artifact_path(task, f"rounds/answers-{n}")
         if answers.is_file():
             text = answers.read_text(encoding="utf-8")
             rounds.append(Round(n, parse_answers(text, source=session.ws.rel(answers))))
@@ -80,16 +81,18 @@ def _require(task: Task, state: str) -> None:
 
 
 def prepare_scope(
-    session: Session, task: Task, *, allow_quick: bool = True
+    session: Session, task: Task, *, allow_quick: bool | None = None
 ) -> tuple[Prepared, int, bool]:
     """The scope request, its round number, and whether it is a follow-up round.
 
     *allow_quick* False (`specflow scope --full`) tells the model not to propose the quick
-    path; the contract of the run refuses it too (scope_contract with the same value)."""
+    path; the contract of the run refuses it too (scope_contract with the same value).
+    None: allowed unless the task's user declined it earlier (`specflow prompt scope`)."""
     _require(task, "scoped")
+    if allow_quick is None:
+        allow_quick = not task.quick_declined
     describe = parse_describe(session.ws.read_artifact(task, "describe"))
-    folder = session.ws.task_dir(task.slug)
-    follow_up = (folder / "scope.md").is_file() and (
+    follow_up = session.ws.artifact_path(task, "scope").is_file() and (
         inputs_hash(session, task) != task.scoped_inputs
         or any(a.answer for a in _current_answers(session, task))
     )
@@ -114,7 +117,7 @@ def prepare_scope(
 
 
 def _current_answers(session: Session, task: Task) -> list[Answer]:
-    path = session.ws.task_dir(task.slug) / "answers.md"
+    path = session.ws.artifact_path(task, "answers")
     if not path.is_file():
         return []
     return parse_answers(path.read_text(encoding="utf-8"), source=session.ws.rel(path))
@@ -123,14 +126,25 @@ def _current_answers(session: Session, task: Task) -> list[Answer]:
 def run_scope(
     session: Session, task: Task, reply: str | None, *, full: bool = False
 ) -> ScopeResult | Handoff:
-    """Scope *task*; *full* declines the quick path (questions or a blocker only)."""
-    prepared, round_no, follow_up = prepare_scope(session, task, allow_quick=not full)
+    """Scope *task*; *full* declines the quick path (questions or a blocker only), and the
+    task remembers it: a later plain `specflow scope` keeps to questions or a blocker.
+
+    The whole run holds the task's stage lock: a second stage of the task exits 2 at once."""
     command = stage_command(session, task, "specflow scope" + (" --full" if full else ""))
-    contract = scope_contract(ContractContext(allow_quick=not full))
-    outcome = execute(session, task, prepared, contract, reply=reply, command=command)
-    if isinstance(outcome, Handoff):
-        return outcome
-    return _save_scope(session, task, outcome, round_no, follow_up)
+    with stage_lock(session, task, command):
+        allow_quick = not (full or task.quick_declined)
+        prepared, round_no, follow_up = prepare_scope(session, task, allow_quick=allow_quick)
+        if full and not task.quick_declined:
+            task.quick_declined = True  # before the model call: a handoff's --reply keeps it
+            session.ws.save(task)
+        description = parse_describe(session.ws.read_artifact(task, "describe")).description
+        contract = scope_contract(
+            content_context(session, allow_quick=allow_quick, description=description)
+        )
+        outcome = execute(session, task, prepared, contract, reply=reply, command=command)
+        if isinstance(outcome, Handoff):
+            return outcome
+        return _save_scope(session, task, outcome, round_no, follow_up)
 
 
 def _save_scope(
@@ -166,20 +180,18 @@ def _save_scope(
 
 def _discard_round(session: Session, task: Task) -> None:
     """Asked again with nothing changed: keep the replaced scope (and empty answers) aside."""
-    folder = session.ws.task_dir(task.slug)
-    stamp = now().replace(":", "").replace("-", "").replace("+0000", "Z")
+    when = stamp()
     for name in ("scope", "answers"):
-        source = folder / f"{name}.md"
+        source = session.ws.artifact_path(task, name)
         if source.is_file():
             text = source.read_text(encoding="utf-8")
-            session.ws.write_artifact(task, f"rounds/replaced/{name}-{stamp}.md", text)
+            session.ws.write_artifact(task, f"rounds/replaced/{name}-{when}.md", text)
 
 
 def _archive_round(session: Session, task: Task) -> None:
     """Keep the finished round's scope and answers under rounds/ before the next one."""
-    folder = session.ws.task_dir(task.slug)
     for name in ("scope", "answers"):
-        source = folder / f"{name}.md"
+        source = session.ws.artifact_path(task, name)
         if source.is_file():
             session.ws.write_artifact(
                 task, f"rounds/{name}-{task.scope_round}.md", source.read_text(encoding="utf-8")
@@ -226,7 +238,7 @@ def record_answer(session: Session, task: Task, n: int, text: str) -> Path:
     """Write the answer to question *n* into answers.md (atomically)."""
     if not text.strip():
         raise UsageError("the answer is empty; write an answer, or `skip: <reason>`")
-    path = session.ws.task_dir(task.slug) / "answers.md"
+    path = session.ws.artifact_path(task, "answers")
     if not path.is_file():
         raise StateError(f"task `{task.slug}` has no questions yet; run `specflow scope` first")
     current = path.read_text(encoding="utf-8")

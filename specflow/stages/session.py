@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specflow.config import Config, StageConfig
+from specflow.contracts import quick
+from specflow.contracts.paths import unsafe_path_reason
+from specflow.contracts.registry import ContractContext
+from specflow.contracts.rules import hedges_from_rules
 from specflow.contracts.scope import MAX_QUESTIONS, MIN_QUESTIONS
 from specflow.errors import UsageError
 from specflow.providers.base import HandoffWritten, Reply, SystemBlock
@@ -25,6 +30,7 @@ from specflow.providers.capabilities import (
 )
 from specflow.stages.prompts import Prompts
 from specflow.stages.records import SEVERITIES
+from specflow.store.fsutil import refused_write
 from specflow.store.workspace import Task, Workspace
 from specflow.ui import StreamPrinter, notice
 
@@ -100,6 +106,17 @@ def rules_blocks(
     return blocks
 
 
+@contextmanager
+def stage_lock(session: Session, task: Task, command: str) -> Iterator[None]:
+    """Hold *task*'s stage lock while the block runs (a second stage of the task exits 2 at
+    once, naming *command* and this pid). A lock file the OS refuses to create (read-only
+    `.specflow/`, disk full) is an exit 2 naming its path and the reason, not a traceback."""
+    with ExitStack() as stack:
+        with refused_write(session.ws.lock_path(task)):
+            stack.enter_context(session.ws.stage_lock(task, command))
+        yield
+
+
 def read_reply(source: str) -> tuple[str, str]:
     """The text of --reply FILE (or '-' for standard input), and a name for it."""
     if source == "-":
@@ -111,17 +128,6 @@ def read_reply(source: str) -> tuple[str, str]:
         return path.read_text(encoding="utf-8"), str(path)
     except UnicodeDecodeError:
         raise UsageError(f"--reply {source}: not UTF-8 text") from None
-
-
-def home_of(session: Session, task: Task | None, stage: str) -> Path:
-    """Where a run keeps its attempts and handoff files.
-
-    A review's files hold the (redacted) diff of a change not yet committed, so they stay in
-    the git-ignored cache; the other stages keep theirs with the task.
-    """
-    if task is None or stage == "review":
-        return session.ws.cache_dir / "review"
-    return session.ws.task_dir(task.slug)
 
 
 def execute(
@@ -144,7 +150,7 @@ def execute(
         return Outcome(text, result.value, None, [], [])
     from specflow.providers.factory import make_provider
 
-    handoff_reply = home_of(session, task, stage) / "handoff" / f"{stage}.reply.md"
+    handoff_reply = session.ws.handoff_reply_path(task, stage)
     continue_cmd = f"{command} --reply {session.ws.rel(handoff_reply)}"
     own = session.resolved.stage(stage)
     provider = make_provider(
@@ -179,8 +185,8 @@ def execute(
 def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> StageIO:
     from specflow.stages.engine import StageIO
 
-    folder = home_of(session, task, stage)
-    transcript = (session.ws.task_dir(task.slug) if task else folder) / "transcript.jsonl"
+    folder = session.ws.stage_home(task, stage)
+    transcript = session.ws.transcript_path(task)
     cap = session.resolved.stage(stage).capability  # this stage's model's prices
 
     def render_reask(violations: list[str], attempt: int, max_attempts: int) -> str:
@@ -211,7 +217,7 @@ def _stage_io(session: Session, task: Task | None, stage: str, command: str) -> 
         cost=cost,
         on_text=session.printer,
         on_attempt=on_attempt,
-        task_dir=folder,
+        task_dir=session.ws.handoff_dir(folder),  # where a handoff prompt is written
         command=command,
         show_path=session.ws.rel,
     )
@@ -234,6 +240,32 @@ def _decoding_notice(session: Session, stage: str) -> None:
         notice(f"{stage}: {lifecycle(own.model, own.capability)}")
 
 
+def content_context(session: Session, **extra: Any) -> ContractContext:
+    """The context the content checks need beyond the reply, from one place: the hedges of
+    the rules file in use (a project's ejected rules.md changes them), the project's
+    switched-off rule ids, and whether a repository-relative path is a file; *extra* adds
+    a stage's own (headings, description, resolved UNKNOWNs, allow_quick)."""
+    rules_file = Path(session.prompts.source_of("rules", "rules.md"))
+    base: dict[str, Any] = {
+        "hedges": hedges_from_rules(session.prompts.rules(), session.ws.rel(rules_file)),
+        "disabled": disabled_rules(session.config),
+        "exists": functools.partial(is_repo_file, session.ws.root),
+    }
+    base.update(extra)
+    return ContractContext(**base)
+
+
+def disabled_rules(config: Config) -> frozenset[str]:
+    """The content rule ids the project switched off (`[contracts] disabled`; the config
+    checked them against the rule table when it was read)."""
+    return frozenset(config.contracts.disabled)
+
+
+def is_repo_file(root: Path, rel: str) -> bool:
+    """Whether *rel* names a file inside the repository at *root* (an unsafe path: no)."""
+    return unsafe_path_reason(rel) is None and (root / rel).is_file()
+
+
 def render_vars(session: Session, **extra: Any) -> dict[str, Any]:
     """Variables every template may use, so contract partials render in any stage.
 
@@ -254,6 +286,9 @@ def render_vars(session: Session, **extra: Any) -> dict[str, Any]:
         "threshold": session.config.review.threshold,
         "path": "",
         "allow_quick": True,  # scope: the quick-path form may be proposed
+        "quick_max_sentences": quick.MAX_SENTENCES,
+        "quick_min_directives": quick.MIN_DIRECTIVES,
+        "quick_max_directives": quick.MAX_DIRECTIVES,
     }
     base.update(extra)
     return base

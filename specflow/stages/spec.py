@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from specflow.contracts.base import ContractResult
 from specflow.contracts.models import SpecDoc
+from specflow.contracts.registry import Contract, contract_for
 from specflow.contracts.scope import check_scope
 from specflow.contracts.spec import check_spec, template_headings
 from specflow.errors import StateError, UsageError
 from specflow.providers.base import SystemBlock
 from specflow.stages.describe import parse_describe
-from specflow.stages.engine import Prepared
+from specflow.stages.engine import Outcome, Prepared
 from specflow.stages.scope import all_answers, unanswered
 from specflow.stages.session import (
     Handoff,
     Session,
+    content_context,
     execute,
     render_vars,
     rules_blocks,
     stage_command,
+    stage_lock,
 )
 from specflow.store.workspace import Task, UnknownItem
 
@@ -38,13 +39,15 @@ class SpecResult:
     file_plan: list[str]
 
 
-def spec_contract(session: Session) -> Any:
-    headings = template_headings(session.prompts.spec_template())
-
-    def contract(text: str) -> ContractResult[SpecDoc]:
-        return check_spec(text, headings)
-
-    return contract
+def spec_contract(session: Session, task: Task) -> Contract:
+    """The spec contract with its context: the template's headings, the rules' hedges, the
+    repository's files, the task's resolved UNKNOWNs and the project's switched-off rules."""
+    context = content_context(
+        session,
+        headings=template_headings(session.prompts.spec_template()),
+        resolved=[(u.what, u.resolution) for u in task.unknowns if u.status == "resolved"],
+    )
+    return contract_for("spec", context)
 
 
 def _require_ready(session: Session, task: Task) -> None:
@@ -107,18 +110,24 @@ def prepare_spec(session: Session, task: Task) -> Prepared:
 
 
 def run_spec(session: Session, task: Task, reply: str | None) -> SpecResult | Handoff:
-    prepared = prepare_spec(session, task)
+    """Write or revise the spec, holding the task's stage lock for the whole run."""
     command = stage_command(session, task, "specflow spec")
-    outcome = execute(session, task, prepared, spec_contract(session), reply=reply, command=command)
-    if isinstance(outcome, Handoff):
-        return outcome
+    with stage_lock(session, task, command):
+        prepared = prepare_spec(session, task)
+        contract = spec_contract(session, task)
+        outcome = execute(session, task, prepared, contract, reply=reply, command=command)
+        if isinstance(outcome, Handoff):
+            return outcome
+        return _save_spec(session, task, outcome)
+
+
+def _save_spec(session: Session, task: Task, outcome: Outcome) -> SpecResult:
     doc: SpecDoc = outcome.value
     spec_path = session.ws.artifact_path(task, "spec")
     revised = spec_path.is_file()
     if revised:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         session.ws.write_artifact(
-            task, f"rounds/spec-{stamp}.md", spec_path.read_text(encoding="utf-8")
+            task, session.ws.spec_round_name(), spec_path.read_text(encoding="utf-8")
         )
     session.ws.write_artifact(task, "spec", outcome.text)
     task.unknowns = merge_unknowns(task.unknowns, doc)
@@ -281,7 +290,13 @@ def write_quick_spec(session: Session, task: Task, plan: QuickPlan) -> SpecResul
 
 
 def accept_quick(session: Session, task: Task) -> SpecResult:
-    """`specflow spec --quick`: the minimal spec from the scope's quick-path proposal."""
+    """`specflow spec --quick`: the minimal spec from the scope's quick-path proposal
+    (under the task's stage lock)."""
+    with stage_lock(session, task, stage_command(session, task, "specflow spec --quick")):
+        return _accept_quick(session, task)
+
+
+def _accept_quick(session: Session, task: Task) -> SpecResult:
     from specflow.contracts.quick import QuickReply, check_quick, is_quick_reply
 
     scope_path = session.ws.artifact_path(task, "scope")

@@ -105,6 +105,7 @@ class Task(BaseModel):
     context: list[str] = Field(default_factory=list)
     scope_round: int = 0
     scoped_inputs: str = ""  # hash of describe.md + answers.md at the last scope run
+    quick_declined: bool = False  # `specflow scope --full` declined the quick path for good
     unknowns: list[UnknownItem] = Field(default_factory=list)
     files: list[WrittenFile] = Field(default_factory=list)
     # Set by `specflow resolve`, cleared when `specflow spec` writes a revision: implement
