@@ -5,6 +5,7 @@ from __future__ import annotations
 from specflow.contracts.base import ContractResult
 from specflow.contracts.models import BlockerReply, ScopeReply
 from specflow.contracts.scope import check_scope
+from tests.support.samples import SCOPE_REPLY
 
 QUESTIONS = [
     "Which Oracle version runs the job table?",
@@ -376,3 +377,16 @@ def test_blocker_form_does_not_accept_question_sections() -> None:
             "`## What I Need From You`, `## Phase 0 Discovery Plan`",
         )
     ]
+
+
+def test_a_question_worded_with_which_and_does_is_still_seen_as_answered() -> None:
+    description = "Prometheus exporter for the Oracle job table. The exporter listens on port 9187."
+    asked = SCOPE_REPLY.replace(
+        "1. Which Oracle version and driver does the exporter connect with?",
+        "1. Which port does the exporter listen on?",
+    )
+    result = check_scope(asked, description=description)
+    assert [v.rule for v in result.violations] == ["scope.answered-question"]
+    assert "The exporter listens on port 9187." in str(result.violations[0])
+    # near miss: the description names no port, so the question stands
+    assert check_scope(asked, description="Prometheus exporter for the Oracle job table.").ok

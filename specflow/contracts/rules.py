@@ -265,6 +265,10 @@ SCOPE_STOPWORDS: frozenset[str] = frozenset(
     features scope work handling handle handled existing new add adding added use using used
     out of a an to in on at by or is are be it its as we our""".split()
 )
+# A question's own words (which, does, …) carry no content a description could answer.
+QUESTION_STOPWORDS: frozenset[str] = SCOPE_STOPWORDS | frozenset(
+    "what which who whom whose when where why how does did doing done has have had".split()
+)
 NEGATIONS: frozenset[str] = frozenset({"no", "not", "never", "without", "don't", "dont", "nor"})
 
 

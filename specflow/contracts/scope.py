@@ -21,7 +21,14 @@ from specflow.contracts.markdown import (
     prose,
     rejected,
 )
-from specflow.contracts.rules import DEFAULT_HEDGES, content_words, keep, phrase_pattern, violation
+from specflow.contracts.rules import (
+    DEFAULT_HEDGES,
+    QUESTION_STOPWORDS,
+    content_words,
+    keep,
+    phrase_pattern,
+    violation,
+)
 from specflow.contracts.unwrap import unwrap_outer_fence
 
 if TYPE_CHECKING:
@@ -110,7 +117,7 @@ def _question_content(section: Section, description: str | None) -> list[Violati
     out: list[Violation] = []
     seen: list[tuple[set[str], int]] = []
     for item in section.items:
-        words = content_words(prose(item.one_line))
+        words = content_words(prose(item.one_line), QUESTION_STOPWORDS)
         if len(words) < MIN_WORDS:
             continue
         twin = next((line for other, line in seen if _same(words, other)), None)
