@@ -7,7 +7,8 @@ import typing
 import click
 import pytest
 
-from specflow import cli, config
+from specflow import config
+from specflow.cli import app, cli
 from specflow.contracts import registry, review
 from specflow.errors import UsageError
 from specflow.stages import records
@@ -16,8 +17,8 @@ from specflow.store.workspace import Task
 
 def test_every_stage_list_is_the_records() -> None:
     assert records.STAGES == ("scope", "spec", "implement", "review")
-    assert cli.STAGES == registry.STAGES == config.STAGE_NAMES == records.STAGES
-    prompt_choice = next(p for p in cli.prompt.params if p.name == "stage")
+    assert app.STAGES == registry.STAGES == config.STAGE_NAMES == records.STAGES
+    prompt_choice = next(p for p in cli.commands["prompt"].params if p.name == "stage")
     assert isinstance(prompt_choice.type, click.Choice)
     assert tuple(prompt_choice.type.choices) == ("scope", "spec", "implement", "review")
 

@@ -151,7 +151,7 @@ def test_answer_without_a_terminal(task: Path, tmp_path: Path) -> None:
 
 def test_answer_on_a_terminal(task: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run("scope", "--reply", _write(tmp_path / "s.md", SCOPE_REPLY))
-    monkeypatch.setattr("specflow.cli._interactive", lambda: True)
+    monkeypatch.setattr("specflow.cli.tasks._interactive", lambda: True)
     result = run("answer", input="19c\n2M rows\nall states\n15s\nvault\n")
     assert result.exit_code == 0, result.output
     assert "All questions answered. Next: specflow spec" in result.output
