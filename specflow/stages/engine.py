@@ -118,7 +118,10 @@ def run_stage(
             io.on_attempt(attempt, violations)
         reask = io.render_reask(violations, attempt + 1, max_retries + 1)
         # Replace, not stack: only the latest failed reply and its violations go back.
-        messages = [*base, Message("assistant", reply.text), Message("user", reask)]
+        # The failed reply goes back as the model wrote it, but through the one redaction
+        # path: a model can echo a value it was never shown (from its training data).
+        failed = Message("assistant", redact_text(reply.text))
+        messages = [*base, failed, Message("user", redact_text(reask))]
     raise AssertionError("unreachable")  # pragma: no cover
 
 
