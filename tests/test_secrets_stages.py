@@ -270,3 +270,33 @@ def test_attempts_are_redacted(repo: Path) -> None:
     assert key not in text
     assert text.startswith("the token is «secret:github-token:")
     assert text.endswith("\nplain line\n")
+
+
+def test_the_handoff_provider_redacts_whatever_it_is_given(repo: Path) -> None:
+    # A request built by code that forgot to redact: the prompt file still holds no value.
+    from specflow.providers.base import (
+        Decoding,
+        HandoffWritten,
+        Message,
+        Request,
+        SystemBlock,
+    )
+    from specflow.providers.handoff import HandoffProvider
+
+    key = fake_key()
+    folder = repo / ".specflow" / "tasks" / SLUG / "handoff"
+    request = Request(
+        stage="scope",
+        model="claude-sonnet-5-5",
+        system=[SystemBlock("Rules.\n", label="rules")],
+        messages=[Message("user", f"the token is {key}; keep the rest")],
+        max_tokens=1000,
+        decoding=Decoding(),
+        task_dir=folder,
+    )
+    with pytest.raises(HandoffWritten):
+        HandoffProvider().complete(request)
+    text = (folder / "scope.prompt.md").read_text()
+    assert key not in text
+    assert "the token is «secret:github-token:" in text
+    assert "; keep the rest" in text
