@@ -111,7 +111,11 @@ def test_writes_the_prompt_file_and_raises_handoff_written(task_dir: Path) -> No
         "specflow scope --reply .specflow/tasks/prometheus-exporter/handoff/scope.reply.md"
     )
     assert signal.path.read_text() == EXPECTED
-    assert sorted(p.name for p in (task_dir / "handoff").iterdir()) == ["scope.prompt.md"]
+    # The prompt, and the folder's own .gitignore that keeps handoff files out of git.
+    assert sorted(p.name for p in (task_dir / "handoff").iterdir()) == [
+        ".gitignore",
+        "scope.prompt.md",
+    ]
 
 
 def test_a_second_handoff_replaces_the_file(task_dir: Path) -> None:

@@ -4,6 +4,8 @@ any chat or agent; the answer comes back through ``specflow <stage> --reply FILE
 complete() writes ``<stage>.prompt.md`` into the folder the request names (the store decides
 where: ``<task>/handoff/`` for a task's stages) and raises HandoffPromptWritten (a
 HandoffWritten), which carries the path, the suggested reply path and the command to continue.
+The file passes the one redaction path (gitx.secrets) on its way to disk, and the folder gets a
+``.gitignore`` of its own, so neither a secret nor the prompt reaches a commit.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from specflow.errors import UsageError
+from specflow.gitx.secrets import redact_text
 from specflow.providers.base import HandoffWritten, Reply, Request, TextCallback
-from specflow.store.fsutil import atomic_write_text
+from specflow.store.fsutil import atomic_write_text, ensure_git_ignored
+from specflow.store.workspace import HANDOFF_IGNORE_WHY
 
 # The whole command that continues the stage, for this request.
 ContinueHint = Callable[[Request], str]
@@ -58,7 +62,9 @@ class HandoffProvider:
             command = self.continue_hint(request)
         else:
             command = f"specflow {request.stage} --reply {shlex.quote(_display(reply_path))}"
-        atomic_write_text(path, render_handoff(request, _display(reply_path), command))
+        ensure_git_ignored(folder, HANDOFF_IGNORE_WHY)
+        text = render_handoff(request, _display(reply_path), command)
+        atomic_write_text(path, redact_text(text))
         raise HandoffPromptWritten(path, reply_path, command)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from specflow.contracts.base import ContractResult
 from specflow.errors import CheckFailed, ProviderError
+from specflow.gitx.secrets import redact_text
 from specflow.providers.base import (
     Decoding,
     Message,
@@ -24,8 +25,9 @@ from specflow.providers.base import (
     TextCallback,
 )
 from specflow.stages.anchoring import estimate_tokens
-from specflow.store.fsutil import atomic_write_text
+from specflow.store.fsutil import atomic_write_text, ensure_git_ignored
 from specflow.store.transcript import Exchange, append
+from specflow.store.workspace import HANDOFF_IGNORE_WHY
 
 Contract = Callable[[str], ContractResult[Any]]
 
@@ -116,7 +118,10 @@ def run_stage(
             io.on_attempt(attempt, violations)
         reask = io.render_reask(violations, attempt + 1, max_retries + 1)
         # Replace, not stack: only the latest failed reply and its violations go back.
-        messages = [*base, Message("assistant", reply.text), Message("user", reask)]
+        # The failed reply goes back as the model wrote it, but through the one redaction
+        # path: a model can echo a value it was never shown (from its training data).
+        failed = Message("assistant", redact_text(reply.text))
+        messages = [*base, failed, Message("user", redact_text(reask))]
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -151,7 +156,8 @@ def check_reply_file(
             raise error
         # A correction prompt ready to paste into the chat the reply came from.
         reask = io.task_dir / f"{stage}.reask.md"
-        atomic_write_text(reask, io.render_reask(violations, 0, 0))
+        ensure_git_ignored(io.task_dir, HANDOFF_IGNORE_WHY)
+        atomic_write_text(reask, redact_text(io.render_reask(violations, 0, 0)))
         raise CheckFailed(
             f"{error}\nA correction prompt that says exactly what to fix is in "
             f"{io.show_path(reask)}: send it in the chat that gave the reply, save the "

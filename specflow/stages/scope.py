@@ -19,6 +19,7 @@ from specflow.contracts.quick import QuickReply
 from specflow.contracts.registry import scope_contract
 from specflow.contracts.scope import check_scope
 from specflow.errors import StateError, UsageError
+from specflow.gitx.allowlist import load_allowlist
 from specflow.providers.base import SystemBlock
 from specflow.stages.describe import parse_describe
 from specflow.stages.engine import Outcome, Prepared
@@ -91,7 +92,9 @@ def prepare_scope(
     _require(task, "scoped")
     if allow_quick is None:
         allow_quick = not task.quick_declined
-    describe = parse_describe(session.ws.read_artifact(task, "describe"))
+    describe = parse_describe(
+        session.ws.read_artifact(task, "describe"), load_allowlist(session.ws.root)
+    )
     follow_up = session.ws.artifact_path(task, "scope").is_file() and (
         inputs_hash(session, task) != task.scoped_inputs
         or any(a.answer for a in _current_answers(session, task))

@@ -12,6 +12,7 @@ from specflow.contracts.registry import Contract, contract_for
 from specflow.contracts.scope import check_scope
 from specflow.contracts.spec import check_spec, template_headings
 from specflow.errors import StateError, UsageError
+from specflow.gitx.allowlist import load_allowlist
 from specflow.providers.base import SystemBlock
 from specflow.stages.describe import parse_describe
 from specflow.stages.engine import Outcome, Prepared
@@ -86,7 +87,9 @@ def _refuse_quick_proposal(session: Session, task: Task) -> None:
 
 def prepare_spec(session: Session, task: Task) -> Prepared:
     _require_ready(session, task)
-    describe = parse_describe(session.ws.read_artifact(task, "describe"))
+    describe = parse_describe(
+        session.ws.read_artifact(task, "describe"), load_allowlist(session.ws.root)
+    )
     scope = check_scope(session.ws.read_artifact(task, "scope")).value
     spec_path = session.ws.artifact_path(task, "spec")
     previous = spec_path.read_text(encoding="utf-8") if spec_path.is_file() else ""

@@ -85,3 +85,13 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def ensure_git_ignored(folder: Path, why: str) -> None:
+    """Give *folder* a `.gitignore` that ignores everything in it (with *why* as its comment),
+    unless it has one: what specflow keeps there never reaches git, and the user's own
+    .gitignore is not touched. Called whenever specflow writes into such a folder, so a
+    folder created by an older specflow gets its file too."""
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        atomic_write_text(ignore, f"# written by specflow: {why}\n*\n")

@@ -1,6 +1,8 @@
 """transcript.jsonl: one record per model exchange, and the per-stage summary of `specflow log`.
 
-No key, token or header is ever part of a record.
+No key, token or header is ever part of a record: the texts a record holds (the note, the
+contract's violations, which may quote the reply, the re-anchoring reason) pass the one
+redaction path (gitx.secrets) before the line is written.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from specflow.gitx.secrets import redact_text
 from specflow.store.fsutil import atomic_append_text
 from specflow.store.workspace import now
 
@@ -46,7 +49,14 @@ class Exchange(BaseModel):
 def append(path: Path, record: Exchange) -> None:
     """Append one line, through a temporary file and a rename: a full disk or a read-only
     folder leaves the old transcript (or none), never an empty or torn one."""
-    atomic_append_text(path, record.model_dump_json() + "\n")
+    redacted = record.model_copy(
+        update={
+            "note": redact_text(record.note),
+            "violations": [redact_text(v) for v in record.violations],
+            "reanchor_reason": redact_text(record.reanchor_reason),
+        }
+    )
+    atomic_append_text(path, redacted.model_dump_json() + "\n")
 
 
 def read(path: Path) -> list[Exchange]:

@@ -18,19 +18,24 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from specflow.errors import StateError, UsageError
+from specflow.gitx.secrets import redact_text
 from specflow.resources import packaged_dir
 from specflow.store import lock
 from specflow.store.fsutil import (
     atomic_append_text,
     atomic_write_bytes,
     atomic_write_text,
+    ensure_git_ignored,
     refused_write,
 )
 from specflow.store.repo import SPECFLOW_DIR, find_root
 
 GITIGNORE_LINE = ".specflow/cache/"
 TRANSCRIPT = "transcript.jsonl"
-CACHE_GITIGNORE = "# written by specflow: the review cache stays local\n*\n"
+CACHE_IGNORE_WHY = "the review cache stays local"
+# Handoff prompts carry the task's context (redacted, but still the user's code) and the
+# replies the user saves next to them: local material, never part of a commit.
+HANDOFF_IGNORE_WHY = "handoff prompts and replies stay local"
 SLUG_MAX = 40
 SLUG_PATTERN = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{SLUG_MAX - 1}}}")
 
@@ -478,13 +483,14 @@ class Workspace:
         return path
 
     def keep_attempt(self, home: Path, stage: str, text: str) -> Path:
-        """Save a reply that broke its contract under <home>/attempts/; never overwrite one."""
+        """Save a reply that broke its contract under <home>/attempts/, redacted (a model may
+        echo a value it saw); never overwrite one."""
         folder = self.attempts_dir(home)
         when = stamp()
         n = 1
         while (path := folder / f"{stage}-{when}-{n}.md").exists():
             n += 1
-        atomic_write_text(path, text)
+        atomic_write_text(path, redact_text(text))
         return path
 
     def create_task(
@@ -528,6 +534,8 @@ class Workspace:
         return home / "attempts"
 
     def handoff_dir(self, home: Path) -> Path:
+        """Where handoff prompts go; whoever writes into it calls ensure_git_ignored on it
+        (with HANDOFF_IGNORE_WHY) first, so the folder never shows in `git status`."""
         return home / "handoff"
 
     def handoff_reply_path(self, task: Task | None, stage: str) -> Path:
@@ -573,9 +581,7 @@ class Workspace:
     def ensure_cache_ignored(self) -> None:
         """.specflow/cache/.gitignore ignoring everything: the cache never reaches git, and
         the user's own .gitignore is not touched for it."""
-        ignore = self.cache_dir / ".gitignore"
-        if not ignore.exists():
-            atomic_write_text(ignore, CACHE_GITIGNORE)
+        ensure_git_ignored(self.cache_dir, CACHE_IGNORE_WHY)
 
     def stage_lock(self, task: Task, command: str) -> AbstractContextManager[None]:
         """Hold the task's lock while a stage runs: a second stage of the same task fails at

@@ -5,6 +5,11 @@ runs the test command. Target safety lives in target.py, the file plan and its U
 plan.py, and the conversation store in conversation.py. The AnchorPolicy decides per request
 whether to restate the rules at the tail (remind) or start a fresh conversation seeded with
 the spec, the rules and a summary of the files done (reset).
+
+Secrets: the spec, the file being implemented and the files already written pass the one
+redaction path (gitx.secrets) before they are sent, so the model sees `«secret:RULE:FP4»`
+placeholders, never a value. A reply that keeps a placeholder where the file on disk holds the
+real value is refused (refuse_placeholders): writing it would destroy the user's secret.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from specflow.contracts.implement import parse_checklist
 from specflow.contracts.models import ImplementReply, SpecDoc
 from specflow.contracts.spec import check_spec, template_headings
 from specflow.errors import CheckFailed, StateError
+from specflow.gitx.allowlist import load_allowlist
+from specflow.gitx.secrets import placeholders_over_secrets, redact_text
 from specflow.providers.base import Message, SystemBlock
 from specflow.stages.anchoring import AnchorPolicy, estimate_tokens
 from specflow.stages.describe import LANGS
@@ -152,10 +159,11 @@ def done_files(
     files = []
     for record, current in _other_files(session, task, target):
         changed = sha256(current) != record.sha256
+        shown = redacted(session, current, record.path)
         if not changed:
             if fresh_conversation:
                 files.append(
-                    {"path": record.path, "content": current, "changed_by_user": False, "diff": ""}
+                    {"path": record.path, "content": shown, "changed_by_user": False, "diff": ""}
                 )
             continue
         copy = session.ws.written_copy_path(task, record.path)
@@ -169,9 +177,26 @@ def done_files(
             )
         )
         files.append(
-            {"path": record.path, "content": current, "changed_by_user": True, "diff": diff}
+            {
+                "path": record.path,
+                "content": shown,
+                "changed_by_user": True,
+                "diff": redacted(session, diff, record.path),
+            }
         )
     return files
+
+
+def redacted(session: Session, text: str, rel: str | None = None) -> str:
+    """*text* (the content of *rel*, when it is a file's) as it may leave the process: every
+    secret the allowlist does not name replaced by its placeholder."""
+    return redact_text(text, rel, allow=load_allowlist(session.ws.root))
+
+
+def current_shown(session: Session, target: Target) -> str | None:
+    """The target's content as the model sees it (redacted); None when it does not exist."""
+    current = read_target(target)
+    return None if current is None else redacted(session, current, target.rel)
 
 
 def summarize_file(rel: str, content: str) -> str:
@@ -240,7 +265,7 @@ def _turn(
     """The user turn for *target*; a fresh conversation opens with the summary of files done.
     A *paste* prompt (handoff) names the files done by their one-line summaries only, so it
     stays one bounded message however many files came before."""
-    current = read_target(target)
+    current = current_shown(session, target)
     text = session.prompts.render(
         "implement-input.md.j2",
         path=target.rel,
@@ -254,8 +279,10 @@ def _turn(
         written_summaries=written_summaries(session.ws.root, task, target.rel),
     )
     if fresh_conversation and not paste:
-        return reset_seed(session, task, target) + "\n" + text
-    return text
+        text = reset_seed(session, task, target) + "\n" + text
+    # Each file was redacted with its own path above (a .env file's entropy check); this pass
+    # covers the rest of the turn (summaries, names) and leaves the placeholders as they are.
+    return redacted(session, text)
 
 
 def _policy(session: Session) -> AnchorPolicy:
@@ -272,7 +299,7 @@ def prepare_implement(
 ) -> tuple[Prepared, Conversation]:
     """The request for *target* and the conversation it continues (or resets), re-anchored."""
     variables = render_vars(session)
-    system = _system(session, spec_text, variables)
+    system = _system(session, redacted(session, spec_text), variables)
     paste = session.resolved.provider == "handoff"  # one self-contained message per file
     fresh = fresh or paste
     conversation = Conversation() if fresh else load_conversation(session.ws, task)
@@ -316,14 +343,15 @@ def prompt_for(session: Session, task: Task, raw_path: str) -> Prepared:
 
 
 def implement_contract(session: Session, target: Target, doc: SpecDoc) -> Any:
-    """The implement contract for *target*: the file on disk now (to apply an edit reply to
-    and find dropped definitions), the spec's directives, the project's disabled rules."""
+    """The implement contract for *target*: the file on disk now as the model saw it
+    (redacted: an edit reply's SEARCH lines quote that; to apply the edits to and find dropped
+    definitions), the spec's directives, the project's disabled rules."""
     from specflow.contracts.registry import ContractContext, contract_for
 
     context = ContractContext(
         checklist=parse_checklist(session.prompts.standards()),
         path=target.rel,
-        current=read_target(target),
+        current=current_shown(session, target),
         directives=spec_directives(doc),
         disabled=frozenset(session.config.contracts.disabled),
     )
@@ -390,6 +418,7 @@ def _finish(
     if whole and code and not code.endswith("\n"):
         code += "\n"
     before = read_target(target) or ""
+    refuse_placeholders(session, task, target, before, code, outcome.text)
     atomic_write_text(target.path, code)
     atomic_write_text(session.ws.written_copy_path(task, target.rel), code)
     task.files = [f for f in task.files if f.path != target.rel]
@@ -413,6 +442,25 @@ def _finish(
     )
     test = _run_tests(session, task, target, doc)
     return ImplementResult(target, diff, value, next_files(task, doc), test, prepared.reanchor)
+
+
+def refuse_placeholders(
+    session: Session, task: Task, target: Target, before: str, code: str, reply: str
+) -> None:
+    """Refuse (exit 2) to write *code* when it holds a placeholder where *before*, the file on
+    disk, holds the real secret: the value would be lost. The reply is kept under attempts/."""
+    lines = placeholders_over_secrets(before, code, target.rel)
+    if not lines:
+        return
+    kept = session.ws.keep_attempt(session.ws.stage_home(task, "implement"), "implement", reply)
+    where = ", ".join(f"{target.rel}:{n}" for n in lines)
+    raise StateError(
+        f"the reply puts a secret placeholder (`«secret:…»`) where {target.rel} holds the real "
+        f"value ({where}); writing it would destroy that value, so {target.rel} is left "
+        "unchanged. Move the secret into configuration first (read it from the environment "
+        "variable the spec names under Configuration & Secrets), then run implement again. "
+        f"The reply is kept in {session.ws.rel(kept)}."
+    )
 
 
 def test_command_for(session: Session, doc_commands: list[str]) -> str:
