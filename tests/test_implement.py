@@ -273,6 +273,9 @@ def test_user_changes_are_protected_and_force_keeps_a_backup(
     (backup,) = (task / "backups").rglob("collector.py.*")
     assert backup.read_text() == "X = 2\n# mine\n"
     assert (repo / COLLECTOR).read_text() == "X = 3\n"
+    # the backup is the user's file as it was (secrets and all): git never sees it
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(backup)], cwd=repo)
+    assert ignored.returncode == 0
 
 
 def test_untracked_user_file_is_protected(task: Path, repo: Path, tmp_path: Path) -> None:

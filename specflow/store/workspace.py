@@ -36,6 +36,8 @@ CACHE_IGNORE_WHY = "the review cache stays local"
 # Handoff prompts carry the task's context (redacted, but still the user's code) and the
 # replies the user saves next to them: local material, never part of a commit.
 HANDOFF_IGNORE_WHY = "handoff prompts and replies stay local"
+# A backup is the user's file byte for byte (their way back), secrets included: never in git.
+BACKUPS_IGNORE_WHY = "backups of your files, secrets included, stay local"
 SLUG_MAX = 40
 SLUG_PATTERN = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{SLUG_MAX - 1}}}")
 
@@ -555,8 +557,11 @@ class Workspace:
         return self.task_dir(task.slug) / "written" / rel
 
     def backup_path(self, task: Task, rel: str) -> Path:
-        """A new, unused path for a backup of the user's *rel* before specflow overwrites it."""
-        target = self.task_dir(task.slug) / "backups" / rel
+        """A new, unused path for a backup of the user's *rel* before specflow overwrites it;
+        the backups folder is git-ignored (a backup is the file as it was, secrets and all)."""
+        folder = self.task_dir(task.slug) / "backups"
+        ensure_git_ignored(folder, BACKUPS_IGNORE_WHY)
+        target = folder / rel
         return unused_path(target.parent, target.name)
 
     def spec_round_name(self) -> str:
