@@ -426,6 +426,30 @@ def test_reset_past_the_context_budget(task: Path, repo: Path, scripted: Scripte
     assert "window" in last["reanchor_reason"]
 
 
+def test_the_reset_budget_is_the_implement_models_own_window(
+    task: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    # The global model has a large window; implement's own model a small one: its window rules.
+    _config(
+        repo,
+        (
+            "[anchoring]\nreset_at_share = 0.5\n\n"
+            '[stages.implement]\nmodel = "small-local-coder"\n\n'
+            '[[capabilities]]\nprovider = "anthropic"\nmatch = "small-local-coder"\n'
+            'honours = ["effort"]\ncontext_window = 12000\n'
+        ),
+    )
+    scripted.enqueue(
+        implement_reply(COLLECTOR, "X = 1\n" * 4000), implement_reply(SERVER, "Y = 1\n")
+    )
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER).exit_code == 0
+    assert [r.model for r in scripted.requests] == ["small-local-coder"] * 2
+    assert len(scripted.requests[1].messages) == 1  # reset: a fresh conversation
+    records = [json.loads(x) for x in (task / "transcript.jsonl").read_text().splitlines()]
+    assert [r for r in records if r["stage"] == "implement"][-1]["reanchor"] == "reset"
+
+
 def test_check_implement_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     file = tmp_path / "reply.md"

@@ -286,12 +286,9 @@ def _turn(
 
 
 def _policy(session: Session) -> AnchorPolicy:
-    from specflow.providers.capabilities import load_table, lookup
-    from specflow.providers.factory import resolve_provider_name
-
-    cfg = session.config
-    cap = lookup(resolve_provider_name(cfg, session.env), cfg.model, load_table(cfg.capabilities))
-    return AnchorPolicy(cfg.anchoring, cap.context_window)
+    """Re-anchoring within the context window of the model the implement stage talks to."""
+    window = session.resolved.stage("implement").context_window
+    return AnchorPolicy(session.config.anchoring, window)
 
 
 def prepare_implement(
@@ -300,7 +297,8 @@ def prepare_implement(
     """The request for *target* and the conversation it continues (or resets), re-anchored."""
     variables = render_vars(session)
     system = _system(session, redacted(session, spec_text), variables)
-    paste = session.resolved.provider == "handoff"  # one self-contained message per file
+    # One self-contained message per file when implement's own provider is the handoff.
+    paste = session.resolved.stage("implement").provider == "handoff"
     fresh = fresh or paste
     conversation = Conversation() if fresh else load_conversation(session.ws, task)
     if not conversation.ledger.system_tokens:
