@@ -84,6 +84,11 @@ def format_log(
         )
     if any(s.get("estimated") for s in summary.values()):
         lines.append("~ estimated: replies brought with --reply (handoff) have no token count")
+    for stage, s in summary.items():
+        if s.get("skipped"):
+            lines.append(f"{stage}: skipped {s['skipped']} time(s) (SPECFLOW_SKIP_REVIEW or SKIP)")
+        if s.get("overrides"):
+            lines.append(f"{stage}: {s['overrides']} refusal(s) overridden (--allow-stale-spec)")
     return "\n".join(lines) + "\n"
 
 

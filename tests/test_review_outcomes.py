@@ -128,7 +128,9 @@ def test_skipping_is_explicit_and_recorded(hooked: Path, env: dict[str, str], re
     assert record["stage"] == "review" and record["kind"] == "skipped"
     assert record["note"] == reason
     log = run("log", "--json")
-    assert json.loads(log.stdout)["stages"]["review"]["calls"] == 1
+    review = json.loads(log.stdout)["stages"]["review"]
+    assert (review["skipped"], review["calls"]) == (1, 0)  # a skip is no model call
+    assert "review: skipped 1 time(s)" in run("log").stdout
 
 
 def test_a_near_miss_skip_value_does_not_skip(hooked: Path) -> None:

@@ -72,45 +72,57 @@ def read(path: Path) -> list[Exchange]:
     return records
 
 
+# Records that are no model exchange: what `specflow log` counts them as.
+NOT_CALLS = {"skipped": "skipped", "override": "overrides"}
+_COUNTERS = (
+    "calls",
+    "skipped",
+    "overrides",
+    "retries",
+    "transport_retries",
+    "contract_failures",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reanchors",
+    "resets",
+)
+
+
 def summarize(records: list[Exchange]) -> dict[str, dict[str, Any]]:
-    """Per stage: calls, retries, tokens, cache-read share, cost, re-anchors and resets."""
+    """Per stage: calls, retries, tokens, cache-read share, cost, re-anchors and resets, and
+    the reviews skipped and the refusals overridden (which are no model call)."""
     stages: dict[str, dict[str, Any]] = {}
     for r in records:
         if r.kind == "test":
             continue  # a test command run, not a model exchange
         s = stages.setdefault(
-            r.stage,
-            {
-                "calls": 0,
-                "retries": 0,
-                "transport_retries": 0,
-                "contract_failures": 0,
-                "input_tokens": 0,
-                "output_tokens": 0,
-                "cache_read_tokens": 0,
-                "cache_write_tokens": 0,
-                "cost_usd": 0.0,
-                "reanchors": 0,
-                "resets": 0,
-                "estimated": False,
-            },
+            r.stage, {**dict.fromkeys(_COUNTERS, 0), "cost_usd": 0.0, "estimated": False}
         )
-        s["estimated"] = s["estimated"] or r.estimated
-        s["calls"] += 1
-        s["retries"] += 1 if r.attempt > 1 else 0
-        s["transport_retries"] += r.retries
-        s["contract_failures"] += 1 if r.contract_ok is False else 0
-        s["input_tokens"] += r.input_tokens
-        s["output_tokens"] += r.output_tokens
-        s["cache_read_tokens"] += r.cache_read_tokens
-        s["cache_write_tokens"] += r.cache_write_tokens
-        s["cost_usd"] = round(s["cost_usd"] + r.cost_usd, 6)
-        s["reanchors"] += 1 if r.reanchor == "remind" else 0
-        s["resets"] += 1 if r.reanchor == "reset" else 0
+        if r.kind in NOT_CALLS:
+            s[NOT_CALLS[r.kind]] += 1
+            continue
+        _add_call(s, r)
     for s in stages.values():
         read_total = s["input_tokens"] + s["cache_read_tokens"] + s["cache_write_tokens"]
         s["cache_read_share"] = round(s["cache_read_tokens"] / read_total, 4) if read_total else 0.0
     return stages
+
+
+def _add_call(s: dict[str, Any], r: Exchange) -> None:
+    s["estimated"] = s["estimated"] or r.estimated
+    s["calls"] += 1
+    s["retries"] += 1 if r.attempt > 1 else 0
+    s["transport_retries"] += r.retries
+    s["contract_failures"] += 1 if r.contract_ok is False else 0
+    s["input_tokens"] += r.input_tokens
+    s["output_tokens"] += r.output_tokens
+    s["cache_read_tokens"] += r.cache_read_tokens
+    s["cache_write_tokens"] += r.cache_write_tokens
+    s["cost_usd"] = round(s["cost_usd"] + r.cost_usd, 6)
+    s["reanchors"] += 1 if r.reanchor == "remind" else 0
+    s["resets"] += 1 if r.reanchor == "reset" else 0
 
 
 def dumps(summary: dict[str, dict[str, Any]]) -> str:
