@@ -18,7 +18,8 @@ AWS_KEY = "AKIAIOSFODNN7EXAMPLF"
 BLOCKING = (
     "- [MAJOR] app.py:1 — Error propagation — the error is swallowed. Evidence: `except: pass`"
 )
-MINOR = "- [MINOR] app.py:1 — Logging — print instead of a logger. Evidence: `print(x)`"
+SWALLOWED = "try:\n    x()\nexcept:\n    pass\n"
+MINOR = "- [MINOR] app.py:2 — Logging — the call is not logged. Evidence: `x()`"
 
 
 def _stage(repo: Path, name: str, text: str) -> None:
@@ -62,7 +63,7 @@ def test_passing_and_blocking_verdicts(repo: Path, claude: AnthropicServer) -> N
 
 
 def test_text_output(repo: Path, claude: AnthropicServer) -> None:
-    _stage(repo, "app.py", "x = 1\n")
+    _stage(repo, "app.py", SWALLOWED)
     claude.script(Text(review_reply([BLOCKING])))
     result = run("review")
     assert result.exit_code == 1
@@ -192,8 +193,16 @@ def test_large_diff_is_split_and_verdicts_merged(repo: Path, claude: AnthropicSe
     finding = "- [MAJOR] mod1.py:3 — Scope — not in the spec. Evidence: `value_2 = 2`"
 
     def answer(request: object) -> str:
-        body = json.dumps(request.body)
-        return review_reply([finding]) if "mod1.py" in body else review_reply()
+        # Flag mod1.py's line 3 only in the part that shows it (a finding elsewhere is
+        # outside the change the part holds, and re-asked).
+        body = json.loads(json.dumps(request.body))["messages"][-1]["content"]
+        text = body if isinstance(body, str) else " ".join(b.get("text", "") for b in body)
+        mod1 = (
+            text.split("+++ b/mod1.py", 1)[1].split("diff --git", 1)[0]
+            if "+++ b/mod1.py" in text
+            else ""
+        )
+        return review_reply([finding]) if "    3 +value_2 = 2" in mod1 else review_reply()
 
     claude.default = answer
     code, data, _ = _review()
@@ -203,7 +212,7 @@ def test_large_diff_is_split_and_verdicts_merged(repo: Path, claude: AnthropicSe
 
 
 def test_handoff_writes_the_review_prompt_and_passes(repo: Path) -> None:
-    _stage(repo, "app.py", "x = 1\n")
+    _stage(repo, "app.py", SWALLOWED)
     result = run("review")
     assert result.exit_code == 0
     assert (
@@ -218,7 +227,7 @@ def test_handoff_writes_the_review_prompt_and_passes(repo: Path) -> None:
 
 def test_hook_blocks_and_passes_a_real_commit(repo: Path, claude: AnthropicServer) -> None:
     assert "installed" in run("hook", "install").output
-    _stage(repo, "app.py", "x = 1\n")
+    _stage(repo, "app.py", SWALLOWED)
     claude.script(Text(review_reply([BLOCKING])))
     blocked = subprocess.run(
         ["git", "commit", "-qm", "blocked"], cwd=repo, capture_output=True, text=True

@@ -16,7 +16,7 @@ from specflow.contracts.models import ReviewReply
 from specflow.stages.session import Session
 from specflow.store.fsutil import atomic_write_text
 
-PROMPT_VERSION = "review-1"
+PROMPT_VERSION = "review-2"  # review-2: hunks with line numbers, evidence rules
 
 
 def cache_key(session: Session, diff_text: str, spec: str | None, threshold: str) -> str:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from specflow.contracts.models import Finding, ReviewReply
-from specflow.contracts.registry import ContractContext, contract_for
 from specflow.contracts.review import blocks
 from specflow.errors import ProviderUnreachable, StateError
 from specflow.gitx.diffs import Chunk, FileDiff, filter_files, parse_diff, split_for_budget
@@ -29,17 +28,57 @@ from specflow.stages.review.result import (
     ReviewResult,
     format_result,
 )
-from specflow.stages.session import Handoff, Session, execute, render_vars, rules_blocks
+from specflow.stages.session import (
+    Handoff,
+    Session,
+    content_context,
+    execute,
+    render_vars,
+    rules_blocks,
+)
 from specflow.store.workspace import Task
 from specflow.ui import notice
 
 if TYPE_CHECKING:
+    from specflow.contracts.models import SpecDoc
     from specflow.stages.engine import Contract, Prepared
 
 __all__ = ["ReviewOptions", "ReviewResult", "format_result", "run_review"]
 
 # Why a write under .specflow/ can fail that is the machine's state, not a bug in specflow.
 _UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
+@dataclass(frozen=True)
+class ReviewRules:
+    """What a review reply is held to besides its form and the threshold: the spec's planned
+    files (a finding may name one the change lacks), the hedges of the rules in force and
+    the content rule ids the project switched off."""
+
+    planned: tuple[str, ...] = ()
+    hedges: Sequence[str] | None = None
+    disabled: frozenset[str] = frozenset()
+
+
+def spec_doc(session: Session, spec: str | None) -> SpecDoc | None:
+    """The parsed spec the change is reviewed against; None without one, or when it no longer
+    holds the spec contract (the review then has no file plan to compare with)."""
+    if spec is None:
+        return None
+    from specflow.contracts.spec import check_spec, template_headings
+
+    doc: SpecDoc | None = check_spec(spec, template_headings(session.prompts.spec_template())).value
+    return doc
+
+
+def review_rules(session: Session, doc: SpecDoc | None) -> ReviewRules:
+    """The rules of the review contract for this run (session.content_context's hedges and
+    switched-off ids, the file plan of *doc*)."""
+    from specflow.stages.implement.plan import plan_paths
+
+    context = content_context(session)
+    planned = tuple(plan_paths(doc)) if doc is not None else ()
+    return ReviewRules(planned, context.hedges, context.disabled)
 
 
 def pick_task(
@@ -172,11 +211,12 @@ def _review(
     problems: list[str] = []
     task, spec = pick_task(session, options.task_slug, result.reviewed, problems)
     result.task = task.slug if task else None
+    rules = review_rules(session, spec_doc(session, spec))
     key = cache_key(session, "".join(f.text for f in redacted), spec, threshold)
     if options.reply is not None:
         # The handoff gate: the verdict is recorded for this exact change (the verdict
         # cache's key), and the next review of the same change enforces it.
-        reply = _ingest(session, task, redacted, options, threshold)
+        reply = _ingest(session, task, redacted, options, threshold, rules)
         to_cache(session, key, reply, source="reply file")
         result.notes.append("verdict recorded for this change; the next review of it enforces it")
         return _verdict(result, reply.findings, threshold)
@@ -188,7 +228,7 @@ def _review(
         result.cached = True
         result.memo_verdict = None if problems else cache_path(session, key)
         return _verdict(result, cached.findings, threshold)
-    merged = _ask_model(session, task, spec, redacted, result, ci, options)
+    merged = _ask_model(session, task, spec, redacted, result, ci, options, rules)
     if merged is None:
         return result  # NOT REVIEWED: a handoff prompt was written, or no model answered
     to_cache(session, key, merged)
@@ -224,6 +264,7 @@ def _ask_model(
     result: ReviewResult,
     ci: bool,
     options: ReviewOptions,
+    rules: ReviewRules,
 ) -> ReviewReply | None:
     """The merged verdict of the model, or None when no review ran (NOT REVIEWED)."""
     fail_open = result.fail_open
@@ -235,7 +276,7 @@ def _ask_model(
         )
         return None
     try:
-        merged = _review_chunks(session, task, spec, files, result, options)
+        merged = _review_chunks(session, task, spec, files, result, options, rules)
     except ProviderUnreachable as exc:
         why = (
             f"the review did not run: {str(exc).rstrip('.')} (the gate waits up to "
@@ -272,10 +313,12 @@ def _prepare(
 ) -> Prepared:
     """The request for one part (*where*: part, parts) of the change; the prompt states
     *threshold*, the same one _contract_for holds the reply to."""
+    from specflow.contracts.evidence import number_hunk_lines
     from specflow.stages.describe import fence_for
     from specflow.stages.engine import Prepared
 
     part, parts = where
+    shown = number_hunk_lines(chunk_text)  # findings cite the numbers the model sees
     variables = render_vars(session, threshold=threshold)
     system = [
         *rules_blocks(session, standards=True, spec=spec),
@@ -283,18 +326,33 @@ def _prepare(
     ]
     turn = session.prompts.render(
         "review-input.md.j2",
-        diff=chunk_text,
+        diff=shown,
         files=paths,
         part=part,
         parts=parts,
         spec_available=spec is not None,
-        fence=fence_for(chunk_text),
+        fence=fence_for(shown),
     )
     return Prepared("review", system, turn)
 
 
-def _contract_for(paths: list[str], threshold: str) -> Contract:
-    return contract_for("review", ContractContext(diff_paths=set(paths), threshold=threshold))
+def _contract_for(diff_text: str, threshold: str, rules: ReviewRules) -> Contract:
+    """The review contract for a reply about *diff_text*: findings name its files, point
+    inside its hunks and quote code it shows (contracts/evidence.py), or name a planned file
+    it lacks; the verdict follows *threshold*."""
+    from specflow.contracts.evidence import changed_files
+    from specflow.contracts.review import check_review
+
+    changes = changed_files(diff_text)
+    return lambda text: check_review(
+        text,
+        set(changes),
+        threshold,
+        changes=changes,
+        planned=rules.planned,
+        hedges=rules.hedges,
+        disabled=rules.disabled,
+    )
 
 
 def _pieces(
@@ -325,6 +383,7 @@ def _review_chunks(
     files: list[FileDiff],
     result: ReviewResult,
     options: ReviewOptions,
+    rules: ReviewRules,
 ) -> ReviewReply | None:
     """Each part's verdict, merged; None when a handoff prompt was written instead."""
     threshold = result.threshold
@@ -338,7 +397,7 @@ def _review_chunks(
                 f"{', …' if len(paths) > 3 else ''})"
             )
         prepared = _prepare(session, spec, text, paths, (n, len(pieces)), threshold)
-        contract = _contract_for(paths, threshold)
+        contract = _contract_for(text, threshold, rules)
         outcome = execute(session, task, prepared, contract, reply=None, command=options.command())
         if isinstance(outcome, Handoff):
             result.handoff = outcome
@@ -356,11 +415,13 @@ def _ingest(
     files: list[FileDiff],
     options: ReviewOptions,
     threshold: str,
+    rules: ReviewRules,
 ) -> ReviewReply:
-    """The verdict in --reply FILE, checked against the review contract at *threshold*."""
+    """The verdict in --reply FILE, checked against the review contract at *threshold*
+    and the change in *files* (the prompt the user pasted showed the same change)."""
     paths = [f.path for f in files]
     prepared = _prepare(session, None, "", paths, (1, 1), threshold)
-    contract = _contract_for(paths, threshold)
+    contract = _contract_for("".join(f.text for f in files), threshold, rules)
     outcome = execute(
         session, task, prepared, contract, reply=options.reply, command=options.command()
     )
