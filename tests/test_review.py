@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -287,3 +288,44 @@ def test_the_decoding_notice_shows_only_with_verbose(repo: Path, claude: Anthrop
     assert "review     anthropic claude-sonnet-5-5" in models
     assert "sends effort=high, thinking=adaptive, max_tokens=16000" in models
     assert "not honoured: temperature" in models
+
+
+def test_a_secret_finding_names_its_id_and_the_allow_command(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    _stage(repo, "settings.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
+    blocked = run("review")
+    assert blocked.exit_code == 1 and blocked.stdout.startswith("specflow review: BLOCKED")
+    match = re.search(r"id ([a-z0-9-]+:[0-9a-f]{16})\)", blocked.stdout)
+    assert match is not None, blocked.stdout
+    finding_id = match.group(1)
+    assert f'specflow secrets allow {finding_id} --reason "…"' in blocked.stdout
+    assert claude.requests == []
+    # The printed id is the one `specflow secrets allow` takes; the value then passes to
+    # the model, which judges the change as any other.
+    allowed = run("secrets", "allow", finding_id, "--reason", "documented example key")
+    assert allowed.exit_code == 0, allowed.output
+    claude.script(Text(review_reply()))
+    passed = run("review")
+    assert passed.exit_code == 0 and passed.stdout.startswith("specflow review: PASS")
+    assert len(claude.requests) == 1
+    # Another value of the same rule is still a secret.
+    _stage(repo, "other.py", 'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLG"\n')
+    again = run("review")
+    assert again.exit_code == 1 and "BLOCKED" in again.stdout
+    assert len(claude.requests) == 1
+
+
+def test_removing_an_allowlist_entry_blocks_the_change_again(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    # the review memo answers a re-run of the same change; the allowlist is one of its inputs
+    _stage(repo, "settings.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
+    finding_id = re.findall(r"id ([a-z0-9-]+:[0-9a-f]{16})\)", run("review").stdout)[0]
+    assert run("secrets", "allow", finding_id, "--reason", "example").exit_code == 0
+    claude.script(Text(review_reply()))
+    assert run("review").exit_code == 0
+    assert run("review").stdout.startswith("specflow review: PASS (cached)")
+    (repo / ".specflow/secrets-allow.toml").unlink()
+    blocked = run("review")
+    assert blocked.exit_code == 1 and "BLOCKED" in blocked.stdout

@@ -9,13 +9,14 @@ which passes locally and fails closed in CI (result.py).
 from __future__ import annotations
 
 import errno
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from specflow.contracts.models import Finding, ReviewReply
 from specflow.contracts.review import blocks
 from specflow.errors import ProviderUnreachable, StateError
+from specflow.gitx.allowlist import load_allowlist
 from specflow.gitx.diffs import Chunk, FileDiff, filter_files, parse_diff, split_for_budget
 from specflow.providers.base import SystemBlock
 from specflow.stages.review.cache import cache_key, cache_path, from_cache, to_cache
@@ -115,20 +116,31 @@ def pick_task(
 
 
 def secret_findings(
-    files: list[FileDiff], also_scan: Sequence[FileDiff] = ()
+    files: list[FileDiff],
+    also_scan: Sequence[FileDiff] = (),
+    allow: Iterable[str] = (),
 ) -> tuple[list[FileDiff], list[Finding]]:
-    """Redact *files* for sending; report secrets in them and in *also_scan* (not sent)."""
+    """Redact *files* for sending; report secrets in them and in *also_scan* (not sent).
+
+    *allow*: the finding ids of the project's allowlist (gitx.allowlist.load_allowlist),
+    which are neither reported nor redacted. Each finding names its id and the command that
+    allows it, for a known false positive.
+    """
     from specflow.gitx.secrets import redact_diff
 
-    redacted, found = redact_diff(files)
-    found = found + redact_diff(list(also_scan))[1]
+    allowed = frozenset(allow)
+    redacted, found = redact_diff(files, allow=allowed)
+    found = found + redact_diff(list(also_scan), allow=allowed)[1]
     findings = [
         Finding(
             severity="BLOCKER",
             path=s.path or "(unknown)",
             line=s.line,
             rule="Secrets",
-            message=f"secret staged ({s.kind}); remove it, and rotate it if it was ever pushed",
+            message=(
+                f"secret staged ({s.kind}, id {s.id}); remove it, and rotate it if it was ever "
+                f'pushed. A known false positive: specflow secrets allow {s.id} --reason "…"'
+            ),
             evidence=s.preview,
         )
         for s in found
@@ -178,7 +190,7 @@ def run_review(
     result.reviewed = [f.path for f in kept]
     result.fail_open = session.config.review.fails_open(ci, options.fail_open)
     excluded_text = [f for f in files if not f.binary and f.path not in result.reviewed]
-    redacted, secrets = secret_findings(kept, excluded_text)
+    redacted, secrets = secret_findings(kept, excluded_text, load_allowlist(session.ws.root))
     if secrets:  # found locally: the change is blocked whatever a model would say
         _verdict(result, secrets, threshold, note="secrets found: the model was not called")
         result.verdict, result.reason = BLOCKED, "a secret is staged"

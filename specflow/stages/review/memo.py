@@ -9,7 +9,8 @@ needs only git and hashlib:
 
 - the diff (the same gitops call the review makes), the command's options and the
   current folder (`--files` paths are relative to it);
-- `.specflow/config.toml`, the SPECFLOW_PROVIDER / SPECFLOW_MODEL overrides and CI;
+- `.specflow/config.toml`, the secret allowlist, the SPECFLOW_PROVIDER / SPECFLOW_MODEL
+  overrides and CI;
 - every task's `task.json` and `spec.md`, and the current-task pointer;
 - the project's template and rule overrides, the packaged ones, and specflow's version and
   modules (an edited checkout keeps its version number).
@@ -108,7 +109,9 @@ def _modules() -> list[Path]:
 def _inputs(root: Path) -> list[Path]:
     """The files the review reads besides the diff, in a fixed order; absent ones too."""
     home = root / SPECFLOW_DIR
-    files = [home / "config.toml", home / "current"]
+    # The allowlist decides what is a secret (gitx.allowlist.ALLOWLIST; spelled here so the
+    # memo does not import pydantic).
+    files = [home / "config.toml", home / "current", home / "secrets-allow.toml"]
     tasks = home / "tasks"
     if tasks.is_dir():
         for folder in sorted(tasks.iterdir()):
