@@ -1,9 +1,10 @@
 """The verdict cache: a reviewed change's verdict, keyed by everything the model was shown.
 
 The key hashes the redacted diff, the spec, the rules and standards, the review templates,
-the threshold the prompt states, the model and the chunk budget. A verdict the user brought
-with `--reply` (the handoff gate) is stored under the same key, so the next review of that
-exact change enforces it without a model call; a later `--reply` replaces it.
+the threshold the prompt states, the review's own model (`[stages.review] model`, else the
+global one) and the chunk budget. A verdict the user brought with `--reply` (the handoff
+gate) is stored under the same key, so the next review of that exact change enforces it
+without a model call; a later `--reply` replaces it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def cache_key(session: Session, diff_text: str, spec: str | None, threshold: str
         prompts.rules(),
         prompts.standards(),
         prompts.fingerprint("review.md.j2", "review-input.md.j2", "_contract_review.md.j2"),
-        session.config.model,
+        session.resolved.stage("review").model,  # the review's own ([stages.review]) or global
         str(session.config.review.chunk_tokens),
     ):
         digest.update(part.encode("utf-8"))

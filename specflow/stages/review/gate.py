@@ -42,6 +42,7 @@ from specflow.ui import notice
 
 if TYPE_CHECKING:
     from specflow.contracts.models import SpecDoc
+    from specflow.providers.capabilities import StageModel
     from specflow.stages.engine import Contract, Prepared
 
 __all__ = ["ReviewOptions", "ReviewResult", "format_result", "run_review"]
@@ -59,6 +60,11 @@ class ReviewRules:
     planned: tuple[str, ...] = ()
     hedges: Sequence[str] | None = None
     disabled: frozenset[str] = frozenset()
+
+
+def reviewer(session: Session) -> StageModel:
+    """The provider and model the review talks to: `[stages.review]`, else the global ones."""
+    return session.resolved.stage("review")
 
 
 def spec_doc(session: Session, spec: str | None) -> SpecDoc | None:
@@ -232,7 +238,7 @@ def _review(
         to_cache(session, key, reply, source="reply file")
         result.notes.append("verdict recorded for this change; the next review of it enforces it")
         return _verdict(result, reply.findings, threshold)
-    handoff = session.resolved.provider == "handoff"
+    handoff = reviewer(session).provider == "handoff"
     # A verdict recorded with --reply is enforced even when [review] cache is off.
     use_cache = options.use_cache and (session.config.review.cache or handoff)
     cached = from_cache(session, key) if use_cache else None
@@ -280,7 +286,7 @@ def _ask_model(
 ) -> ReviewReply | None:
     """The merged verdict of the model, or None when no review ran (NOT REVIEWED)."""
     fail_open = result.fail_open
-    if ci and session.resolved.provider == "handoff":
+    if ci and reviewer(session).provider == "handoff":
         result.not_reviewed(
             "no model credentials in CI (a pull request from a fork has no secrets)",
             f"set ANTHROPIC_API_KEY (or configure a provider), then {options.command()}",
@@ -372,7 +378,7 @@ def _pieces(
 ) -> list[tuple[str, list[str]]]:
     """The parts the change is sent in: (text, paths) each within the chunk budget; a line
     too long for any chunk is cut with a marker, and the result says so."""
-    if session.resolved.provider == "handoff":  # one prompt for a person to paste
+    if reviewer(session).provider == "handoff":  # one prompt for a person to paste
         return [("".join(f.text for f in files), [f.path for f in files])]
     budget = session.config.review.chunk_tokens
     chunks: list[Chunk] = split_for_budget(files, budget)
