@@ -41,7 +41,7 @@ def cache_key(session: Session, diff_text: str, spec: str | None, threshold: str
 
 
 def cache_path(session: Session, key: str) -> Path:
-    return session.ws.cache_dir / "review" / f"{key[:32]}.json"
+    return session.ws.review_cache_dir / f"{key[:32]}.json"
 
 
 def from_cache(session: Session, key: str) -> ReviewReply | None:
@@ -57,8 +57,6 @@ def from_cache(session: Session, key: str) -> ReviewReply | None:
 
 def to_cache(session: Session, key: str, reply: ReviewReply, source: str = "model") -> None:
     """Store *reply* under *key*; *source* says where it came from (model, or reply file)."""
-    ignore = session.ws.cache_dir / ".gitignore"
-    if not ignore.exists():  # keeps the cache out of git without touching the user's files
-        atomic_write_text(ignore, "# written by specflow: the review cache stays local\n*\n")
+    session.ws.ensure_cache_ignored()  # the cache stays out of git, the user's files untouched
     record = {"key": key, "source": source, "reply": reply.model_dump()}
     atomic_write_text(cache_path(session, key), json.dumps(record, indent=1) + "\n")

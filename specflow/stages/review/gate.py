@@ -36,7 +36,9 @@ from specflow.stages.session import (
     execute,
     render_vars,
     rules_blocks,
+    stage_lock,
 )
+from specflow.store.lock import TaskBusy
 from specflow.store.workspace import Task
 from specflow.ui import notice
 
@@ -224,11 +226,33 @@ def _review(
     result: ReviewResult,
     redacted: list[FileDiff],
 ) -> ReviewResult:
-    """The review proper: a recorded or cached verdict, else the model's."""
-    threshold = result.threshold
+    """The review of the change against the task it belongs to, holding that task's stage
+    lock. A task whose stage is running (TaskBusy) is NOT REVIEWED with the holder's command
+    and pid: the gate never blocks a commit on another command, and never waits for it."""
     problems: list[str] = []
     task, spec = pick_task(session, options.task_slug, result.reviewed, problems)
     result.task = task.slug if task else None
+    if task is None:
+        return _judge(session, options, ci, result, redacted, (task, spec, problems))
+    try:
+        with stage_lock(session, task, options.command()):
+            return _judge(session, options, ci, result, redacted, (task, spec, problems))
+    except TaskBusy as exc:
+        reason = f"another specflow command is running on this task: {exc}"
+        return result.not_reviewed(reason, f"{options.command()} once it ends", result.fail_open)
+
+
+def _judge(
+    session: Session,
+    options: ReviewOptions,
+    ci: bool,
+    result: ReviewResult,
+    redacted: list[FileDiff],
+    picked: tuple[Task | None, str | None, list[str]],
+) -> ReviewResult:
+    """A recorded or cached verdict, else the model's."""
+    task, spec, problems = picked
+    threshold = result.threshold
     rules = review_rules(session, spec_doc(session, spec))
     key = cache_key(session, "".join(f.text for f in redacted), spec, threshold)
     if options.reply is not None:
