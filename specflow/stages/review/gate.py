@@ -236,10 +236,44 @@ def _review(
         return _judge(session, options, ci, result, redacted, (task, spec, problems))
     try:
         with stage_lock(session, task, options.command()):
-            return _judge(session, options, ci, result, redacted, (task, spec, problems))
+            _judge(session, options, ci, result, redacted, (task, spec, problems))
+            if result.verdict == PASS:
+                _mark_reviewed(session, (task.slug, spec), options, redacted, result)
+            return result
     except TaskBusy as exc:
         reason = f"another specflow command is running on this task: {exc}"
         return result.not_reviewed(reason, f"{options.command()} once it ends", result.fail_open)
+
+
+def _mark_reviewed(
+    session: Session,
+    picked: tuple[str, str | None],
+    options: ReviewOptions,
+    files: list[FileDiff],
+    result: ReviewResult,
+) -> None:
+    """Record in the task that this PASS covered its planned files whose reviewed content is
+    what specflow wrote (`specflow status` then shows them `reviewed`); a task file that
+    cannot be written leaves a note, not a failed gate."""
+    from specflow.gitx.gitops import head_content
+    from specflow.stages.review.covered import reviewed_hashes
+
+    slug, spec = picked
+    ws = session.ws
+    task = ws.load(slug)  # as it is now, under the lock: another stage may have saved it
+    planned = review_rules(session, spec_doc(session, spec)).planned
+    old = None if options.mode == "range" else (lambda rel: head_content(ws.root, rel))
+    before = {f.path: f.reviewed_sha256 for f in task.files}
+    marked = task.mark_reviewed(reviewed_hashes(files, planned, old))
+    fresh = [f.path for f in task.files if f.path in marked and before[f.path] != f.sha256]
+    if not fresh:
+        return
+    try:
+        ws.save(task)
+    except OSError as exc:
+        result.notes.append(f"could not record the reviewed files in task `{slug}`: {exc}")
+        return
+    result.notes.append(f"plan of `{slug}`: reviewed {', '.join(fresh)}")
 
 
 def _judge(
