@@ -397,7 +397,7 @@ def _prepare(
     shown = number_hunk_lines(chunk_text)  # findings cite the numbers the model sees
     variables = render_vars(session, threshold=threshold)
     system = [
-        *rules_blocks(session, standards=True, spec=spec),
+        *rules_blocks(session, standards=True, spec=spec, compact=True),
         SystemBlock(session.prompts.render("review.md.j2", **variables), label="instructions"),
     ]
     turn = session.prompts.render(
