@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -18,7 +19,8 @@ AWS_KEY = "AKIAIOSFODNN7EXAMPLF"
 BLOCKING = (
     "- [MAJOR] app.py:1 — Error propagation — the error is swallowed. Evidence: `except: pass`"
 )
-MINOR = "- [MINOR] app.py:1 — Logging — print instead of a logger. Evidence: `print(x)`"
+SWALLOWED = "try:\n    x()\nexcept:\n    pass\n"
+MINOR = "- [MINOR] app.py:2 — Logging — the call is not logged. Evidence: `x()`"
 
 
 def _stage(repo: Path, name: str, text: str) -> None:
@@ -62,7 +64,7 @@ def test_passing_and_blocking_verdicts(repo: Path, claude: AnthropicServer) -> N
 
 
 def test_text_output(repo: Path, claude: AnthropicServer) -> None:
-    _stage(repo, "app.py", "x = 1\n")
+    _stage(repo, "app.py", SWALLOWED)
     claude.script(Text(review_reply([BLOCKING])))
     result = run("review")
     assert result.exit_code == 1
@@ -192,8 +194,16 @@ def test_large_diff_is_split_and_verdicts_merged(repo: Path, claude: AnthropicSe
     finding = "- [MAJOR] mod1.py:3 — Scope — not in the spec. Evidence: `value_2 = 2`"
 
     def answer(request: object) -> str:
-        body = json.dumps(request.body)
-        return review_reply([finding]) if "mod1.py" in body else review_reply()
+        # Flag mod1.py's line 3 only in the part that shows it (a finding elsewhere is
+        # outside the change the part holds, and re-asked).
+        body = json.loads(json.dumps(request.body))["messages"][-1]["content"]
+        text = body if isinstance(body, str) else " ".join(b.get("text", "") for b in body)
+        mod1 = (
+            text.split("+++ b/mod1.py", 1)[1].split("diff --git", 1)[0]
+            if "+++ b/mod1.py" in text
+            else ""
+        )
+        return review_reply([finding]) if "    3 +value_2 = 2" in mod1 else review_reply()
 
     claude.default = answer
     code, data, _ = _review()
@@ -203,7 +213,7 @@ def test_large_diff_is_split_and_verdicts_merged(repo: Path, claude: AnthropicSe
 
 
 def test_handoff_writes_the_review_prompt_and_passes(repo: Path) -> None:
-    _stage(repo, "app.py", "x = 1\n")
+    _stage(repo, "app.py", SWALLOWED)
     result = run("review")
     assert result.exit_code == 0
     assert (
@@ -218,7 +228,7 @@ def test_handoff_writes_the_review_prompt_and_passes(repo: Path) -> None:
 
 def test_hook_blocks_and_passes_a_real_commit(repo: Path, claude: AnthropicServer) -> None:
     assert "installed" in run("hook", "install").output
-    _stage(repo, "app.py", "x = 1\n")
+    _stage(repo, "app.py", SWALLOWED)
     claude.script(Text(review_reply([BLOCKING])))
     blocked = subprocess.run(
         ["git", "commit", "-qm", "blocked"], cwd=repo, capture_output=True, text=True
@@ -278,3 +288,44 @@ def test_the_decoding_notice_shows_only_with_verbose(repo: Path, claude: Anthrop
     assert "review     anthropic claude-sonnet-5-5" in models
     assert "sends effort=high, thinking=adaptive, max_tokens=16000" in models
     assert "not honoured: temperature" in models
+
+
+def test_a_secret_finding_names_its_id_and_the_allow_command(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    _stage(repo, "settings.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
+    blocked = run("review")
+    assert blocked.exit_code == 1 and blocked.stdout.startswith("specflow review: BLOCKED")
+    match = re.search(r"id ([a-z0-9-]+:[0-9a-f]{16})\)", blocked.stdout)
+    assert match is not None, blocked.stdout
+    finding_id = match.group(1)
+    assert f'specflow secrets allow {finding_id} --reason "…"' in blocked.stdout
+    assert claude.requests == []
+    # The printed id is the one `specflow secrets allow` takes; the value then passes to
+    # the model, which judges the change as any other.
+    allowed = run("secrets", "allow", finding_id, "--reason", "documented example key")
+    assert allowed.exit_code == 0, allowed.output
+    claude.script(Text(review_reply()))
+    passed = run("review")
+    assert passed.exit_code == 0 and passed.stdout.startswith("specflow review: PASS")
+    assert len(claude.requests) == 1
+    # Another value of the same rule is still a secret.
+    _stage(repo, "other.py", 'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLG"\n')
+    again = run("review")
+    assert again.exit_code == 1 and "BLOCKED" in again.stdout
+    assert len(claude.requests) == 1
+
+
+def test_removing_an_allowlist_entry_blocks_the_change_again(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    # the review memo answers a re-run of the same change; the allowlist is one of its inputs
+    _stage(repo, "settings.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
+    finding_id = re.findall(r"id ([a-z0-9-]+:[0-9a-f]{16})\)", run("review").stdout)[0]
+    assert run("secrets", "allow", finding_id, "--reason", "example").exit_code == 0
+    claude.script(Text(review_reply()))
+    assert run("review").exit_code == 0
+    assert run("review").stdout.startswith("specflow review: PASS (cached)")
+    (repo / ".specflow/secrets-allow.toml").unlink()
+    blocked = run("review")
+    assert blocked.exit_code == 1 and "BLOCKED" in blocked.stdout

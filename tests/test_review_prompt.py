@@ -7,8 +7,10 @@ import string
 from pathlib import Path
 
 from tests.conftest import git
+from tests.support.fakes import Text
+from tests.support.fakes.anthropic_server import AnthropicServer
 from tests.support.helpers import run, specced_task
-from tests.support.samples import SPEC_REPLY_NO_UNKNOWNS
+from tests.support.samples import SPEC_REPLY_NO_UNKNOWNS, review_reply
 
 COLLECTOR = "src/exporter/collector.py"
 
@@ -54,3 +56,20 @@ def test_prompt_review_of_a_range_and_of_nothing(repo: Path) -> None:
     assert "+A = 1" in result.output
     both = run("prompt", "review", "--staged", "--range", "HEAD~1..HEAD")
     assert both.exit_code == 2
+
+
+def test_the_review_system_prompt_carries_the_rules_and_the_compact_checklist(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    (repo / "app.py").write_text("x = 1\n")
+    git(repo, "add", "app.py")
+    claude.script(Text(review_reply()))
+    assert run("review").exit_code == 0
+    system = claude.requests[0].body["system"]
+    text = system if isinstance(system, str) else "\n".join(b["text"] for b in system)
+    assert "## Untrusted context" in text  # the behavioural rules
+    assert "## Review Checklist" in text
+    assert "- Logging: logging framework, not print;" in text  # one line per item
+    # not the whole standards document: no detailed section
+    assert "## Logging" not in text
+    assert "Configure handlers and format once, at the entry point" not in text

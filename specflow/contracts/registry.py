@@ -127,4 +127,10 @@ def implement_contract(context: ContractContext) -> Contract:
 def review_contract(context: ContractContext) -> Contract:
     from specflow.contracts.review import check_review
 
-    return lambda text: check_review(text, context.diff_paths, context.threshold)
+    return lambda text: check_review(
+        text,
+        context.diff_paths,
+        context.threshold,
+        hedges=context.hedges,
+        disabled=context.disabled,
+    )

@@ -1,9 +1,10 @@
 """The verdict cache: a reviewed change's verdict, keyed by everything the model was shown.
 
 The key hashes the redacted diff, the spec, the rules and standards, the review templates,
-the threshold the prompt states, the model and the chunk budget. A verdict the user brought
-with `--reply` (the handoff gate) is stored under the same key, so the next review of that
-exact change enforces it without a model call; a later `--reply` replaces it.
+the threshold the prompt states, the review's own model (`[stages.review] model`, else the
+global one) and the chunk budget. A verdict the user brought with `--reply` (the handoff
+gate) is stored under the same key, so the next review of that exact change enforces it
+without a model call; a later `--reply` replaces it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from specflow.contracts.models import ReviewReply
 from specflow.stages.session import Session
 from specflow.store.fsutil import atomic_write_text
 
-PROMPT_VERSION = "review-1"
+PROMPT_VERSION = "review-2"  # review-2: hunks with line numbers, evidence rules
 
 
 def cache_key(session: Session, diff_text: str, spec: str | None, threshold: str) -> str:
@@ -31,7 +32,7 @@ def cache_key(session: Session, diff_text: str, spec: str | None, threshold: str
         prompts.rules(),
         prompts.standards(),
         prompts.fingerprint("review.md.j2", "review-input.md.j2", "_contract_review.md.j2"),
-        session.config.model,
+        session.resolved.stage("review").model,  # the review's own ([stages.review]) or global
         str(session.config.review.chunk_tokens),
     ):
         digest.update(part.encode("utf-8"))
@@ -40,7 +41,7 @@ def cache_key(session: Session, diff_text: str, spec: str | None, threshold: str
 
 
 def cache_path(session: Session, key: str) -> Path:
-    return session.ws.cache_dir / "review" / f"{key[:32]}.json"
+    return session.ws.review_cache_dir / f"{key[:32]}.json"
 
 
 def from_cache(session: Session, key: str) -> ReviewReply | None:
@@ -56,8 +57,6 @@ def from_cache(session: Session, key: str) -> ReviewReply | None:
 
 def to_cache(session: Session, key: str, reply: ReviewReply, source: str = "model") -> None:
     """Store *reply* under *key*; *source* says where it came from (model, or reply file)."""
-    ignore = session.ws.cache_dir / ".gitignore"
-    if not ignore.exists():  # keeps the cache out of git without touching the user's files
-        atomic_write_text(ignore, "# written by specflow: the review cache stays local\n*\n")
+    session.ws.ensure_cache_ignored()  # the cache stays out of git, the user's files untouched
     record = {"key": key, "source": source, "reply": reply.model_dump()}
     atomic_write_text(cache_path(session, key), json.dumps(record, indent=1) + "\n")

@@ -9,14 +9,14 @@ which passes locally and fails closed in CI (result.py).
 from __future__ import annotations
 
 import errno
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from specflow.contracts.models import Finding, ReviewReply
-from specflow.contracts.registry import ContractContext, contract_for
 from specflow.contracts.review import blocks
 from specflow.errors import ProviderUnreachable, StateError
+from specflow.gitx.allowlist import load_allowlist
 from specflow.gitx.diffs import Chunk, FileDiff, filter_files, parse_diff, split_for_budget
 from specflow.providers.base import SystemBlock
 from specflow.stages.review.cache import cache_key, cache_path, from_cache, to_cache
@@ -29,17 +29,65 @@ from specflow.stages.review.result import (
     ReviewResult,
     format_result,
 )
-from specflow.stages.session import Handoff, Session, execute, render_vars, rules_blocks
+from specflow.stages.session import (
+    Handoff,
+    Session,
+    content_context,
+    execute,
+    render_vars,
+    rules_blocks,
+    stage_lock,
+)
+from specflow.store.lock import TaskBusy
 from specflow.store.workspace import Task
 from specflow.ui import notice
 
 if TYPE_CHECKING:
+    from specflow.contracts.models import SpecDoc
+    from specflow.providers.capabilities import StageModel
     from specflow.stages.engine import Contract, Prepared
 
 __all__ = ["ReviewOptions", "ReviewResult", "format_result", "run_review"]
 
 # Why a write under .specflow/ can fail that is the machine's state, not a bug in specflow.
 _UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
+@dataclass(frozen=True)
+class ReviewRules:
+    """What a review reply is held to besides its form and the threshold: the spec's planned
+    files (a finding may name one the change lacks), the hedges of the rules in force and
+    the content rule ids the project switched off."""
+
+    planned: tuple[str, ...] = ()
+    hedges: Sequence[str] | None = None
+    disabled: frozenset[str] = frozenset()
+
+
+def reviewer(session: Session) -> StageModel:
+    """The provider and model the review talks to: `[stages.review]`, else the global ones."""
+    return session.resolved.stage("review")
+
+
+def spec_doc(session: Session, spec: str | None) -> SpecDoc | None:
+    """The parsed spec the change is reviewed against; None without one, or when it no longer
+    holds the spec contract (the review then has no file plan to compare with)."""
+    if spec is None:
+        return None
+    from specflow.contracts.spec import check_spec, template_headings
+
+    doc: SpecDoc | None = check_spec(spec, template_headings(session.prompts.spec_template())).value
+    return doc
+
+
+def review_rules(session: Session, doc: SpecDoc | None) -> ReviewRules:
+    """The rules of the review contract for this run (session.content_context's hedges and
+    switched-off ids, the file plan of *doc*)."""
+    from specflow.stages.implement.plan import plan_paths
+
+    context = content_context(session)
+    planned = tuple(plan_paths(doc)) if doc is not None else ()
+    return ReviewRules(planned, context.hedges, context.disabled)
 
 
 def pick_task(
@@ -76,20 +124,31 @@ def pick_task(
 
 
 def secret_findings(
-    files: list[FileDiff], also_scan: Sequence[FileDiff] = ()
+    files: list[FileDiff],
+    also_scan: Sequence[FileDiff] = (),
+    allow: Iterable[str] = (),
 ) -> tuple[list[FileDiff], list[Finding]]:
-    """Redact *files* for sending; report secrets in them and in *also_scan* (not sent)."""
+    """Redact *files* for sending; report secrets in them and in *also_scan* (not sent).
+
+    *allow*: the finding ids of the project's allowlist (gitx.allowlist.load_allowlist),
+    which are neither reported nor redacted. Each finding names its id and the command that
+    allows it, for a known false positive.
+    """
     from specflow.gitx.secrets import redact_diff
 
-    redacted, found = redact_diff(files)
-    found = found + redact_diff(list(also_scan))[1]
+    allowed = frozenset(allow)
+    redacted, found = redact_diff(files, allow=allowed)
+    found = found + redact_diff(list(also_scan), allow=allowed)[1]
     findings = [
         Finding(
             severity="BLOCKER",
             path=s.path or "(unknown)",
             line=s.line,
             rule="Secrets",
-            message=f"secret staged ({s.kind}); remove it, and rotate it if it was ever pushed",
+            message=(
+                f"secret staged ({s.kind}, id {s.id}); remove it, and rotate it if it was ever "
+                f'pushed. A known false positive: specflow secrets allow {s.id} --reason "…"'
+            ),
             evidence=s.preview,
         )
         for s in found
@@ -139,7 +198,7 @@ def run_review(
     result.reviewed = [f.path for f in kept]
     result.fail_open = session.config.review.fails_open(ci, options.fail_open)
     excluded_text = [f for f in files if not f.binary and f.path not in result.reviewed]
-    redacted, secrets = secret_findings(kept, excluded_text)
+    redacted, secrets = secret_findings(kept, excluded_text, load_allowlist(session.ws.root))
     if secrets:  # found locally: the change is blocked whatever a model would say
         _verdict(result, secrets, threshold, note="secrets found: the model was not called")
         result.verdict, result.reason = BLOCKED, "a secret is staged"
@@ -167,20 +226,77 @@ def _review(
     result: ReviewResult,
     redacted: list[FileDiff],
 ) -> ReviewResult:
-    """The review proper: a recorded or cached verdict, else the model's."""
-    threshold = result.threshold
+    """The review of the change against the task it belongs to, holding that task's stage
+    lock. A task whose stage is running (TaskBusy) is NOT REVIEWED with the holder's command
+    and pid: the gate never blocks a commit on another command, and never waits for it."""
     problems: list[str] = []
     task, spec = pick_task(session, options.task_slug, result.reviewed, problems)
     result.task = task.slug if task else None
+    if task is None:
+        return _judge(session, options, ci, result, redacted, (task, spec, problems))
+    try:
+        with stage_lock(session, task, options.command()):
+            _judge(session, options, ci, result, redacted, (task, spec, problems))
+            if result.verdict == PASS:
+                _mark_reviewed(session, (task.slug, spec), options, redacted, result)
+            return result
+    except TaskBusy as exc:
+        reason = f"another specflow command is running on this task: {exc}"
+        return result.not_reviewed(reason, f"{options.command()} once it ends", result.fail_open)
+
+
+def _mark_reviewed(
+    session: Session,
+    picked: tuple[str, str | None],
+    options: ReviewOptions,
+    files: list[FileDiff],
+    result: ReviewResult,
+) -> None:
+    """Record in the task that this PASS covered its planned files whose reviewed content is
+    what specflow wrote (`specflow status` then shows them `reviewed`); a task file that
+    cannot be written leaves a note, not a failed gate."""
+    from specflow.gitx.gitops import head_content
+    from specflow.stages.review.covered import reviewed_hashes
+
+    slug, spec = picked
+    ws = session.ws
+    task = ws.load(slug)  # as it is now, under the lock: another stage may have saved it
+    planned = review_rules(session, spec_doc(session, spec)).planned
+    old = None if options.mode == "range" else (lambda rel: head_content(ws.root, rel))
+    before = {f.path: f.reviewed_sha256 for f in task.files}
+    marked = task.mark_reviewed(reviewed_hashes(files, planned, old))
+    fresh = [f.path for f in task.files if f.path in marked and before[f.path] != f.sha256]
+    if not fresh:
+        return
+    try:
+        ws.save(task)
+    except OSError as exc:
+        result.notes.append(f"could not record the reviewed files in task `{slug}`: {exc}")
+        return
+    result.notes.append(f"plan of `{slug}`: reviewed {', '.join(fresh)}")
+
+
+def _judge(
+    session: Session,
+    options: ReviewOptions,
+    ci: bool,
+    result: ReviewResult,
+    redacted: list[FileDiff],
+    picked: tuple[Task | None, str | None, list[str]],
+) -> ReviewResult:
+    """A recorded or cached verdict, else the model's."""
+    task, spec, problems = picked
+    threshold = result.threshold
+    rules = review_rules(session, spec_doc(session, spec))
     key = cache_key(session, "".join(f.text for f in redacted), spec, threshold)
     if options.reply is not None:
         # The handoff gate: the verdict is recorded for this exact change (the verdict
         # cache's key), and the next review of the same change enforces it.
-        reply = _ingest(session, task, redacted, options, threshold)
+        reply = _ingest(session, task, redacted, options, threshold, rules)
         to_cache(session, key, reply, source="reply file")
         result.notes.append("verdict recorded for this change; the next review of it enforces it")
         return _verdict(result, reply.findings, threshold)
-    handoff = session.resolved.provider == "handoff"
+    handoff = reviewer(session).provider == "handoff"
     # A verdict recorded with --reply is enforced even when [review] cache is off.
     use_cache = options.use_cache and (session.config.review.cache or handoff)
     cached = from_cache(session, key) if use_cache else None
@@ -188,7 +304,7 @@ def _review(
         result.cached = True
         result.memo_verdict = None if problems else cache_path(session, key)
         return _verdict(result, cached.findings, threshold)
-    merged = _ask_model(session, task, spec, redacted, result, ci, options)
+    merged = _ask_model(session, task, spec, redacted, result, ci, options, rules)
     if merged is None:
         return result  # NOT REVIEWED: a handoff prompt was written, or no model answered
     to_cache(session, key, merged)
@@ -224,10 +340,11 @@ def _ask_model(
     result: ReviewResult,
     ci: bool,
     options: ReviewOptions,
+    rules: ReviewRules,
 ) -> ReviewReply | None:
     """The merged verdict of the model, or None when no review ran (NOT REVIEWED)."""
     fail_open = result.fail_open
-    if ci and session.resolved.provider == "handoff":
+    if ci and reviewer(session).provider == "handoff":
         result.not_reviewed(
             "no model credentials in CI (a pull request from a fork has no secrets)",
             f"set ANTHROPIC_API_KEY (or configure a provider), then {options.command()}",
@@ -235,7 +352,7 @@ def _ask_model(
         )
         return None
     try:
-        merged = _review_chunks(session, task, spec, files, result, options)
+        merged = _review_chunks(session, task, spec, files, result, options, rules)
     except ProviderUnreachable as exc:
         why = (
             f"the review did not run: {str(exc).rstrip('.')} (the gate waits up to "
@@ -272,29 +389,46 @@ def _prepare(
 ) -> Prepared:
     """The request for one part (*where*: part, parts) of the change; the prompt states
     *threshold*, the same one _contract_for holds the reply to."""
+    from specflow.contracts.evidence import number_hunk_lines
     from specflow.stages.describe import fence_for
     from specflow.stages.engine import Prepared
 
     part, parts = where
+    shown = number_hunk_lines(chunk_text)  # findings cite the numbers the model sees
     variables = render_vars(session, threshold=threshold)
     system = [
-        *rules_blocks(session, standards=True, spec=spec),
+        *rules_blocks(session, standards=True, spec=spec, compact=True),
         SystemBlock(session.prompts.render("review.md.j2", **variables), label="instructions"),
     ]
     turn = session.prompts.render(
         "review-input.md.j2",
-        diff=chunk_text,
+        diff=shown,
         files=paths,
         part=part,
         parts=parts,
         spec_available=spec is not None,
-        fence=fence_for(chunk_text),
+        fence=fence_for(shown),
     )
     return Prepared("review", system, turn)
 
 
-def _contract_for(paths: list[str], threshold: str) -> Contract:
-    return contract_for("review", ContractContext(diff_paths=set(paths), threshold=threshold))
+def _contract_for(diff_text: str, threshold: str, rules: ReviewRules) -> Contract:
+    """The review contract for a reply about *diff_text*: findings name its files, point
+    inside its hunks and quote code it shows (contracts/evidence.py), or name a planned file
+    it lacks; the verdict follows *threshold*."""
+    from specflow.contracts.evidence import changed_files
+    from specflow.contracts.review import check_review
+
+    changes = changed_files(diff_text)
+    return lambda text: check_review(
+        text,
+        set(changes),
+        threshold,
+        changes=changes,
+        planned=rules.planned,
+        hedges=rules.hedges,
+        disabled=rules.disabled,
+    )
 
 
 def _pieces(
@@ -302,7 +436,7 @@ def _pieces(
 ) -> list[tuple[str, list[str]]]:
     """The parts the change is sent in: (text, paths) each within the chunk budget; a line
     too long for any chunk is cut with a marker, and the result says so."""
-    if session.resolved.provider == "handoff":  # one prompt for a person to paste
+    if reviewer(session).provider == "handoff":  # one prompt for a person to paste
         return [("".join(f.text for f in files), [f.path for f in files])]
     budget = session.config.review.chunk_tokens
     chunks: list[Chunk] = split_for_budget(files, budget)
@@ -325,6 +459,7 @@ def _review_chunks(
     files: list[FileDiff],
     result: ReviewResult,
     options: ReviewOptions,
+    rules: ReviewRules,
 ) -> ReviewReply | None:
     """Each part's verdict, merged; None when a handoff prompt was written instead."""
     threshold = result.threshold
@@ -338,7 +473,7 @@ def _review_chunks(
                 f"{', …' if len(paths) > 3 else ''})"
             )
         prepared = _prepare(session, spec, text, paths, (n, len(pieces)), threshold)
-        contract = _contract_for(paths, threshold)
+        contract = _contract_for(text, threshold, rules)
         outcome = execute(session, task, prepared, contract, reply=None, command=options.command())
         if isinstance(outcome, Handoff):
             result.handoff = outcome
@@ -356,11 +491,13 @@ def _ingest(
     files: list[FileDiff],
     options: ReviewOptions,
     threshold: str,
+    rules: ReviewRules,
 ) -> ReviewReply:
-    """The verdict in --reply FILE, checked against the review contract at *threshold*."""
+    """The verdict in --reply FILE, checked against the review contract at *threshold*
+    and the change in *files* (the prompt the user pasted showed the same change)."""
     paths = [f.path for f in files]
     prepared = _prepare(session, None, "", paths, (1, 1), threshold)
-    contract = _contract_for(paths, threshold)
+    contract = _contract_for("".join(f.text for f in files), threshold, rules)
     outcome = execute(
         session, task, prepared, contract, reply=options.reply, command=options.command()
     )

@@ -9,7 +9,8 @@ needs only git and hashlib:
 
 - the diff (the same gitops call the review makes), the command's options and the
   current folder (`--files` paths are relative to it);
-- `.specflow/config.toml`, the SPECFLOW_PROVIDER / SPECFLOW_MODEL overrides and CI;
+- `.specflow/config.toml`, the secret allowlist, the SPECFLOW_PROVIDER / SPECFLOW_MODEL
+  overrides and CI;
 - every task's `task.json` and `spec.md`, and the current-task pointer;
 - the project's template and rule overrides, the packaged ones, and specflow's version and
   modules (an edited checkout keeps its version number).
@@ -108,7 +109,9 @@ def _modules() -> list[Path]:
 def _inputs(root: Path) -> list[Path]:
     """The files the review reads besides the diff, in a fixed order; absent ones too."""
     home = root / SPECFLOW_DIR
-    files = [home / "config.toml", home / "current"]
+    # The allowlist decides what is a secret (gitx.allowlist.ALLOWLIST; spelled here so the
+    # memo does not import pydantic).
+    files = [home / "config.toml", home / "current", home / "secrets-allow.toml"]
     tasks = home / "tasks"
     if tasks.is_dir():
         for folder in sorted(tasks.iterdir()):
@@ -125,8 +128,14 @@ def _tree(folder: Path) -> Iterable[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
+def _cache_dir(root: Path) -> Path:
+    """Workspace.review_cache_dir, spelled here: importing the workspace loads pydantic, which
+    the memo's fast path avoids (tests/test_review_memo.py holds the two equal)."""
+    return root / SPECFLOW_DIR / "cache" / "review"
+
+
 def _path(root: Path, key: str) -> Path:
-    return root / SPECFLOW_DIR / "cache" / "review" / f"memo-{key[:32]}.json"
+    return _cache_dir(root) / f"memo-{key[:32]}.json"
 
 
 def recall(root: Path, key: str) -> Remembered | None:
@@ -137,7 +146,7 @@ def recall(root: Path, key: str) -> Remembered | None:
         stored = json.loads(path.read_text(encoding="utf-8"))
         if stored["key"] != key:
             return None
-        verdict = root / SPECFLOW_DIR / "cache" / "review" / Path(stored["verdict"]).name
+        verdict = _cache_dir(root) / Path(stored["verdict"]).name
         if hashlib.sha256(verdict.read_bytes()).hexdigest() != stored["verdict_sha256"]:
             return None
         return Remembered(str(stored["text"]), dict(stored["data"]), bool(stored["blocked"]))
@@ -147,8 +156,11 @@ def recall(root: Path, key: str) -> Remembered | None:
 
 def remember(root: Path, key: str, result: Remembered, verdict: Path) -> None:
     """Keep *result* under *key*, tied to the *verdict* cache entry it repeats; a memo that
-    cannot be written is skipped (the review itself has already run)."""
-    cache = root / SPECFLOW_DIR / "cache"
+    cannot be written is skipped (the review itself has already run). Called after a full
+    review, so the workspace (and pydantic) is loaded already."""
+    from specflow.store.workspace import Workspace
+
+    ws = Workspace(root)
     try:
         record = {
             "key": key,
@@ -158,10 +170,9 @@ def remember(root: Path, key: str, result: Remembered, verdict: Path) -> None:
             "data": result.data,
             "blocked": result.blocked,
         }
-        ignore = cache / ".gitignore"
-        if not ignore.exists():
-            atomic_write_text(ignore, "# written by specflow: the review cache stays local\n*\n")
-        atomic_write_text(_path(root, key), json.dumps(record, indent=1) + "\n")
+        ws.ensure_cache_ignored()
+        path = ws.review_cache_dir / _path(root, key).name
+        atomic_write_text(path, json.dumps(record, indent=1) + "\n")
     except OSError:
         return
 

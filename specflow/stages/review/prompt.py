@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from specflow.errors import UsageError
+from specflow.gitx.allowlist import load_allowlist
 from specflow.gitx.diffs import filter_files, parse_diff
 from specflow.stages.review.gate import _prepare, pick_task, secret_findings
 from specflow.stages.review.memo import Mode, read_diff
@@ -34,7 +35,7 @@ def review_prompt(
             "stage a change with `git add`, or pass --range A..B"
         )
     paths = [f.path for f in kept]
-    redacted, secrets = secret_findings(kept)
+    redacted, secrets = secret_findings(kept, allow=load_allowlist(session.ws.root))
     notes = [f"skipped {s.path}: {s.reason}" for s in skipped]
     notes += [
         f"{f.path}:{f.line}: a secret is redacted in this prompt; the gate blocks the change "
