@@ -88,7 +88,8 @@ interval, and the server renders it; `main` wires them and owns shutdown.
 4. Serve HTTP with `http.server.ThreadingHTTPServer`; no web framework.
 5. Log with the standard `logging` module, one logger per module, JSON lines on stderr.
 6. On SIGTERM, stop accepting requests, finish the current scrape, close the pool, exit 0.
-7. Every public function has type hints and a docstring.
+7. Every public function in `src/pkg/` has type hints that pass `mypy --strict` and a one-line
+   docstring.
 
 ## Error Handling Matrix
 
@@ -310,11 +311,17 @@ class Session:
         return sum(1 for r in self.rows if r["reanchor"] == action)
 
 
-def run_session(caching: bool, remind_after: int | None = None) -> Session:
+def run_session(
+    caching: bool, remind_after: int | None = None, full_standards: bool = False
+) -> Session:
+    """The 10-file session through `specflow implement`, against the loopback server; every
+    reply must pass its contract (the transcript's contract_ok) or the bench stops."""
     with scratch() as s, loopback(answer, usage_mode="auto") as server:
         env = bench_env(s.home, server)
         specflow(s.repo, env, "init")
         set_config(s.repo, "anthropic", "prompt_caching", "true" if caching else "false")
+        if full_standards:
+            set_config(s.repo, "stages.implement", "full_standards", "true")
         if remind_after is not None:
             set_config(s.repo, "anchoring", "remind_after_tokens", str(remind_after))
         specflow(s.repo, env, "new", "Prometheus exporter for the job table", "--name", SLUG)

@@ -29,17 +29,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
-# Running this file puts bench/ first on sys.path, where the file would stand in for the
-# standard library's `secrets` module in everything imported later: load that one first.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-import secrets  # noqa: E402, F401 - the standard library's, pinned in sys.modules
-
-sys.path[:0] = [str(_HERE.parent), str(_HERE)]
-
-from specflow.gitx.diffs import parse_diff  # noqa: E402
-from specflow.gitx.secrets import redact, redact_diff  # noqa: E402
-from tests.secrets import Case, load  # noqa: E402
+from specflow.gitx.diffs import parse_diff
+from specflow.gitx.secrets import redact, redact_diff
+from tests.secrets import Case, load
 
 RECALL_TARGET = 0.95
 FP_PER_100K_TARGET = 1.0
@@ -169,7 +161,7 @@ def detect_secrets_recall(cases: list[Case]) -> int:
 
 def review_bench_diff() -> str:
     """The 5,000-line change of bench/review.py, as the diff text git would print."""
-    from review import CHANGED_FILES, FILE_LINES, NEW_FILES, source
+    from bench.review import CHANGED_FILES, FILE_LINES, NEW_FILES, source
 
     files = []
     for n in range(NEW_FILES):

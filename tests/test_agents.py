@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import stat
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -76,7 +79,7 @@ STAGE_LINES = {
     ],
     "review": [
         "specflow prompt review --staged",
-        "specflow check review .specflow/cache/review/handoff/review.reply.md --json",
+        "specflow check review .specflow/cache/review/handoff/review.reply.md --staged --json",
         "specflow review --staged --reply .specflow/cache/review/handoff/review.reply.md",
     ],
     "next": ["specflow status --json"],
@@ -316,6 +319,142 @@ def test_eject_copies_the_agent_templates(repo: Path) -> None:
     ejected.write_text("mine")
     assert "exists; kept the project's version" in run("agents", "eject").output
     assert ejected.read_text() == "mine"
+
+
+def test_init_eject_copies_the_agent_templates_and_keeps_the_projects(repo: Path) -> None:
+    packaged = Path(__file__).resolve().parent.parent / "templates" / "agents"
+    ejected = repo / ".specflow/templates/agents"
+    ejected.mkdir(parents=True)
+    (ejected / "steps-scope.md.j2").write_text("Our own scope steps: specflow prompt scope\n")
+    result = run("init", "--eject")
+    assert result.exit_code == 0
+    names = sorted(p.name for p in packaged.glob("*.j2"))
+    assert sorted(p.name for p in ejected.iterdir()) == names
+    for name in names:
+        if name != "steps-scope.md.j2":
+            assert (ejected / name).read_text() == (packaged / name).read_text(), name
+    assert "copied templates/agents/claude-command.md.j2 to " in result.output
+    assert ".specflow/templates/agents/steps-scope.md.j2 exists; kept the project's version" in (
+        result.output
+    )
+    assert (ejected / "steps-scope.md.j2").read_text().startswith("Our own scope steps")
+    assert (repo / ".specflow/templates/scope.md.j2").is_file()  # the top level still goes
+
+
+# -- every `specflow ...` a generated file tells the agent to run exists -------------------
+
+CODE = re.compile(r"```[a-z]*\n(.*?)```|`([^`]+)`", re.DOTALL)
+INVOCATION = re.compile(r"(?<![\w./-])specflow\s+[^`|;&\n]*")
+PLACEHOLDER = re.compile(r"[A-Z][A-Z_.]*|\.\.\.|<[a-z]+>")
+
+
+def invocations(text: str) -> list[str]:
+    """The `specflow ...` commands inside the inline code and code blocks of *text*."""
+    found = []
+    for block, span in CODE.findall(text):
+        for line in (block or span).splitlines() if block else [" ".join(span.split())]:
+            found.extend(m.group(0).strip() for m in INVOCATION.finditer(line))
+    return found
+
+
+def invocation_errors(command_line: str) -> list[str]:
+    """What in *command_line* the click command tree does not accept (placeholders such as
+    PATH, REPLY or ... stand for any value)."""
+    words = shlex.split(command_line)[1:]
+    command: click.Command = cli
+    while isinstance(command, click.Group) and words and words[0] in command.commands:
+        command = command.commands[words.pop(0)]
+    if isinstance(command, click.Group):
+        return [f"`{command_line}`: `{command.name}` needs a subcommand, got {words[:1]}"]
+    options = {n: p for p in command.params if isinstance(p, click.Option) for n in p.opts}
+    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    errors, positionals = [], []
+    while words:
+        word = words.pop(0)
+        if not word.startswith("-") or word == "-":
+            positionals.append(word)
+            continue
+        name, _, inline = word.partition("=")
+        option = options.get(name)
+        if option is None:
+            errors.append(f"`{command_line}`: `{command.name}` has no option {name}")
+        elif not option.is_flag and not inline:
+            if not words:
+                errors.append(f"`{command_line}`: {name} needs a value")
+            else:
+                words.pop(0)
+    variadic = any(a.nargs == -1 for a in arguments)
+    if len(positionals) > len(arguments) and not variadic:
+        errors.append(f"`{command_line}`: `{command.name}` takes {len(arguments)} arguments")
+    missing = [a.name for a in arguments[len(positionals) :] if a.required]
+    if missing:
+        errors.append(f"`{command_line}`: `{command.name}` needs {', '.join(map(str, missing))}")
+    for argument, value in zip(arguments, positionals, strict=False):
+        choices = getattr(argument.type, "choices", None)
+        if choices and not PLACEHOLDER.fullmatch(value) and value not in choices:
+            errors.append(f"`{command_line}`: {value!r} is not one of {list(choices)}")
+    return errors
+
+
+def test_the_invocation_check_catches_what_does_not_exist() -> None:
+    text = (
+        "Run `specflow review --staged --provider-handoff`, then `specflow next --prompt`, "
+        "`specflow check stage FILE`, `specflow agents`, `specflow prompt` and\n"
+        "```sh\nspecflow scope EXTRA\n```\n"
+        "but not the specflow scope command, `.specflow/x` or `SPECFLOW_SKIP_REVIEW`."
+    )
+    found = invocations(text)
+    assert found == [
+        "specflow review --staged --provider-handoff",
+        "specflow next --prompt",
+        "specflow check stage FILE",
+        "specflow agents",
+        "specflow prompt",
+        "specflow scope EXTRA",
+    ]
+    assert [len(invocation_errors(line)) for line in found] == [1, 1, 1, 1, 1, 1]
+    assert invocation_errors("specflow check STAGE REPLY --path PATH --json") == []
+    assert invocation_errors("specflow implement --file PATH --reply REPLY") == []
+
+
+def generated_paths() -> list[str]:
+    """Every file `agents install all` writes or adds a section to, from the catalog."""
+    paths = []
+    for agent in AGENTS.values():
+        if agent.commands is not None:
+            paths += [agent.commands.pattern.format(name=c.name) for c in COMMANDS]
+        paths += [own.path for own in agent.files] + [section.path for section in agent.sections]
+        paths += [".claude/settings.json"] if agent.claude_hook else []
+    return paths
+
+
+def test_every_generated_file_runs_only_commands_and_flags_that_exist(repo: Path) -> None:
+    assert run("agents", "install", "all").exit_code == 0
+    seen: dict[str, list[str]] = {}
+    for rel in generated_paths():
+        text = (repo / rel).read_text()
+        if rel.endswith("settings.json"):
+            groups = json.loads(text)["hooks"]["PreToolUse"]
+            seen[rel] = [hook["command"] for group in groups for hook in group["hooks"]]
+        else:
+            seen[rel] = invocations(text)
+    assert len(seen) == 5 * 4 + 4  # four agents' command files; cursor's rule; 2 sections; hook
+    assert all(seen.values()), [rel for rel, found in seen.items() if not found]
+    errors = [
+        error for found in seen.values() for line in found for error in invocation_errors(line)
+    ]
+    assert errors == []
+    every = {" ".join(line.split()[:3]) for found in seen.values() for line in found}
+    for expected in (
+        "specflow prompt review",
+        "specflow check review",
+        "specflow review --staged",
+        "specflow implement --file",
+        "specflow status --json",
+        "specflow agents hook",
+    ):
+        assert expected in every, expected
+    assert not any("--provider" in line for found in seen.values() for line in found)
 
 
 def test_every_template_cites_its_documentation() -> None:

@@ -34,16 +34,22 @@ COMMANDS = (
 )
 
 
+CHECK_OPTIONS = {"implement": " --path PATH", "review": " --staged"}
+
+
 def reply_path(command: str) -> str:
-    """The reply file specflow names for *command* (see session.execute and home_of)."""
+    """The reply file specflow names for *command*: Workspace.handoff_reply_path, spelled
+    for a person (a review's handoff files stay in the git-ignored review cache)."""
     if command == "review":
         return REVIEW_REPLY
     return f".specflow/tasks/<slug>/handoff/{command}.reply.md"
 
 
 def check_command(command: str) -> str:
-    """The offline check of *command*'s reply, as the agent runs it."""
-    extra = " --path PATH" if command == "implement" else ""
+    """The offline check of *command*'s reply, as the agent runs it: implement against the
+    file on disk (--path), review against the staged change (--staged, so the evidence rules
+    apply as they do at the gate)."""
+    extra = CHECK_OPTIONS.get(command, "")
     return f"specflow check {command} {reply_path(command)}{extra} --json"
 
 

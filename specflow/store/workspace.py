@@ -248,18 +248,23 @@ class Workspace:
         return f"added {GITIGNORE_LINE} to .gitignore"
 
     def _eject(self) -> list[str]:
+        """Copy the packaged templates/ and rules/, subfolders included (templates/agents/),
+        into .specflow/; a file the project already has is kept."""
         done = []
         for kind in ("templates", "rules"):
+            source_root = packaged_dir(kind)
             target = self.dir / kind
-            for source in sorted(packaged_dir(kind).iterdir()):
-                if not source.is_file():
+            sources = (p for p in source_root.rglob("*") if p.is_file())
+            for source in sorted(sources, key=lambda p: p.relative_to(source_root).parts):
+                rel = source.relative_to(source_root)
+                if "__pycache__" in rel.parts:
                     continue
-                dest = target / source.name
+                dest = target.joinpath(*rel.parts)
                 if dest.exists():
                     done.append(f"{self.rel(dest)} exists; kept the project's version")
                     continue
                 atomic_write_text(dest, source.read_text(encoding="utf-8"))
-                done.append(f"copied {kind}/{source.name} to {self.rel(dest)}")
+                done.append(f"copied {kind}/{rel.as_posix()} to {self.rel(dest)}")
         return done
 
     # -- tasks ------------------------------------------------------------------------
