@@ -242,3 +242,29 @@ def test_click_and_the_plain_form_know_the_same_stages() -> None:
     from specflow.contracts.registry import STAGES
 
     assert CLI_STAGES == STAGES
+
+
+@pytest.mark.parametrize(
+    "config",
+    ['[contracts]\ndisabled = ["spec.hedge"]\n', 'contracts.disabled = ["spec.hedge"]\n'],
+    ids=["table", "dotted-key"],
+)
+def test_check_honours_the_projects_disabled_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], config: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    hedged = SPEC_REPLY.replace(
+        "2. Cache the query result for 15 seconds.",
+        "2. Cache the query result for 15 seconds, which should work for most scrapes.",
+    )
+    (tmp_path / "spec.md").write_text(hedged)
+    assert fast_check(["spec", "spec.md"]) == 1  # near miss: no config, the hedge is found
+    assert '"should work"' in capsys.readouterr().out
+    (tmp_path / ".specflow").mkdir()
+    (tmp_path / ".specflow" / "config.toml").write_text('provider = "handoff"\n')
+    assert fast_check(["spec", "spec.md"]) == 1  # a config without [contracts]: same verdict
+    (tmp_path / ".specflow" / "config.toml").write_text(config)
+    capsys.readouterr()
+    assert fast_check(["spec", "spec.md"]) == 0
+    assert _through_click(["spec", "spec.md", "--json"]) == 0

@@ -8,7 +8,7 @@ question counts) are the values its reply is held to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from specflow.contracts.base import ContractResult, Violation
@@ -40,6 +40,10 @@ class ContractContext(NamedTuple):
     description: str | None = None
     exists: Callable[[str], bool] | None = None
     resolved: Sequence[tuple[str, str]] = ()
+    # review: the change as {path: ChangedFile} (contracts/evidence.py) and the spec's file
+    # plan; with them a finding must fall inside the change and quote it.
+    changes: Mapping[str, Any] | None = None
+    planned: Sequence[str] = ()
 
 
 def contract_for(stage: str, context: ContractContext) -> Contract:
@@ -131,6 +135,8 @@ def review_contract(context: ContractContext) -> Contract:
         text,
         context.diff_paths,
         context.threshold,
+        changes=context.changes,
+        planned=context.planned,
         hedges=context.hedges,
         disabled=context.disabled,
     )

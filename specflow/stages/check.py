@@ -11,10 +11,12 @@ overrides); never imports a provider SDK.
 from __future__ import annotations
 
 import os
+import re
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
-from specflow.contracts.registry import STAGES
+from specflow.contracts.registry import STAGES, ContractContext, contract_for
 from specflow.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError, failure_exit, silence_stdout
 from specflow.stages.prompts import Prompts
 from specflow.store.repo import SPECFLOW_DIR, find_root_folder
@@ -91,6 +93,11 @@ def _edited_path(text: str) -> str | None:
     return None if isinstance(parsed, list) else parsed.path
 
 
+# `[contracts]` or a dotted `contracts.` key at the start of a line: the config may switch
+# rules off.
+_CONTRACTS_KEY = re.compile(r"^[ \t]*(\[[ \t]*contracts[ \t]*\]|contracts[ \t]*\.)", re.MULTILINE)
+
+
 def _disabled() -> frozenset[str]:
     """The project's `[contracts] disabled` rule ids (read with tomllib, not the whole
     config: `check` stays fast); none outside a repository."""
@@ -103,6 +110,9 @@ def _disabled() -> frozenset[str]:
     path = os.path.join(folder, "config.toml")
     if not os.path.isfile(path):
         return frozenset()
+    with open(path, encoding="utf-8", errors="replace") as file:
+        if not _CONTRACTS_KEY.search(file.read()):
+            return frozenset()  # no [contracts] table: no need to load a TOML parser (~20 ms)
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10 only
@@ -120,35 +130,59 @@ def _disabled() -> frozenset[str]:
 
 
 def contract_result(stage: str, text: str, target: str | None, diff: str | None = None) -> Any:
-    """The stage's contract applied to *text*; *diff* (review) is the change reviewed."""
+    """The stage's contract applied to *text*, through the contract factory its stage record
+    names; *diff* (review) is the change reviewed."""
     prompts = _prompts()
-    if stage == "scope":
-        from specflow.contracts.scope import check_scope
-
-        return check_scope(text, hedges=_hedges(prompts))
-    if stage == "spec":
-        from specflow.contracts.spec import check_spec, template_headings
-
-        headings = template_headings(prompts.spec_template())
-        return check_spec(text, headings, hedges=_hedges(prompts), exists=_exists)
-    if stage == "implement":
-        from specflow.contracts.implement import check_implement, parse_checklist
-
-        checklist = parse_checklist(prompts.standards())
-        target = target or _edited_path(text)
-        return check_implement(
-            text, target, checklist, current=_current(target), disabled=_disabled()
-        )
-    from specflow.contracts.review import check_review
-
-    if diff is None:
-        result = check_review(text, None, hedges=_hedges(prompts))
+    context = _CONTEXTS[stage](prompts, text, target, diff)
+    result = contract_for(stage, context)(text)
+    if stage == "review" and diff is None:
         result.notes.append(EVIDENCE_NOTE)
-        return result
+    return result
+
+
+def _scope_context(prompts: Prompts, text: str, target: str | None, diff: str | None) -> Any:
+    return ContractContext(hedges=_hedges(prompts), disabled=_disabled())
+
+
+def _spec_context(prompts: Prompts, text: str, target: str | None, diff: str | None) -> Any:
+    from specflow.contracts.spec import template_headings
+
+    headings = template_headings(prompts.spec_template())
+    return ContractContext(
+        headings=headings, hedges=_hedges(prompts), exists=_exists, disabled=_disabled()
+    )
+
+
+def _implement_context(prompts: Prompts, text: str, target: str | None, diff: str | None) -> Any:
+    from specflow.contracts.implement import parse_checklist
+
+    target = target or _edited_path(text)
+    return ContractContext(
+        checklist=parse_checklist(prompts.standards()),
+        path=target,
+        current=_current(target),
+        disabled=_disabled(),
+    )
+
+
+def _review_context(prompts: Prompts, text: str, target: str | None, diff: str | None) -> Any:
+    if diff is None:
+        return ContractContext(hedges=_hedges(prompts), disabled=_disabled())
     from specflow.contracts.evidence import changed_files
 
     changes = changed_files(diff)
-    return check_review(text, set(changes), changes=changes, hedges=_hedges(prompts))
+    return ContractContext(
+        diff_paths=set(changes), changes=changes, hedges=_hedges(prompts), disabled=_disabled()
+    )
+
+
+# What each stage's contract needs to know besides the reply, read from the project.
+_CONTEXTS: dict[str, Callable[[Prompts, str, str | None, str | None], Any]] = {
+    "scope": _scope_context,
+    "spec": _spec_context,
+    "implement": _implement_context,
+    "review": _review_context,
+}
 
 
 class Checked:
