@@ -14,7 +14,6 @@ real value is refused (refuse_placeholders): writing it would destroy the user's
 
 from __future__ import annotations
 
-import ast
 import difflib
 import subprocess
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from specflow.stages.implement.plan import (
     check_unknowns,
     next_files,
     next_step,
+    one_line_summary,
     plan_paths,
     plan_progress,
     spec_directives,
@@ -200,23 +200,8 @@ def current_shown(session: Session, target: Target) -> str | None:
 
 
 def summarize_file(rel: str, content: str) -> str:
-    """A short summary of a written file for a fresh conversation: size and public names."""
-    lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
-    summary = f"- `{rel}` ({lines} lines)"
-    if rel.endswith(".py"):
-        try:
-            tree = ast.parse(content)
-        except SyntaxError:
-            return summary
-        names = []
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                if not node.name.startswith("_"):
-                    kind = "class" if isinstance(node, ast.ClassDef) else "def"
-                    names.append(f"{kind} {node.name}")
-        if names:
-            summary += ": " + ", ".join(names)
-    return summary
+    """A written file as one list line for a fresh conversation: size and public names."""
+    return f"- `{rel}` ({one_line_summary(rel, content)})"
 
 
 def reset_seed(session: Session, task: Task, target: Target) -> str:
