@@ -117,7 +117,8 @@ def in_process(root: Path, runs: int) -> tuple[float, int, int]:
     with the diff's line count and the number of chunks."""
     from specflow.config import ReviewConfig
     from specflow.gitx import gitops
-    from specflow.gitx.diffs import parse_diff, split_for_budget
+    from specflow.gitx.chunks import split_for_budget
+    from specflow.gitx.diffs import parse_diff
     from specflow.gitx.secrets import redact_diff
 
     text = gitops.staged_diff(root)

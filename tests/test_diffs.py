@@ -1,4 +1,5 @@
-"""diffs: parsing git's diff output, filtering what review skips, splitting to a budget."""
+"""diffs, excludes, chunks: parsing git's diff output, filtering what review skips, splitting
+to a budget."""
 
 from __future__ import annotations
 
@@ -7,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from specflow.gitx.chunks import split_for_budget
 from specflow.gitx.diffs import (
     NOT_CONTENT,
     Chunk,
     DiffParseError,
     FileDiff,
     LineRoles,
-    estimate_tokens,
-    filter_files,
     parse_diff,
-    split_for_budget,
     unquote_path,
 )
+from specflow.gitx.excludes import filter_files
 from specflow.gitx.gitops import staged_diff
+from specflow.tokens import estimate_tokens
 from tests.conftest import git
 
 # --------------------------------------------------------------------------------------------

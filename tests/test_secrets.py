@@ -20,6 +20,7 @@ import pytest
 from specflow.errors import ConfigError, UsageError
 from specflow.gitx.allowlist import allow_finding, load_allowlist, read_allowlist
 from specflow.gitx.diffs import parse_diff
+from specflow.gitx.secret_rules import rules, shannon_entropy
 from specflow.gitx.secrets import (
     PLACEHOLDER,
     Redaction,
@@ -31,8 +32,6 @@ from specflow.gitx.secrets import (
     redact,
     redact_diff,
     redact_text,
-    rules,
-    shannon_entropy,
 )
 from tests.conftest import git
 from tests.helpers import run
@@ -136,7 +135,7 @@ def test_every_family_has_a_secret_and_a_near_miss_in_the_corpus() -> None:
 
 @pytest.mark.parametrize("rule", rules(), ids=[r.id for r in rules()])
 def test_each_rule_finds_its_own_example(rule: object) -> None:
-    from specflow.gitx.secrets import Rule
+    from specflow.gitx.secret_rules import Rule
 
     assert isinstance(rule, Rule)
     text, pieces = expand(rule.example, random.Random(rule.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from specflow import tokens
-from specflow.gitx import diffs
+from specflow.gitx import chunks
 from specflow.stages import anchoring
 
 
@@ -15,5 +15,5 @@ def test_characters_over_four_rounded_up(text: str, expected: int) -> None:
 
 
 def test_the_diff_budget_and_the_anchoring_use_the_same_estimate() -> None:
-    assert diffs.estimate_tokens is tokens.estimate_tokens
+    assert chunks.estimate_tokens is tokens.estimate_tokens
     assert anchoring.estimate_tokens is tokens.estimate_tokens

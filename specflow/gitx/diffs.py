@@ -1,9 +1,10 @@
-"""Unified diffs as data: parse git's output, drop what review skips, split to a token budget.
+"""Unified diffs as data: parse git's output into files, hunks and line roles.
 
 Pure Python and no git: gitops.py produces the text, this module reads it. The review gate
-parses the diff once, filters it, redacts it (secrets.py), then splits it into chunks that each
-fit the model's budget, so a large change is reviewed in several calls instead of one that
-overflows the context.
+parses the diff once, filters it (excludes.py), redacts it (secrets.py), then splits it into
+chunks that each fit the model's budget (chunks.py); the data classes they all pass around
+(FileDiff, Hunk, SkippedFile, DiffPart, Chunk) live here. LineRoles, the walk that says what
+each diff line is, serves the parser and the secret scanner alike.
 
 Lines are split on "\\n" only (never str.splitlines, which also breaks on form feeds and
 Unicode separators that are ordinary characters inside a diff line), and a carriage return
@@ -15,11 +16,10 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from specflow.errors import SpecflowError
-from specflow.tokens import CHARS_PER_TOKEN, estimate_tokens
 
 FileStatus = Literal["added", "modified", "deleted", "renamed", "copied"]
 # A diff line's role: ("+", n) added as line n of the new file, ("-", n) removed from line n of
@@ -53,7 +53,7 @@ class Hunk:
     @property
     def text(self) -> str:
         """The hunk as diff text, header included, each line ending in a newline."""
-        return _join((self.header, *self.lines))
+        return join_lines((self.header, *self.lines))
 
     def roles(self) -> list[LineRole]:
         """Each body line's role and number: the new file's for added and context lines, the
@@ -100,7 +100,7 @@ class FileDiff:
 
     @property
     def header_text(self) -> str:
-        return _join(self.header)
+        return join_lines(self.header)
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def _parse_file(lines: list[str], start: int) -> tuple[FileDiff, int]:
         hunks=tuple(hunks),
         added=added,
         removed=removed,
-        text=_join(lines[start:i]),
+        text=join_lines(lines[start:i]),
         old_mode=meta.old_mode,
         new_mode=meta.new_mode,
     )
@@ -464,259 +464,8 @@ def unquote_path(name: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-# --------------------------------------------------------------------------------------------
-# Filtering
-
-
-def filter_files(
-    files: Sequence[FileDiff], exclude_globs: Sequence[str]
-) -> tuple[list[FileDiff], list[SkippedFile]]:
-    """Split files into those to review and those skipped, each skip with its reason.
-
-    Binary files are skipped (there is nothing a reviewer can read). Exclude patterns follow
-    .gitignore rules, matched against the path relative to the repository root:
-
-    - a pattern without a slash (a trailing one aside) matches at any depth: `*.lock`
-      matches `Cargo.lock` and `web/yarn.lock`;
-    - a pattern with a slash is anchored at the root: `vendor/**` matches `vendor/a/b.go`
-      but not `src/vendor/x.go`; write `**/vendor/**` to match a vendor folder anywhere;
-    - `*` and `?` stay within one folder, `**` crosses folders, `[abc]` is a character class;
-    - a pattern matching a folder excludes everything under it (`dist` = `dist/**`);
-    - a leading `!` re-includes what an earlier pattern excluded; the last match wins.
-    """
-    rules = compile_excludes(exclude_globs)
-    kept: list[FileDiff] = []
-    skipped: list[SkippedFile] = []
-    for file in files:
-        if file.binary:
-            skipped.append(SkippedFile(file.path, "binary file"))
-            continue
-        pattern = excluded_by(file.path, rules)
-        if pattern is None:
-            kept.append(file)
-        else:
-            skipped.append(SkippedFile(file.path, f"matches exclude pattern `{pattern}`"))
-    return kept, skipped
-
-
-@dataclass(frozen=True)
-class ExcludeRule:
-    pattern: str  # as written, for messages
-    regex: re.Pattern[str]
-    negated: bool
-
-
-def compile_excludes(globs: Iterable[str]) -> list[ExcludeRule]:
-    """Compile exclude patterns once (see filter_files for their meaning)."""
-    rules = []
-    for glob in globs:
-        negated = glob.startswith("!")
-        body = glob[1:] if negated else glob
-        if body.strip():
-            rules.append(ExcludeRule(glob, _glob_regex(body), negated))
-    return rules
-
-
-def excluded_by(path: str, rules: Sequence[ExcludeRule]) -> str | None:
-    """The pattern that excludes *path*, or None when the path is reviewed."""
-    verdict: str | None = None
-    for rule in rules:
-        if rule.regex.match(path):
-            verdict = None if rule.negated else rule.pattern
-    return verdict
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    anchored = "/" in pattern.rstrip("/")
-    body = pattern.strip("/")
-    out: list[str] = [] if anchored else ["(?:.*/)?"]
-    i = 0
-    while i < len(body):
-        if body.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif body.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif body[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif body[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif body[i] == "[" and "]" in body[i + 2 :]:
-            end = body.index("]", i + 2)
-            chars = body[i + 1 : end]
-            negate = chars[:1] in ("!", "^")
-            chars = chars[1:] if negate else chars
-            out.append("[" + ("^" if negate else "") + chars.replace("\\", "\\\\") + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(body[i]))
-            i += 1
-    # A folder's match covers everything inside it, as in .gitignore.
-    return re.compile("".join(out) + r"(?:/.*)?\Z", re.DOTALL)
-
-
-# --------------------------------------------------------------------------------------------
-# Budgeting
-
-
-def split_for_budget(files: Sequence[FileDiff], budget_tokens: int) -> list[Chunk]:
-    """Pack file diffs into chunks of at most *budget_tokens* estimated tokens each.
-
-    Files stay whole and in order, packed greedily; a file over the budget is cut between
-    hunks (each piece repeating the file's header), and a hunk over the budget is cut
-    between lines (each piece with a recomputed `@@` header). Every hunk line lands in
-    exactly one chunk.
-    """
-    if budget_tokens < 1:
-        raise ValueError(f"budget_tokens must be at least 1, got {budget_tokens}")
-    parts: list[DiffPart] = []
-    for file in files:
-        parts.extend(_file_parts(_cut_long_lines(file, budget_tokens), budget_tokens))
-    return _pack(parts, budget_tokens)
-
-
-# Ends a diff line cut short because alone it would overflow a chunk (a minified bundle, a
-# data blob on one line): the reviewer is told that part of the line was not sent.
-CUT_MARKER = " …[specflow: {count:,} more characters of this line not sent]"
-_CUT_RE = re.compile(r" …\[specflow: [\d,]+ more characters of this line not sent\]$")
-_MIN_KEPT = 80  # a cut line keeps at least this much, whatever the budget
-
-
-def _cut_long_lines(file: FileDiff, budget: int) -> FileDiff:
-    """*file* with every hunk line that cannot fit in a chunk on its own cut short, marked.
-
-    A line fits when it, the file's header and a hunk header fit in *budget* tokens; a file
-    without such a line is returned as it is.
-    """
-    marker = len(CUT_MARKER.format(count=10**12))
-    room = budget * CHARS_PER_TOKEN - len(file.header_text) - _widest_header(file) - marker - 2
-    keep = max(_MIN_KEPT, room)
-    if all(len(line) <= keep + marker for hunk in file.hunks for line in hunk.lines):
-        return file
-    hunks = tuple(
-        replace(hunk, lines=tuple(_cut(line, keep, marker) for line in hunk.lines))
-        for hunk in file.hunks
-    )
-    text = file.header_text + "".join(hunk.text for hunk in hunks)
-    return replace(file, hunks=hunks, text=text)
-
-
-def _cut(line: str, keep: int, marker: int) -> str:
-    if len(line) <= keep + marker:
-        return line
-    return line[:keep] + CUT_MARKER.format(count=len(line) - keep)
-
-
-def _widest_header(file: FileDiff) -> int:
-    """The longest `@@` header a slice of one of the file's hunks can get."""
-    return max(
-        (
-            len(
-                f"@@ -{h.old_start + h.old_count},{h.old_count} "
-                f"+{h.new_start + h.new_count},{h.new_count} @@{h.section}"
-            )
-            for h in file.hunks
-        ),
-        default=0,
-    )
-
-
-def _cut_lines(text: str) -> int:
-    """How many lines of *text* were cut short (they end with the marker)."""
-    if "…[specflow: " not in text:
-        return 0
-    return sum(1 for line in text.split("\n") if _CUT_RE.search(line))
-
-
-def _pack(parts: list[DiffPart], budget: int) -> list[Chunk]:
-    chunks: list[Chunk] = []
-    current: list[DiffPart] = []
-    used = 0
-    for part in parts:
-        if current and used + part.tokens > budget:
-            chunks.append(_chunk(current))
-            current, used = [], 0
-        current.append(part)
-        used += part.tokens
-    if current:
-        chunks.append(_chunk(current))
-    return chunks
-
-
-def _chunk(parts: list[DiffPart]) -> Chunk:
-    text = "".join(part.text for part in parts)
-    return Chunk(parts=tuple(parts), text=text, tokens=estimate_tokens(text))
-
-
-def _file_parts(file: FileDiff, budget: int) -> list[DiffPart]:
-    """The file whole when it fits, else pieces of whole hunks, cutting big hunks by lines."""
-    tokens = estimate_tokens(file.text)
-    if tokens <= budget or not file.hunks:
-        return [DiffPart(file, file.text, tokens, truncated=_cut_lines(file.text))]
-    header = file.header_text
-    room = max(1, budget - estimate_tokens(header))
-    groups: list[list[str]] = []  # each: hunk texts that fit together under one header
-    size = 0
-    for hunk in file.hunks:
-        for text in _hunk_pieces(hunk, room):
-            if groups and size + len(text) <= room * CHARS_PER_TOKEN:
-                groups[-1].append(text)
-                size += len(text)
-            else:
-                groups.append([text])
-                size = len(text)
-    texts = [header + "".join(group) for group in groups]
-    return [
-        DiffPart(file, text, estimate_tokens(text), index, len(texts), _cut_lines(text))
-        for index, text in enumerate(texts, start=1)
-    ]
-
-
-def _hunk_pieces(hunk: Hunk, room: int) -> list[str]:
-    """The hunk's text, or consecutive slices of its lines that each fit in *room* tokens."""
-    text = hunk.text
-    if estimate_tokens(text) <= room:
-        return [text]
-    # The longest header a slice can get: starts and counts no larger than the hunk's own.
-    widest = (
-        f"@@ -{hunk.old_start + hunk.old_count},{hunk.old_count} "
-        f"+{hunk.new_start + hunk.new_count},{hunk.new_count} @@{hunk.section}"
-    )
-    limit = room * CHARS_PER_TOKEN - len(widest) - 1
-    slices: list[tuple[int, int]] = []
-    begin, size = 0, 0
-    for i, line in enumerate(hunk.lines):
-        # A "\ No newline" marker belongs to the line before it: never cut in front of one.
-        if i > begin and size + len(line) + 1 > limit and not line.startswith("\\"):
-            slices.append((begin, i))
-            begin, size = i, 0
-        size += len(line) + 1
-    slices.append((begin, len(hunk.lines)))
-    return _renumbered(hunk, slices)
-
-
-def _renumbered(hunk: Hunk, slices: list[tuple[int, int]]) -> list[str]:
-    """Give each slice of a hunk its own `@@` header with true starts and counts."""
-    old_next = hunk.old_start if hunk.old_count else hunk.old_start + 1
-    new_next = hunk.new_start if hunk.new_count else hunk.new_start + 1
-    pieces = []
-    for begin, end in slices:
-        body = hunk.lines[begin:end]
-        old_n = sum(1 for line in body if line[:1] in (" ", "", "-"))
-        new_n = sum(1 for line in body if line[:1] in (" ", "", "+"))
-        old_at = old_next if old_n else old_next - 1
-        new_at = new_next if new_n else new_next - 1
-        head = f"@@ -{old_at},{old_n} +{new_at},{new_n} @@{hunk.section}"
-        pieces.append(_join((head, *body)))
-        old_next += old_n
-        new_next += new_n
-    return pieces
-
-
-def _join(lines: Iterable[str]) -> str:
+def join_lines(lines: Iterable[str]) -> str:
+    """The lines as diff text, each ending in a newline."""
     return "".join(line + "\n" for line in lines)
 
 

@@ -17,7 +17,9 @@ from specflow.contracts.models import Finding, ReviewReply
 from specflow.contracts.review import blocks
 from specflow.errors import ProviderUnreachable, StateError
 from specflow.gitx.allowlist import load_allowlist
-from specflow.gitx.diffs import Chunk, FileDiff, filter_files, parse_diff, split_for_budget
+from specflow.gitx.chunks import split_for_budget
+from specflow.gitx.diffs import Chunk, FileDiff, parse_diff
+from specflow.gitx.excludes import filter_files
 from specflow.providers.base import SystemBlock
 from specflow.stages.review.cache import cache_key, cache_path, from_cache, to_cache
 from specflow.stages.review.memo import read_diff

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from specflow.errors import UsageError
 from specflow.gitx.allowlist import load_allowlist
-from specflow.gitx.diffs import filter_files, parse_diff
+from specflow.gitx.diffs import parse_diff
+from specflow.gitx.excludes import filter_files
 from specflow.stages.review.gate import _prepare, pick_task, secret_findings
 from specflow.stages.review.memo import Mode, read_diff
 from specflow.stages.session import Session
