@@ -31,7 +31,8 @@ from specflow.providers.capabilities import (
 from specflow.stages.prompts import Prompts
 from specflow.stages.records import SEVERITIES
 from specflow.store.fsutil import refused_write
-from specflow.store.workspace import Task, Workspace
+from specflow.store.task import Task
+from specflow.store.workspace import Workspace
 from specflow.ui import StreamPrinter, notice
 
 if TYPE_CHECKING:  # the engine is imported when a stage runs, not for a cached review

@@ -65,9 +65,10 @@ from specflow.stages.session import (
     rules_blocks,
     stage_command,
 )
+from specflow.store.clock import now
 from specflow.store.fsutil import atomic_write_text
+from specflow.store.task import Task, WrittenFile
 from specflow.store.transcript import Exchange, append
-from specflow.store.workspace import Task, WrittenFile, now
 
 __all__ = [
     "ImplementResult",

@@ -1,7 +1,7 @@
 """What a PASS review covered: the new content of each changed file, for the plan's ledger.
 
 After a PASS verdict the gate marks the task's planned files whose reviewed content is what
-specflow wrote as `reviewed` (store.workspace.Task.mark_reviewed). The reviewed content is
+specflow wrote as `reviewed` (store.task.Task.mark_reviewed). The reviewed content is
 the diff applied to the file's old content: for an added file the diff alone; for a modified
 file the diff applied to HEAD's copy, which is the old side of a staged change and of
 `--files`. A modified file in a `--range` review (whose old side is not HEAD) and a file

@@ -39,7 +39,7 @@ from specflow.stages.session import (
     stage_lock,
 )
 from specflow.store.lock import TaskBusy
-from specflow.store.workspace import Task
+from specflow.store.task import Task
 from specflow.ui import notice
 
 if TYPE_CHECKING:
