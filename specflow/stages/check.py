@@ -132,7 +132,8 @@ def contract_result(stage: str, text: str, target: str | None, diff: str | None 
         headings = template_headings(prompts.spec_template())
         return check_spec(text, headings, hedges=_hedges(prompts), exists=_exists)
     if stage == "implement":
-        from specflow.contracts.implement import check_implement, parse_checklist
+        from specflow.contracts.implement import check_implement
+        from specflow.contracts.self_review import parse_checklist
 
         checklist = parse_checklist(prompts.standards())
         target = target or _edited_path(text)

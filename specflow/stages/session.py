@@ -274,7 +274,7 @@ def render_vars(session: Session, **extra: Any) -> dict[str, Any]:
     come from the same constants the contracts use; a caller that overrides the threshold
     passes it here *and* to the contract (see review/gate.py).
     """
-    from specflow.contracts.implement import parse_checklist
+    from specflow.contracts.self_review import parse_checklist
     from specflow.contracts.spec import template_headings
 
     base: dict[str, Any] = {

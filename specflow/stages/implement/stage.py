@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from specflow.contracts.edits import EDIT_MIN_LINES, is_edit_reply, offers_edits
-from specflow.contracts.implement import parse_checklist
 from specflow.contracts.models import ImplementReply, SpecDoc
+from specflow.contracts.self_review import parse_checklist
 from specflow.contracts.spec import check_spec, template_headings
 from specflow.errors import CheckFailed, StateError
 from specflow.gitx.allowlist import load_allowlist
