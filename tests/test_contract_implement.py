@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from specflow.contracts.base import ContractResult
-from specflow.contracts.implement import check_implement, parse_checklist
+from specflow.contracts.implement import check_implement
 from specflow.contracts.models import ImplementReply, ReviewItem
+from specflow.contracts.self_review import parse_checklist
 from specflow.errors import ConfigError
 
 STANDARDS = """# Engineering standards

@@ -12,7 +12,7 @@ from specflow.cli import app, cli
 from specflow.contracts import registry, review
 from specflow.errors import UsageError
 from specflow.stages import records
-from specflow.store.workspace import Task
+from specflow.store.task import Task
 
 
 def test_every_stage_list_is_the_records() -> None:

@@ -13,7 +13,7 @@ import pytest
 from specflow.config import load_config
 from specflow.errors import ConfigError
 from specflow.stages.implement.stage import Target, blocking_unknowns
-from specflow.store.workspace import Task, UnknownItem
+from specflow.store.task import Task, UnknownItem
 from tests.conftest import git
 from tests.support.fakes import Delay, Text
 from tests.support.fakes.anthropic_server import AnthropicServer

@@ -21,7 +21,8 @@ from specflow.cli import cli
 from specflow.config import Config, load_config
 from specflow.errors import ConfigError, StateError
 from specflow.resources import data_file
-from specflow.store.workspace import Task, Workspace, slugify
+from specflow.store.task import Task, slugify
+from specflow.store.workspace import Workspace
 from tests.conftest import git
 from tests.support.helpers import run
 from tests.support.samples import SCOPE_REPLY, SPEC_REPLY
@@ -621,7 +622,8 @@ def test_read_only_specflow_as_an_ordinary_user(tmp_path: Path) -> None:
 HOLDER = """\
 import sys
 from pathlib import Path
-from specflow.store.workspace import Task, Workspace
+from specflow.store.task import Task
+from specflow.store.workspace import Workspace
 ws = Workspace(Path(sys.argv[1]))
 with ws.stage_lock(Task(slug="demo", title="Demo"), "specflow scope"):
     print("held", flush=True)

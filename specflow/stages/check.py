@@ -154,7 +154,7 @@ def _spec_context(prompts: Prompts, text: str, target: str | None, diff: str | N
 
 
 def _implement_context(prompts: Prompts, text: str, target: str | None, diff: str | None) -> Any:
-    from specflow.contracts.implement import parse_checklist
+    from specflow.contracts.self_review import parse_checklist
 
     target = target or _edited_path(text)
     return ContractContext(

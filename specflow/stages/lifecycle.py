@@ -14,7 +14,8 @@ from specflow.contracts.spec import check_spec, template_headings
 from specflow.errors import StateError
 from specflow.stages.implement.plan import BLOCKED, PENDING, PlanEntry, plan_progress, progress
 from specflow.stages.prompts import Prompts
-from specflow.store.workspace import Task, Workspace
+from specflow.store.task import Task
+from specflow.store.workspace import Workspace
 
 
 def read_plan(ws: Workspace, task: Task, folder: Path) -> list[PlanEntry] | None:

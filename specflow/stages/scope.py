@@ -33,7 +33,8 @@ from specflow.stages.session import (
     stage_command,
     stage_lock,
 )
-from specflow.store.workspace import TRANSITIONS, Task, stamp
+from specflow.store.clock import stamp
+from specflow.store.task import TRANSITIONS, Task
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ from specflow.providers.capabilities import (
 from specflow.stages.prompts import Prompts
 from specflow.stages.records import SEVERITIES
 from specflow.store.fsutil import refused_write
-from specflow.store.workspace import Task, Workspace
+from specflow.store.task import Task
+from specflow.store.workspace import Workspace
 from specflow.ui import StreamPrinter, notice
 
 if TYPE_CHECKING:  # the engine is imported when a stage runs, not for a cached review
@@ -273,7 +274,7 @@ def render_vars(session: Session, **extra: Any) -> dict[str, Any]:
     come from the same constants the contracts use; a caller that overrides the threshold
     passes it here *and* to the contract (see review/gate.py).
     """
-    from specflow.contracts.implement import parse_checklist
+    from specflow.contracts.self_review import parse_checklist
     from specflow.contracts.spec import template_headings
 
     base: dict[str, Any] = {

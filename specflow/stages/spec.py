@@ -27,7 +27,7 @@ from specflow.stages.session import (
     stage_command,
     stage_lock,
 )
-from specflow.store.workspace import Task, UnknownItem
+from specflow.store.task import Task, UnknownItem
 
 SPEC_STATES = ("scoped", "answered", "specced", "implementing")
 

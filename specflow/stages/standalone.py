@@ -10,7 +10,7 @@ from specflow.stages import scope, spec
 from specflow.stages.engine import Prepared
 from specflow.stages.implement.stage import prompt_for
 from specflow.stages.session import Session
-from specflow.store.workspace import Task
+from specflow.store.task import Task
 
 
 def prepare_scope(session: Session, task: Task, path: str | None) -> Prepared:

@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from specflow.gitx.secrets import redact_text
+from specflow.store.clock import now
 from specflow.store.fsutil import atomic_append_text
-from specflow.store.workspace import now
 
 
 class Exchange(BaseModel):

@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from specflow.errors import StateError
 from specflow.providers.base import Message
 from specflow.stages.anchoring import TokenLedger, estimate_tokens
+from specflow.store.clock import now
 from specflow.store.fsutil import atomic_write_text
-from specflow.store.workspace import Task, Workspace, now
+from specflow.store.task import Task
+from specflow.store.workspace import Workspace
 
 
 class StoredMessage(BaseModel):

@@ -13,7 +13,7 @@ from specflow.contracts.models import SpecDoc
 from specflow.contracts.spec_content import unknown_blocks
 from specflow.errors import StateError, UsageError
 from specflow.stages.implement.target import Target, sha256
-from specflow.store.workspace import Task, UnknownItem
+from specflow.store.task import Task, UnknownItem
 
 
 def norm(path: str) -> str:

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from specflow.contracts.edits import EDIT_MIN_LINES, is_edit_reply, offers_edits
-from specflow.contracts.implement import parse_checklist
 from specflow.contracts.models import ImplementReply, SpecDoc
+from specflow.contracts.self_review import parse_checklist
 from specflow.contracts.spec import check_spec, template_headings
 from specflow.errors import CheckFailed, StateError
 from specflow.gitx.allowlist import load_allowlist
@@ -65,9 +65,10 @@ from specflow.stages.session import (
     rules_blocks,
     stage_command,
 )
+from specflow.store.clock import now
 from specflow.store.fsutil import atomic_write_text
+from specflow.store.task import Task, WrittenFile
 from specflow.store.transcript import Exchange, append
-from specflow.store.workspace import Task, WrittenFile, now
 
 __all__ = [
     "ImplementResult",

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from specflow.contracts.paths import unsafe_path_reason
 from specflow.errors import UsageError
-from specflow.store.workspace import Task, Workspace, WrittenFile
+from specflow.store.task import Task, WrittenFile
+from specflow.store.workspace import Workspace
 
 # Folder names implement never writes into, compared case-folded.
 FORBIDDEN_PARTS = (".git", ".specflow")

@@ -1,7 +1,7 @@
 """What a PASS review covered: the new content of each changed file, for the plan's ledger.
 
 After a PASS verdict the gate marks the task's planned files whose reviewed content is what
-specflow wrote as `reviewed` (store.workspace.Task.mark_reviewed). The reviewed content is
+specflow wrote as `reviewed` (store.task.Task.mark_reviewed). The reviewed content is
 the diff applied to the file's old content: for an added file the diff alone; for a modified
 file the diff applied to HEAD's copy, which is the old side of a staged change and of
 `--files`. A modified file in a `--range` review (whose old side is not HEAD) and a file
@@ -11,9 +11,15 @@ whose diff is not plain text (binary, cut for size) are not marked.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from specflow.gitx.diffs import FileDiff
 from specflow.stages.implement.target import sha256
+from specflow.stages.review.rules import review_rules, spec_doc
+
+if TYPE_CHECKING:
+    from specflow.stages.review.result import ReviewOptions, ReviewResult
+    from specflow.stages.session import Session
 
 NO_NEWLINE = "\\"  # `\ No newline at end of file`: the line before it has no newline
 
@@ -65,3 +71,33 @@ def reviewed_hashes(
         if old is not None:
             hashes[file.path] = sha256(apply_diff(file, old))
     return hashes
+
+
+def mark_reviewed(
+    session: Session,
+    picked: tuple[str, str | None],
+    options: ReviewOptions,
+    files: list[FileDiff],
+    result: ReviewResult,
+) -> None:
+    """Record in the task that this PASS covered its planned files whose reviewed content is
+    what specflow wrote (`specflow status` then shows them `reviewed`); a task file that
+    cannot be written leaves a note, not a failed gate."""
+    from specflow.gitx.gitops import head_content
+
+    slug, spec = picked
+    ws = session.ws
+    task = ws.load(slug)  # as it is now, under the lock: another stage may have saved it
+    planned = review_rules(session, spec_doc(session, spec)).planned
+    old = None if options.mode == "range" else (lambda rel: head_content(ws.root, rel))
+    before = {f.path: f.reviewed_sha256 for f in task.files}
+    marked = task.mark_reviewed(reviewed_hashes(files, planned, old))
+    fresh = [f.path for f in task.files if f.path in marked and before[f.path] != f.sha256]
+    if not fresh:
+        return
+    try:
+        ws.save(task)
+    except OSError as exc:
+        result.notes.append(f"could not record the reviewed files in task `{slug}`: {exc}")
+        return
+    result.notes.append(f"plan of `{slug}`: reviewed {', '.join(fresh)}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from specflow.contracts.models import Finding, ReviewReply
@@ -22,6 +22,7 @@ from specflow.gitx.diffs import Chunk, FileDiff, parse_diff
 from specflow.gitx.excludes import filter_files
 from specflow.providers.base import SystemBlock
 from specflow.stages.review.cache import cache_key, cache_path, from_cache, to_cache
+from specflow.stages.review.covered import mark_reviewed
 from specflow.stages.review.memo import read_diff
 from specflow.stages.review.result import (
     BLOCKED,
@@ -31,23 +32,22 @@ from specflow.stages.review.result import (
     ReviewResult,
     format_result,
 )
+from specflow.stages.review.rules import ReviewRules, contract_for, review_rules, spec_doc
 from specflow.stages.session import (
     Handoff,
     Session,
-    content_context,
     execute,
     render_vars,
     rules_blocks,
     stage_lock,
 )
 from specflow.store.lock import TaskBusy
-from specflow.store.workspace import Task
+from specflow.store.task import Task
 from specflow.ui import notice
 
 if TYPE_CHECKING:
-    from specflow.contracts.models import SpecDoc
     from specflow.providers.capabilities import StageModel
-    from specflow.stages.engine import Contract, Prepared
+    from specflow.stages.engine import Prepared
 
 __all__ = ["ReviewOptions", "ReviewResult", "format_result", "run_review"]
 
@@ -55,41 +55,9 @@ __all__ = ["ReviewOptions", "ReviewResult", "format_result", "run_review"]
 _UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
 
-@dataclass(frozen=True)
-class ReviewRules:
-    """What a review reply is held to besides its form and the threshold: the spec's planned
-    files (a finding may name one the change lacks), the hedges of the rules in force and
-    the content rule ids the project switched off."""
-
-    planned: tuple[str, ...] = ()
-    hedges: Sequence[str] | None = None
-    disabled: frozenset[str] = frozenset()
-
-
 def reviewer(session: Session) -> StageModel:
     """The provider and model the review talks to: `[stages.review]`, else the global ones."""
     return session.resolved.stage("review")
-
-
-def spec_doc(session: Session, spec: str | None) -> SpecDoc | None:
-    """The parsed spec the change is reviewed against; None without one, or when it no longer
-    holds the spec contract (the review then has no file plan to compare with)."""
-    if spec is None:
-        return None
-    from specflow.contracts.spec import check_spec, template_headings
-
-    doc: SpecDoc | None = check_spec(spec, template_headings(session.prompts.spec_template())).value
-    return doc
-
-
-def review_rules(session: Session, doc: SpecDoc | None) -> ReviewRules:
-    """The rules of the review contract for this run (session.content_context's hedges and
-    switched-off ids, the file plan of *doc*)."""
-    from specflow.stages.implement.plan import plan_paths
-
-    context = content_context(session)
-    planned = tuple(plan_paths(doc)) if doc is not None else ()
-    return ReviewRules(planned, context.hedges, context.disabled)
 
 
 def pick_task(
@@ -240,42 +208,11 @@ def _review(
         with stage_lock(session, task, options.command()):
             _judge(session, options, ci, result, redacted, (task, spec, problems))
             if result.verdict == PASS:
-                _mark_reviewed(session, (task.slug, spec), options, redacted, result)
+                mark_reviewed(session, (task.slug, spec), options, redacted, result)
             return result
     except TaskBusy as exc:
         reason = f"another specflow command is running on this task: {exc}"
         return result.not_reviewed(reason, f"{options.command()} once it ends", result.fail_open)
-
-
-def _mark_reviewed(
-    session: Session,
-    picked: tuple[str, str | None],
-    options: ReviewOptions,
-    files: list[FileDiff],
-    result: ReviewResult,
-) -> None:
-    """Record in the task that this PASS covered its planned files whose reviewed content is
-    what specflow wrote (`specflow status` then shows them `reviewed`); a task file that
-    cannot be written leaves a note, not a failed gate."""
-    from specflow.gitx.gitops import head_content
-    from specflow.stages.review.covered import reviewed_hashes
-
-    slug, spec = picked
-    ws = session.ws
-    task = ws.load(slug)  # as it is now, under the lock: another stage may have saved it
-    planned = review_rules(session, spec_doc(session, spec)).planned
-    old = None if options.mode == "range" else (lambda rel: head_content(ws.root, rel))
-    before = {f.path: f.reviewed_sha256 for f in task.files}
-    marked = task.mark_reviewed(reviewed_hashes(files, planned, old))
-    fresh = [f.path for f in task.files if f.path in marked and before[f.path] != f.sha256]
-    if not fresh:
-        return
-    try:
-        ws.save(task)
-    except OSError as exc:
-        result.notes.append(f"could not record the reviewed files in task `{slug}`: {exc}")
-        return
-    result.notes.append(f"plan of `{slug}`: reviewed {', '.join(fresh)}")
 
 
 def _judge(
@@ -390,7 +327,7 @@ def _prepare(
     threshold: str,
 ) -> Prepared:
     """The request for one part (*where*: part, parts) of the change; the prompt states
-    *threshold*, the same one _contract_for holds the reply to."""
+    *threshold*, the same one rules.contract_for holds the reply to."""
     from specflow.contracts.evidence import number_hunk_lines
     from specflow.stages.describe import fence_for
     from specflow.stages.engine import Prepared
@@ -412,25 +349,6 @@ def _prepare(
         fence=fence_for(shown),
     )
     return Prepared("review", system, turn)
-
-
-def _contract_for(diff_text: str, threshold: str, rules: ReviewRules) -> Contract:
-    """The review contract for a reply about *diff_text*: findings name its files, point
-    inside its hunks and quote code it shows (contracts/evidence.py), or name a planned file
-    it lacks; the verdict follows *threshold*."""
-    from specflow.contracts.evidence import changed_files
-    from specflow.contracts.review import check_review
-
-    changes = changed_files(diff_text)
-    return lambda text: check_review(
-        text,
-        set(changes),
-        threshold,
-        changes=changes,
-        planned=rules.planned,
-        hedges=rules.hedges,
-        disabled=rules.disabled,
-    )
 
 
 def _pieces(
@@ -475,7 +393,7 @@ def _review_chunks(
                 f"{', …' if len(paths) > 3 else ''})"
             )
         prepared = _prepare(session, spec, text, paths, (n, len(pieces)), threshold)
-        contract = _contract_for(text, threshold, rules)
+        contract = contract_for(text, threshold, rules)
         outcome = execute(session, task, prepared, contract, reply=None, command=options.command())
         if isinstance(outcome, Handoff):
             result.handoff = outcome
@@ -499,7 +417,7 @@ def _ingest(
     and the change in *files* (the prompt the user pasted showed the same change)."""
     paths = [f.path for f in files]
     prepared = _prepare(session, None, "", paths, (1, 1), threshold)
-    contract = _contract_for("".join(f.text for f in files), threshold, rules)
+    contract = contract_for("".join(f.text for f in files), threshold, rules)
     outcome = execute(
         session, task, prepared, contract, reply=options.reply, command=options.command()
     )
