@@ -28,14 +28,6 @@ def packaged_folder(kind: str) -> str:
     )
 
 
-def packaged_dir(kind: str) -> Path:
-    """packaged_folder() as a Path. Kept only for store/workspace.py's call; new code calls
-    packaged_folder() (one function, no str/Path twin)."""
-    from pathlib import Path
-
-    return Path(packaged_folder(kind))
-
-
 def data_file(name: str) -> Path:
     """A data file shipped inside the package itself (specflow/data/)."""
     from pathlib import Path

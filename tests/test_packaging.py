@@ -84,8 +84,8 @@ def test_plain_install_finds_its_packaged_templates(wheel: Path, tmp_path: Path)
         [
             sys.executable,
             "-c",
-            "import specflow.resources as r; print(r.packaged_dir('templates')); "
-            "print(r.packaged_dir('rules'))",
+            "import specflow.resources as r; print(r.packaged_folder('templates')); "
+            "print(r.packaged_folder('rules'))",
         ],
         cwd=workdir,
         env=env,

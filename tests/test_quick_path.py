@@ -10,7 +10,7 @@ import pytest
 from specflow.contracts.quick import check_quick, sentence_count
 from specflow.contracts.registry import ContractContext, check, contract_for
 from specflow.contracts.spec import check_spec, template_headings
-from specflow.resources import packaged_dir
+from specflow.resources import packaged_folder
 from tests.conftest import git
 from tests.fakes import Text
 from tests.fakes.anthropic_server import AnthropicServer
@@ -36,7 +36,7 @@ The fix is an off-by-one in one function. Nothing outside `src/pages.py` calls i
 
 
 def _headings() -> list[str]:
-    return template_headings((packaged_dir("templates") / "spec-template.md").read_text())
+    return template_headings((Path(packaged_folder("templates")) / "spec-template.md").read_text())
 
 
 def _committed(repo: Path) -> None:

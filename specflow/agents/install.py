@@ -339,27 +339,3 @@ def list_rows(root: Path) -> list[dict[str, Any]]:
         }
         for agent in AGENTS.values()
     ]
-
-
-# -- ejecting -------------------------------------------------------------------------------
-
-
-def eject_templates(root: Path) -> list[str]:
-    """Copy the packaged templates/agents/ into .specflow/templates/agents/ to customise;
-    a file the project already has is kept."""
-    from specflow.resources import packaged_dir
-
-    source_dir = packaged_dir("templates") / "agents"
-    target_dir = root / ".specflow" / "templates" / "agents"
-    done = []
-    for source in sorted(source_dir.iterdir()):
-        if not source.is_file():
-            continue
-        dest = target_dir / source.name
-        rel = dest.relative_to(root).as_posix()
-        if dest.exists():
-            done.append(f"{rel} exists; kept the project's version")
-            continue
-        atomic_write_text(dest, source.read_text(encoding="utf-8"))
-        done.append(f"copied templates/agents/{source.name} to {rel}")
-    return done

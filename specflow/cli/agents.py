@@ -93,9 +93,7 @@ def agents_eject() -> None:
     Example:
         specflow agents eject
     """
-    from specflow.agents.install import eject_templates
-
-    for line in eject_templates(_workspace().root):
+    for line in _workspace().eject("templates", "agents"):
         click.echo(line)
 
 

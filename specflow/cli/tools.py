@@ -201,5 +201,5 @@ def secrets_allow(finding_id: str, reason: str) -> None:
     from specflow.gitx.allowlist import allow_finding
     from specflow.store.repo import find_root
 
-    path = allow_finding(find_root(Path.cwd()), finding_id, reason, datetime.date.today())
+    path = allow_finding(Path(find_root(Path.cwd())), finding_id, reason, datetime.date.today())
     click.echo(f"allowed {finding_id} in {path}")

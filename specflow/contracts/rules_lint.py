@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from specflow.errors import ConfigError, UsageError
 from specflow.resources import packaged_folder
-from specflow.store.repo import SPECFLOW_DIR, find_root_folder
+from specflow.store.repo import SPECFLOW_DIR, find_root
 
 RULE_FILES = ("rules.md", "engineering-standards.md")
 STANDARDS = "engineering-standards.md"
@@ -143,7 +143,7 @@ def rules_in_force(project_dir: str | None) -> list[RulesFile]:
 def project_rules_dir(start: str) -> str | None:
     """The `.specflow` folder of the repository holding *start*, or None outside one."""
     try:
-        root = find_root_folder(start)
+        root = find_root(start)
     except UsageError:
         return None
     return os.path.join(root, SPECFLOW_DIR)

@@ -46,7 +46,7 @@ def scan(cwd: Path, staged: bool, paths: Sequence[Path]) -> ScanReport:
     from specflow.store.repo import find_root
 
     try:
-        root: Path | None = find_root(cwd)
+        root: Path | None = Path(find_root(cwd))
     except UsageError:
         if staged:
             raise

@@ -19,12 +19,12 @@ from typing import Any, TextIO
 from specflow.contracts.registry import STAGES, ContractContext, contract_for
 from specflow.errors import EXIT_CHECK_FAILED, EXIT_OK, UsageError, failure_exit, silence_stdout
 from specflow.stages.prompts import Prompts
-from specflow.store.repo import SPECFLOW_DIR, find_root_folder
+from specflow.store.repo import SPECFLOW_DIR, find_root
 
 
 def _prompts() -> Prompts:
     try:
-        return Prompts(os.path.join(find_root_folder(os.getcwd()), SPECFLOW_DIR))
+        return Prompts(os.path.join(find_root(os.getcwd()), SPECFLOW_DIR))
     except UsageError:
         return Prompts(None)
 
@@ -104,7 +104,7 @@ def _disabled() -> frozenset[str]:
     from specflow.contracts.rules import check_disabled
 
     try:
-        folder = os.path.join(find_root_folder(os.getcwd()), SPECFLOW_DIR)
+        folder = os.path.join(find_root(os.getcwd()), SPECFLOW_DIR)
     except UsageError:
         return frozenset()
     path = os.path.join(folder, "config.toml")

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from specflow.errors import StateError, UsageError
 from specflow.gitx.secrets import redact_text
-from specflow.resources import packaged_dir
+from specflow.resources import packaged_folder
 from specflow.store import lock
 from specflow.store.clock import now, stamp, today
 from specflow.store.fsutil import (
@@ -73,7 +73,7 @@ class Workspace:
 
     @classmethod
     def find(cls, start: Path | None = None) -> Workspace:
-        return cls(find_root(start or Path.cwd()))
+        return cls(Path(find_root(start or Path.cwd())))
 
     # -- init -------------------------------------------------------------------------
 
@@ -115,21 +115,26 @@ class Workspace:
     def _eject(self) -> list[str]:
         """Copy the packaged templates/ and rules/, subfolders included (templates/agents/),
         into .specflow/; a file the project already has is kept."""
+        return self.eject("templates") + self.eject("rules")
+
+    def eject(self, kind: str, subfolder: str = "") -> list[str]:
+        """Copy the packaged *kind* folder (or its *subfolder*, e.g. templates/agents) into
+        .specflow/ to customise; a file the project already has is kept."""
+        source_root = Path(packaged_folder(kind), subfolder)
+        target = self.dir / kind / subfolder
+        sources = (p for p in source_root.rglob("*") if p.is_file())
         done = []
-        for kind in ("templates", "rules"):
-            source_root = packaged_dir(kind)
-            target = self.dir / kind
-            sources = (p for p in source_root.rglob("*") if p.is_file())
-            for source in sorted(sources, key=lambda p: p.relative_to(source_root).parts):
-                rel = source.relative_to(source_root)
-                if "__pycache__" in rel.parts:
-                    continue
-                dest = target.joinpath(*rel.parts)
-                if dest.exists():
-                    done.append(f"{self.rel(dest)} exists; kept the project's version")
-                    continue
-                atomic_write_text(dest, source.read_text(encoding="utf-8"))
-                done.append(f"copied {kind}/{rel.as_posix()} to {self.rel(dest)}")
+        for source in sorted(sources, key=lambda p: p.relative_to(source_root).parts):
+            rel = source.relative_to(source_root)
+            if "__pycache__" in rel.parts:
+                continue
+            dest = target.joinpath(*rel.parts)
+            if dest.exists():
+                done.append(f"{self.rel(dest)} exists; kept the project's version")
+                continue
+            atomic_write_text(dest, source.read_text(encoding="utf-8"))
+            shown = "/".join(part for part in (kind, subfolder, rel.as_posix()) if part)
+            done.append(f"copied {shown} to {self.rel(dest)}")
         return done
 
     # -- tasks ------------------------------------------------------------------------

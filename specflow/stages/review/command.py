@@ -71,7 +71,7 @@ def review_gate(
     request: GateRequest, env: Mapping[str, str], cwd: Path | None = None
 ) -> GateOutcome:
     """Run the review gate for *request* and return its outcome."""
-    root = find_root(cwd or Path.cwd())
+    root = Path(find_root(cwd or Path.cwd()))
     ci = in_ci(env)
     skipped = skip_reason(env)
     if skipped is not None and request.reply is None:
