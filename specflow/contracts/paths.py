@@ -78,7 +78,7 @@ def plan_entry(token: str, exists: Callable[[str], bool] | None = None) -> tuple
     (`JobCollector.collect`) or a token with spaces is not, unless such a file exists.
     """
     token = token.strip()
-    if not token or "://" in token or any(c.isspace() for c in token):
+    if not token or "://" in token or len(token.split()) > 1:
         return False, None
     found = exists is not None and exists(token)
     if not found and (is_url_path(token) or is_dotted_identifier(token)):

@@ -9,6 +9,7 @@ as `<stage>.form`. The hedge list is not here: it is read from the rules in forc
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -341,6 +342,7 @@ def needles(phrases: Sequence[str]) -> tuple[str, ...]:
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 
+@functools.lru_cache(maxsize=4096)  # a spec repeats its words; each is stemmed once
 def stem(word: str) -> str:
     """A crude stem, enough to match `caching` with `cache` and `exports` with `export`."""
     word = word.lower()

@@ -7,6 +7,7 @@ Pure functions over the parsed spec; the phrase lists are data in contracts/rule
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
@@ -118,6 +119,7 @@ def directive_items(section: Section) -> Iterator[tuple[str, int]]:
 _QUOTED = re.compile(r"`+[^`]*`+|\"[^\"\n]*\"|“[^”\n]*”")
 
 
+@functools.lru_cache(maxsize=4096)  # each directive is read by several rules
 def _plain(text: str) -> str:
     """The writer's own words: code spans and double-quoted text blanked (a quick form of
     markdown.prose for one-line items)."""
@@ -130,14 +132,13 @@ def vague_directives(section: Section) -> list[Violation]:
     out: list[Violation] = []
     for text, line in directive_items(section):
         words = _plain(text)
-        shown = _shorten(text)
         phrase = _VAGUE.search(words) if _VAGUE else None
         if phrase is not None:
             out.append(
                 violation(
                     "spec.vague-directive",
-                    f'the directive on line {line} ("{shown}") rests on the vague phrase '
-                    f'"{phrase.group()}"',
+                    f'the directive on line {line} ("{_shorten(text)}") rests on the vague '
+                    f'phrase "{phrase.group()}"',
                     line,
                 )
             )
@@ -145,7 +146,7 @@ def vague_directives(section: Section) -> list[Violation]:
             out.append(
                 violation(
                     "spec.vague-directive",
-                    f'the directive on line {line} ("{shown}") names nothing concrete: no '
+                    f'the directive on line {line} ("{_shorten(text)}") names nothing concrete: no '
                     "library, API, function, file, flag, number or identifier",
                     line,
                 )
@@ -193,12 +194,16 @@ def matrix_cells(table: Table, header: list[str]) -> list[Violation]:
     return out
 
 
+_PUNCTUATION = re.compile(r"[^\w\s/-]")
+
+
 def _cell_problem(cell: str, column: str) -> str | None:
     text = mask_code(cell).strip()
     na = _NA_CELL.fullmatch(text)
     if na is not None:
         return None if _NA_REASON.match(na.group("rest")) else "is N/A without a reason"
-    bare = " ".join(re.sub(r"[^\w\s/-]", " ", text.lower()).split())
+    # Only a short cell can be one of the vague phrases ("handle it"): skip the rest quickly.
+    bare = " ".join(_PUNCTUATION.sub(" ", text.lower()).split()) if len(text) <= 40 else ""
     if bare in VAGUE_CELLS:
         return f'only says "{cell.strip()}"'
     if column == "Recovery" and _RETRY.search(text) and not _bounded(cell):
@@ -241,12 +246,12 @@ def concurrency_na(concurrency: Section, others: Sequence[Section]) -> list[Viol
 def out_of_scope_conflicts(out_of_scope: Section, directives: Section) -> list[Violation]:
     """A directive that adds what an Out of Scope item excludes: every meaningful word of the
     item occurs in the directive, and the directive is not itself a negation."""
-    items = [(content_words(_plain(i.one_line)), i) for i in out_of_scope.items]
-    items = [(keys, item) for keys, item in items if keys]
+    keyed = [(content_words(_plain(i.one_line)), i) for i in out_of_scope.items]
+    # Each item with its longest key word: one scan per directive finds the candidates.
+    items = [(max(keys, key=len), keys, item) for keys, item in keyed if keys]
     if not items:
         return []
-    # One scan per directive for the longest key of each item; the rest only for candidates.
-    leads = {max(keys, key=len) for keys, _ in items}
+    leads = {key for key, _, _ in items}
     lead = re.compile("|".join(re.escape(k) for k in sorted(leads, key=len, reverse=True)))
     out: list[Violation] = []
     for text, line in directive_items(directives):
@@ -255,9 +260,7 @@ def out_of_scope_conflicts(out_of_scope: Section, directives: Section) -> list[V
         if not found:
             continue
         words = content_words(lowered)
-        hit = next(
-            (item for keys, item in items if max(keys, key=len) in found and keys <= words), None
-        )
+        hit = next((item for key, keys, item in items if key in found and keys <= words), None)
         if hit is not None and not _negated(text):
             out.append(
                 violation(
