@@ -768,15 +768,18 @@ def test_clicks_own_usage_errors_use_the_error_style(
 ) -> None:
     from specflow.cli import run as main
 
+    # click words its own messages differently from release to release ("No such option:
+    # --bogus" or "No such option '--bogus'"): the style around them is what is specflow's.
     monkeypatch.setattr("sys.argv", ["specflow", "status", "--bogus"])
     assert main() == 2
-    assert capsys.readouterr().err == (
-        "error: No such option '--bogus'; see `specflow status --help`\n"
-    )
+    err = capsys.readouterr().err
+    assert err.startswith("error: No such option") and "--bogus" in err
+    assert err.endswith("; see `specflow status --help`\n") and err.count("\n") == 1
     monkeypatch.setattr("sys.argv", ["specflow", "use"])
     assert main() == 2
     err = capsys.readouterr().err
-    assert err == "error: Missing argument 'SLUG'; see `specflow use --help`\n"
+    assert err.startswith("error: Missing argument") and "SLUG" in err
+    assert err.endswith("; see `specflow use --help`\n") and err.count("\n") == 1
     assert "Usage:" not in err
 
 
