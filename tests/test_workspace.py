@@ -792,3 +792,13 @@ def test_new_before_init_says_to_run_init(repo: Path) -> None:
     )
     assert run("init").exit_code == 0
     assert run("new", "Second task").stderr == ""
+
+
+def test_the_stage_lock_is_not_listed_as_an_artifact(repo: Path, tmp_path: Path) -> None:
+    assert run("new", "Exporter", "--name", "demo").exit_code == 0
+    reply = tmp_path / "scope.md"
+    reply.write_text(SCOPE_REPLY)
+    assert run("scope", "--reply", str(reply)).exit_code == 0
+    assert (repo / ".specflow/tasks/demo/lock").exists()  # the stage held it
+    (row,) = json.loads(run("status", "--json").stdout)["tasks"]
+    assert row["artifacts"] == ["answers.md", "describe.md", "scope.md", "transcript.jsonl"]

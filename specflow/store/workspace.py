@@ -469,9 +469,13 @@ class Workspace:
         return lock.held(self.lock_path(task), command, f"task `{task.slug}`")
 
 
+# Files of a task folder that are specflow's bookkeeping, not artifacts a person reads.
+_NOT_ARTIFACTS = ("task.json", "lock", "lock.holder.json")
+
+
 def _files_in(folder: Path) -> list[str]:
-    """The artifacts of a task folder: its files but task.json."""
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "task.json")
+    """The artifacts of a task folder: its files but task.json and the stage lock."""
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in _NOT_ARTIFACTS)
 
 
 def load_json(path: Path) -> object:
