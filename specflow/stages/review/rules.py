@@ -51,19 +51,19 @@ def review_rules(session: Session, doc: SpecDoc | None) -> ReviewRules:
 
 
 def contract_for(diff_text: str, threshold: str, rules: ReviewRules) -> Contract:
-    """The review contract for a reply about *diff_text*: findings name its files, point
-    inside its hunks and quote code it shows (contracts/evidence.py), or name a planned file
-    it lacks; the verdict follows *threshold*."""
+    """The review contract for a reply about *diff_text*, through the review record's factory:
+    findings name its files, point inside its hunks and quote code it shows
+    (contracts/evidence.py), or name a planned file it lacks; the verdict follows *threshold*."""
+    from specflow.contracts import registry
     from specflow.contracts.evidence import changed_files
-    from specflow.contracts.review import check_review
 
     changes = changed_files(diff_text)
-    return lambda text: check_review(
-        text,
-        set(changes),
-        threshold,
+    context = registry.ContractContext(
+        diff_paths=set(changes),
+        threshold=threshold,
         changes=changes,
         planned=rules.planned,
         hedges=rules.hedges,
         disabled=rules.disabled,
     )
+    return registry.contract_for("review", context)
