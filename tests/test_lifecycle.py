@@ -8,8 +8,16 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
+from tests.support.fakes import Text
+from tests.support.fakes.anthropic_server import AnthropicServer
 from tests.support.helpers import run, specced_task
-from tests.support.samples import SPEC_REPLY, SPEC_REPLY_NO_UNKNOWNS, implement_reply
+from tests.support.samples import (
+    SCOPE_REPLY,
+    SPEC_REPLY,
+    SPEC_REPLY_NO_UNKNOWNS,
+    implement_reply,
+    review_reply,
+)
 
 SLUG = "exporter"
 COLLECTOR = "src/exporter/collector.py"
@@ -153,3 +161,37 @@ def test_blocked_files_keep_a_task_open(repo: Path, tmp_path: Path) -> None:
     result = run("done")
     assert result.exit_code == 2
     assert f"  {COLLECTOR}: blocked by " in result.stderr
+
+
+def test_plan_states_through_a_whole_task_on_the_loopback_server(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    """pending → blocked → written → changed since → reviewed, every stage through the real
+    SDK against the loopback Messages API."""
+
+    def plan() -> dict[str, str]:
+        (row,) = json.loads(run("status", "--json").output)["tasks"]
+        return {entry["path"]: entry["state"] for entry in row["plan"]}
+
+    assert run("new", "Prometheus exporter", "--name", SLUG).exit_code == 0
+    claude.script(Text(SCOPE_REPLY))
+    assert run("scope").exit_code == 0
+    for n in range(1, 6):
+        assert run("answer", str(n), "known").exit_code == 0
+    claude.script(Text(SPEC_REPLY))  # its UNKNOWN blocks the collector, by path
+    assert run("spec").exit_code == 0
+    assert plan() == {COLLECTOR: "blocked", SERVER: "pending"}
+    code = "def serve() -> None:\n    return None\n"
+    claude.script(Text(implement_reply(SERVER, code)))
+    assert run("implement", "--file", SERVER).exit_code == 0
+    assert plan() == {COLLECTOR: "blocked", SERVER: "written"}
+    (repo / SERVER).write_text(code + "# mine\n")
+    assert plan()[SERVER] == "changed since"
+    (repo / SERVER).write_text(code)
+    git(repo, "add", SERVER)
+    claude.script(Text(review_reply()))
+    review = run("review", "--staged")
+    assert review.exit_code == 0 and review.stdout.startswith("specflow review: PASS")
+    assert plan() == {COLLECTOR: "blocked", SERVER: "reviewed"}
+    models = {r.body["model"] for r in claude.requests}
+    assert models == {"claude-sonnet-5-5"} and len(claude.requests) == 4  # no stage skipped
