@@ -97,14 +97,7 @@ def _check_implement(
     fence = _the_fence(doc, holder, review, path, violations)
     if holder is not None:
         violations.extend(stray_blocks(holder, {"fence"}, f"outside the code block; {LAYOUT}"))
-    items: list[ReviewLine] = []
-    if review is None:
-        violations.append(
-            Violation(f"{heading_ref(SELF_REVIEW)} is missing; it comes after the code block")
-        )
-    else:
-        items = check_self_review(review, checklist, violations)
-    violations.extend(failed_review(items))
+    items = _reviewed(review, checklist, violations, "the code block")
     if fence is None:
         return rejected(keep(violations, disabled))  # _the_fence() said why
     language = language_of(path, fence)
@@ -114,6 +107,22 @@ def _check_implement(
         violations.extend(code_violations(fence, language, path, current, directives, disabled))
     violations = keep(violations, disabled)
     return finish(violations, lambda: _reply(path, language, fence.content, items))
+
+
+def _reviewed(
+    review: Section | None, checklist: list[str], violations: list[Violation], after: str
+) -> list[ReviewLine]:
+    """The self-review's lines, checked against *checklist*; a missing self-review and each
+    FAIL line it admits are added to *violations*."""
+    items: list[ReviewLine] = []
+    if review is None:
+        violations.append(
+            Violation(f"{heading_ref(SELF_REVIEW)} is missing; it comes after {after}")
+        )
+    else:
+        items = check_self_review(review, checklist, violations)
+    violations.extend(failed_review(items))
+    return items
 
 
 def _check_edit_reply(
@@ -137,14 +146,7 @@ def _check_edit_reply(
     review = next(
         (s for s in parse(text).sections if s.level == 2 and s.key == norm(EDIT_REVIEW)), None
     )
-    items: list[ReviewLine] = []
-    if review is None:
-        violations.append(
-            Violation(f"{heading_ref(SELF_REVIEW)} is missing; it comes after the edit blocks")
-        )
-    else:
-        items = check_self_review(review, checklist, violations)
-    violations.extend(failed_review(items))
+    items = _reviewed(review, checklist, violations, "the edit blocks")
     if applied.text is None:
         return rejected(keep(violations, disabled))
     fence = Fence("", applied.text, EDITED, EDITED)

@@ -889,6 +889,20 @@ def empty_violation(section: Section, what: str) -> Violation:
     return Violation(f"{section.ref} is empty (line {section.line}); {what}", section.line)
 
 
+def outside_list(section: Section, noun: str) -> list[Violation]:
+    """A violation for each block of *section* that is not its list: every *noun* (question,
+    directive) must be a list item."""
+    return [
+        Violation(
+            f"text outside the list in {section.ref} (line {block.line}); "
+            f"every {noun} must be a list item",
+            block.line,
+        )
+        for block in section.content_blocks
+        if block.kind != "list"
+    ]
+
+
 def ordered(violations: list[Violation]) -> list[Violation]:
     """Violations without a line first (missing parts), then by line."""
     return sorted(violations, key=lambda v: (v.line is not None, v.line or 0))

@@ -25,6 +25,7 @@ from specflow.contracts.markdown import (
     heading_ref,
     mask_code,
     norm,
+    outside_list,
     parse,
     plural,
     preamble_violation,
@@ -184,15 +185,7 @@ def _file_paths(section: Section, out: list[Violation]) -> list[str]:
 
 
 def _directive_violations(section: Section) -> list[Violation]:
-    violations = [
-        Violation(
-            f"text outside the list in {section.ref} (line {block.line}); every directive "
-            "must be a list item",
-            block.line,
-        )
-        for block in section.content_blocks
-        if block.kind != "list"
-    ]
+    violations = outside_list(section, "directive")
     count = len(section.items)
     if not MIN_DIRECTIVES <= count <= MAX_DIRECTIVES:
         violations.append(

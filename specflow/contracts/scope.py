@@ -15,6 +15,7 @@ from specflow.contracts.markdown import (
     finish,
     heading_ref,
     norm,
+    outside_list,
     parse,
     plural,
     preamble_violation,
@@ -212,15 +213,7 @@ def _check_questions_form(
 
 
 def _question_violations(section: Section, least: int, most: int) -> list[Violation]:
-    violations = [
-        Violation(
-            f"text outside the list in {section.ref} (line {block.line}); "
-            "every question must be a list item",
-            block.line,
-        )
-        for block in section.content_blocks
-        if block.kind != "list"
-    ]
+    violations = outside_list(section, "question")
     count = len(section.items)
     if not least <= count <= most:
         violations.append(
