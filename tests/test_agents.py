@@ -564,6 +564,10 @@ def test_settings_with_a_wrong_shape_are_refused(repo: Path) -> None:
         ("git status\ngit commit -m x", "/w", False),
         ("bash -c 'git commit -m x'", "/w", False),
         ('git commit -m "unclosed', "/w", False),
+        ("sudo -u deploy git commit -m x", "/w", False),
+        ("env -i PATH=/bin git commit -am x", "/w", True),
+        ("timeout 60 git commit -m x", "/w", False),
+        ("nice -n 10 git commit -m x", "/w", False),
     ],
 )
 def test_commits_are_found(command: str, directory: str, all_tracked: bool) -> None:
@@ -673,6 +677,25 @@ def test_commit_all_reviews_the_tracked_changes(
     (repo / "README.md").write_text("# changed\n")
     assert hook(event("git commit -am wip", repo)).exit_code == 0
     assert fake_specflow.read_text() == f"{repo} review --files README.md\n"
+
+
+def test_commit_all_from_a_subfolder_with_odd_names_reviews_from_the_top(
+    repo: Path, fake_specflow: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # git names the files from the repository's top, with spaces and non-ASCII as they are;
+    # a deleted file has nothing to review.
+    monkeypatch.setenv("FAKE_REVIEW", "pass")
+    (repo / "sub").mkdir()
+    for name in ("sub/a b.py", "sub/café.py", "gone.py"):
+        (repo / name).write_text("x = 1\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "files")
+    (repo / "sub/a b.py").write_text("x = 2\n")
+    (repo / "sub/café.py").write_text("x = 2\n")
+    (repo / "gone.py").unlink()
+    assert hook(event("git commit -am wip", repo / "sub")).exit_code == 0
+    (called,) = fake_specflow.read_text().splitlines()
+    assert called == f"{repo} review --files sub/a b.py --files sub/café.py"
 
 
 @pytest.mark.parametrize(

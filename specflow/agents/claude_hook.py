@@ -28,7 +28,9 @@ from dataclasses import dataclass
 ALLOW, BLOCK = 0, 2
 GATE_FAILED = (1, 3)  # review: 1 a finding blocks, 3 provider unreachable and failing closed
 SEPARATORS = {"&&", "||", ";", "|", "&", "|&", "(", ")", ";;"}
-WRAPPERS = {"command", "exec", "time", "nohup", "env", "sudo"}
+WRAPPERS = {"command", "exec", "time", "nohup", "env", "sudo", "nice", "timeout"}
+# Options of a wrapper that take a value (`sudo -u USER`, `env -u VAR`, `nice -n 10`).
+WRAPPER_OPTIONS_WITH_VALUE = {"-u", "-g", "-n", "-C", "-S", "-s", "-k", "--signal", "--user"}
 SHELLS = {"sh", "bash", "zsh", "dash"}
 GIT_OPTIONS_WITH_VALUE = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env"}
 COMMIT_SHORT_WITH_VALUE = set("mFcCtS")  # -m MSG, -F FILE, ...: the rest of the cluster is it
@@ -87,12 +89,21 @@ def _simple_commands(tokens: list[str]) -> list[list[str]]:
 
 
 def _strip_wrappers(words: list[str]) -> list[str]:
-    """Drop `VAR=value` prefixes and wrappers such as `env` or `command`."""
+    """Drop `VAR=value` prefixes and wrappers such as `env -i`, `sudo -u x` or `timeout 60`
+    with their options, down to the command they run."""
     index = 0
-    while index < len(words) and (
-        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[index]) or words[index] in WRAPPERS
-    ):
-        index += 1
+    while index < len(words):
+        word = words[index]
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", word):
+            index += 1
+        elif word in WRAPPERS:
+            index += 1
+            while index < len(words) and words[index].startswith("-"):
+                index += 2 if words[index] in WRAPPER_OPTIONS_WITH_VALUE else 1
+            if word == "timeout" and index < len(words):
+                index += 1  # the duration
+        else:
+            break
     return words[index:]
 
 
@@ -137,27 +148,31 @@ def _specflow(env: Mapping[str, str]) -> list[str]:
     return [found] if found else [sys.executable, "-m", "specflow"]
 
 
-def review_args(commit: Commit, env: Mapping[str, str]) -> list[str]:
-    """`review --staged`, or for `commit -a` the tracked files that -a would commit."""
+def review_args(commit: Commit, env: Mapping[str, str]) -> tuple[list[str], str]:
+    """`review --staged`, or for `commit -a` the tracked files that -a would commit, and the
+    folder to run it in (for -a the repository's top, which git's paths are relative to)."""
     if commit.all_tracked:
-        listed = subprocess.run(
-            ["git", "diff", "--name-only", "HEAD"],
-            cwd=commit.directory,
-            env=dict(env),
-            capture_output=True,
-            text=True,
-        )
-        files = listed.stdout.split() if listed.returncode == 0 else []
-        if files:
-            return ["review", *[arg for path in files for arg in ("--files", path)]]
-    return ["review", "--staged"]
+        top = _git(["rev-parse", "--show-toplevel"], commit.directory, env).strip()
+        # -z: names as they are (spaces, non-ASCII); a deleted file has nothing to review.
+        listed = _git(["diff", "--name-only", "-z", "--diff-filter=d", "HEAD"], top, env)
+        files = [name for name in listed.split("\0") if name]
+        if top and files:
+            return ["review", *[arg for path in files for arg in ("--files", path)]], top
+    return ["review", "--staged"], commit.directory
+
+
+def _git(args: list[str], cwd: str, env: Mapping[str, str]) -> str:
+    """git's output, or "" when it fails (the gate then reviews the staged change)."""
+    done = subprocess.run(
+        ["git", *args], cwd=cwd or None, env=dict(env), capture_output=True, text=True
+    )
+    return done.stdout if done.returncode == 0 else ""
 
 
 def run_gate(commit: Commit, env: Mapping[str, str]) -> HookResult:
-    command = [*_specflow(env), *review_args(commit, env)]
-    done = subprocess.run(
-        command, cwd=commit.directory, env=dict(env), capture_output=True, text=True
-    )
+    args, cwd = review_args(commit, env)
+    command = [*_specflow(env), *args]
+    done = subprocess.run(command, cwd=cwd, env=dict(env), capture_output=True, text=True)
     output = (done.stdout + done.stderr).strip()
     if done.returncode == 0:
         return HookResult(ALLOW)
