@@ -36,11 +36,22 @@ def _review(*args: str) -> tuple[int, dict[str, object], str]:
     return result.exit_code, data, result.stderr
 
 
-def test_empty_diff_passes_without_a_model_call(repo: Path, claude: AnthropicServer) -> None:
+def test_an_empty_diff_is_not_reviewed_never_pass(
+    repo: Path, claude: AnthropicServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     code, data, _ = _review()
     assert code == 0
-    assert data["verdict"] == "PASS"
-    assert data["notes"] == ["nothing to review: the diff is empty after skipping files"]
+    assert data["outcome"] == "NOT REVIEWED"
+    assert data["reason"] == "nothing to review: the diff is empty after skipping files"
+    _stage(repo, "package-lock.json", "{}\n")  # excluded by default: still nothing to review
+    monkeypatch.setenv("CI", "true")
+    code, data, _ = _review()
+    assert (code, data["outcome"]) == (0, "NOT REVIEWED")  # nothing held back, even in CI
+    assert "PASS" not in run("review").stdout
+    reply = tmp_path / "r.md"
+    reply.write_text(review_reply())
+    refused = run("review", "--reply", str(reply))
+    assert refused.exit_code == 2 and "nothing to review" in refused.stderr
     assert claude.requests == []
 
 
@@ -329,3 +340,23 @@ def test_removing_an_allowlist_entry_blocks_the_change_again(
     (repo / ".specflow/secrets-allow.toml").unlink()
     blocked = run("review")
     assert blocked.exit_code == 1 and "BLOCKED" in blocked.stdout
+
+
+def test_a_secret_written_into_a_finding_is_never_printed_stored_or_annotated(
+    repo: Path, tmp_path: Path
+) -> None:
+    import secrets as random_source
+
+    token = "ghp_" + random_source.token_hex(18)  # a fake GitHub token, made at run time
+    _stage(repo, "app.py", "x = compute()\n")
+    finding = f"- [MINOR] app.py:1 — Logging — the token {token} leaks. Evidence: `x = compute()`"
+    reply = tmp_path / "r.md"
+    reply.write_text(review_reply([finding]))
+    recorded = run("review", "--staged", "--reply", str(reply))
+    assert recorded.exit_code == 0, recorded.output
+    assert token not in recorded.output and "«secret:github-token:" in recorded.output
+    again = run("review", "--staged", "--format", "github")
+    assert token not in again.output and "::warning" in again.output
+    for stored in (repo / ".specflow").rglob("*"):
+        if stored.is_file():
+            assert token not in stored.read_text(errors="replace"), stored

@@ -300,3 +300,21 @@ def test_the_handoff_provider_redacts_whatever_it_is_given(repo: Path) -> None:
     assert key not in text
     assert "the token is «secret:github-token:" in text
     assert "; keep the rest" in text
+
+
+def test_replies_answers_and_titles_are_stored_redacted(repo: Path, tmp_path: Path) -> None:
+    """A value in an accepted reply, an answer or the description never lands in a task file
+    or its folder name (a rejected reply's attempt was redacted already)."""
+    key = fake_key()
+    assert run("new", f"Rotate the {key} token", "--quick", "--file", "app.py").exit_code == 0
+    spec_md = next((repo / ".specflow/tasks").glob("*/spec.md"))
+    assert key.lower() not in spec_md.parent.name.lower()
+    assert files_holding(repo / ".specflow", key) == []
+    assert PLACEHOLDER in spec_md.read_text()
+    assert run("new", "Prometheus exporter", "--name", SLUG).exit_code == 0
+    scope = tmp_path / "scope.md"
+    scope.write_text(SCOPE_REPLY.replace("Which Oracle version", f"Is {key} the Oracle version"))
+    assert run("scope", "--reply", str(scope)).exit_code == 0
+    assert run("answer", "2", f"the token is {key}").exit_code == 0
+    assert files_holding(repo / ".specflow", key) == []
+    assert PLACEHOLDER in (repo / ".specflow/tasks" / SLUG / "answers.md").read_text()

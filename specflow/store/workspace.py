@@ -355,8 +355,13 @@ class Workspace:
         return path.read_text(encoding="utf-8")
 
     def write_artifact(self, task: Task, name: str, text: str) -> Path:
+        """Write an artifact of the task (a reply that held its contract, the answers, a
+        spec), redacted like everything under .specflow/: a reply or an answer may hold a
+        value that must not be committed with the task."""
+        from specflow.gitx.allowlist import load_allowlist
+
         path = self.artifact_path(task, name)
-        atomic_write_text(path, text)
+        atomic_write_text(path, redact_text(text, path.name, load_allowlist(self.root)))
         return path
 
     def keep_attempt(self, home: Path, stage: str, text: str) -> Path:
@@ -373,7 +378,9 @@ class Workspace:
     def create_task(
         self, title: str, describe_md: str, context: list[str], name: str | None
     ) -> Task:
-        """Create the task folder with task.json and describe.md, and make it current."""
+        """Create the task folder with task.json and describe.md, and make it current. The
+        title (and the folder named after it) is redacted like describe.md."""
+        title = redact_text(title)
         base = slugify(name) if name else slugify(title)
         slug = self.unique_slug(base)
         task = Task(slug=slug, title=title, context=context)

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from specflow.contracts.models import Finding, ReviewReply
 from specflow.contracts.review import blocks
-from specflow.errors import ProviderUnreachable, StateError
+from specflow.errors import ProviderUnreachable, StateError, UsageError
 from specflow.gitx.allowlist import load_allowlist
 from specflow.gitx.chunks import split_for_budget
 from specflow.gitx.diffs import Chunk, FileDiff, parse_diff
 from specflow.gitx.excludes import filter_files
+from specflow.gitx.secrets import redact_text
 from specflow.providers.base import SystemBlock
 from specflow.stages.review.cache import cache_key, cache_path, from_cache, to_cache
 from specflow.stages.review.covered import mark_reviewed
@@ -63,10 +64,18 @@ def reviewer(session: Session) -> StageModel:
 def pick_task(
     session: Session, slug: str | None, paths: list[str], problems: list[str] | None = None
 ) -> tuple[Task | None, str | None]:
-    """The task whose spec the change is checked against, and that spec's text.
+    """The task whose spec the change is checked against, and that spec's text, redacted (a
+    spec edited by hand may hold a value; the text is sent and printed).
 
     A task that cannot be read is skipped with a notice (and its message added to *problems*).
     """
+    task, text = _pick_task(session, slug, paths, problems)
+    return task, None if text is None else redact_text(text, allow=load_allowlist(session.ws.root))
+
+
+def _pick_task(
+    session: Session, slug: str | None, paths: list[str], problems: list[str] | None
+) -> tuple[Task | None, str | None]:
     ws = session.ws
     if slug:
         task = ws.load(slug)
@@ -173,9 +182,14 @@ def run_review(
         _verdict(result, secrets, threshold, note="secrets found: the model was not called")
         result.verdict, result.reason = BLOCKED, "a secret is staged"
         return result
-    if not kept:
-        result.notes.append("nothing to review: the diff is empty after skipping files")
-        return result
+    if not kept:  # no review ran: never PASS; nothing to hold back either, even in CI
+        if options.reply is not None:
+            raise UsageError(
+                "--reply: there is nothing to review (the change is empty after skipping "
+                "files), so there is no verdict to record; stage the change first"
+            )
+        reason = "nothing to review: the diff is empty after skipping files"
+        return result.not_reviewed(reason, options.command(), fail_open=True)
     if not _within_size(kept, session, options, result):
         return result
     try:
@@ -231,7 +245,7 @@ def _judge(
     if options.reply is not None:
         # The handoff gate: the verdict is recorded for this exact change (the verdict
         # cache's key), and the next review of the same change enforces it.
-        reply = _ingest(session, task, redacted, options, threshold, rules)
+        reply = _redact_reply(session, _ingest(session, task, redacted, options, threshold, rules))
         to_cache(session, key, reply, source="reply file")
         result.notes.append("verdict recorded for this change; the next review of it enforces it")
         return _verdict(result, reply.findings, threshold)
@@ -246,10 +260,27 @@ def _judge(
     merged = _ask_model(session, task, spec, redacted, result, ci, options, rules)
     if merged is None:
         return result  # NOT REVIEWED: a handoff prompt was written, or no model answered
+    merged = _redact_reply(session, merged)
     to_cache(session, key, merged)
     if not problems and options.use_cache and session.config.review.cache:
         result.memo_verdict = cache_path(session, key)
     return _verdict(result, merged.findings, threshold)
+
+
+def _redact_reply(session: Session, reply: ReviewReply) -> ReviewReply:
+    """The verdict with its findings' text redacted before it is stored, printed or turned
+    into CI annotations: a model (or a pasted reply) may write a value it should not."""
+    allow = load_allowlist(session.ws.root)
+    findings = [
+        finding.model_copy(
+            update={
+                field: redact_text(getattr(finding, field), allow=allow)
+                for field in ("message", "evidence", "rule")
+            }
+        )
+        for finding in reply.findings
+    ]
+    return reply.model_copy(update={"findings": findings})
 
 
 def _within_size(
