@@ -246,8 +246,12 @@ def test_click_and_the_plain_form_know_the_same_stages() -> None:
 
 @pytest.mark.parametrize(
     "config",
-    ['[contracts]\ndisabled = ["spec.hedge"]\n', 'contracts.disabled = ["spec.hedge"]\n'],
-    ids=["table", "dotted-key"],
+    [
+        '[contracts]\ndisabled = ["spec.hedge"]\n',
+        'contracts.disabled = ["spec.hedge"]\n',
+        'contracts = { disabled = ["spec.hedge"] }\n',
+    ],
+    ids=["table", "dotted-key", "inline-table"],
 )
 def test_check_honours_the_projects_disabled_rules(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], config: str

@@ -130,3 +130,143 @@ def test_unknown_rule_ids_are_a_config_error() -> None:
     assert check_disabled(["python.print"]) == frozenset({"python.print"})
     with pytest.raises(ConfigError, match="unknown rule id `python.prnt`"):
         check_disabled(["python.prnt"], "config.toml [contracts] disabled")
+
+
+# --- honest replies the content rules must accept, each with a near miss they still reject ---
+
+
+def spec_rules(text: str) -> list[str]:
+    return [v.rule or "form" for v in check_spec(text, HEADINGS).violations]
+
+
+def with_recovery(cell: str) -> str:
+    return SPEC_REPLY.replace("serve last values, mark stale |", f"{cell} |")
+
+
+def test_a_recovery_cell_that_rules_out_retrying_needs_no_bound() -> None:
+    assert spec_rules(with_recovery("do not retry; serve last values")) == []
+    assert spec_rules(with_recovery("never retry, serve last values")) == []
+    assert spec_rules(with_recovery("no retries; serve last values")) == []
+    near = with_recovery("retry the query; do not page anyone")
+    assert spec_rules(near) == ["spec.matrix-cell"]
+
+
+def test_concurrency_na_ignores_negated_sentences_and_a_plain_queue() -> None:
+    na = SPEC_REPLY.replace(
+        "One lock guards the cached result; no I/O under the lock.", "N/A — single-threaded."
+    )
+    negated = na.replace(
+        "- One gauge per job state,", "- No background threads.\n- One gauge per job state,"
+    )
+    assert spec_rules(negated) == []
+    queue = na.replace("Oracle job table's", "Oracle job queue's")
+    assert spec_rules(queue) == []
+    threads = na.replace(
+        "- One gauge per job state,", "- Two worker threads refresh the gauges.\n- One gauge,"
+    )
+    assert spec_rules(threads) == ["spec.concurrency-na"]
+    after = na.replace(
+        "- One gauge per job state,", "- Workers share no state.\n- One gauge per job state,"
+    )
+    assert spec_rules(after) == ["spec.concurrency-na"]  # the negation comes after
+    task_queue = na.replace("Oracle job table's", "Celery task queue's")
+    assert spec_rules(task_queue) == ["spec.concurrency-na"]
+
+
+def with_directive(directive: str) -> str:
+    return SPEC_REPLY.replace(
+        "2. Cache the query result for 15 seconds.",
+        f"2. Cache the query result for 15 seconds.\n3. {directive}",
+    )
+
+
+@pytest.mark.parametrize(
+    "directive",
+    [
+        "Handle errors from `cursor.execute` by raising `ExportError`.",
+        "Close the `oracledb` connection properly in `collector.close()`.",
+    ],
+)
+def test_an_anchored_directive_with_one_vague_phrase_is_not_vague(directive: str) -> None:
+    assert spec_rules(with_directive(directive)) == []
+
+
+@pytest.mark.parametrize(
+    "directive",
+    [
+        "Handle errors appropriately.",
+        "Add caching as needed.",
+        "Handle errors from `cursor.execute` appropriately.",  # two vague phrases
+        "Set `BATCH_SIZE` to TBD.",  # undecided, however anchored
+    ],
+)
+def test_a_vague_directive_is_still_vague(directive: str) -> None:
+    assert spec_rules(with_directive(directive)) == ["spec.vague-directive"]
+
+
+def test_a_one_word_out_of_scope_item_does_not_conflict() -> None:
+    item = SPEC_REPLY.replace("- No schema changes.", "- No schema changes.\n- Authentication.")
+    honest = with_directive("Log authentication failures from `cx_Oracle` at WARNING.")
+    honest = honest.replace("- No schema changes.", "- No schema changes.\n- Authentication.")
+    assert spec_rules(honest) == []
+    assert spec_rules(item) == []
+    near = with_directive("Add per-job metrics labelled by `job_id`.")
+    assert spec_rules(near) == ["spec.out-of-scope-conflict"]
+
+
+def test_a_revision_may_keep_an_unknown_that_differs_from_every_resolved_item() -> None:
+    resolved = [("The Oracle version.", "19c"), ("The batch size.", "500 rows")]
+    result = check_spec(SPEC_REPLY, HEADINGS, resolved=resolved)
+    assert result.ok, result.violations
+    assert result.value is not None and len(result.value.unknowns) == 1
+
+
+def implement_rules(code: str) -> list[str]:
+    return [
+        v.rule or "form" for v in check_implement(implement(code), "app.py", CHECKLIST).violations
+    ]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "# Other imports\nimport os\n",
+        "# Log the response body truncated to 200 characters\nx = 1\n",
+        "# rest of the line after the colon is the value\nx = 1\n",
+        "import logging\n\nLOG = logging.getLogger(__name__)\n"
+        'LOG.info(\n    "Processing remaining jobs..."\n)\n',
+        "from typing import Protocol, TypeVar\n\nT = TypeVar('T')\n\n\n"
+        "class Reader(Protocol[T]):\n    def read(self) -> T: ...\n",
+    ],
+)
+def test_honest_code_is_not_elision(code: str) -> None:
+    assert implement_rules(code) == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "# ... rest unchanged ...\nx = 1\n",
+        "# existing code\nx = 1\n",
+        "# rest of the code omitted\nx = 1\n",
+        "# imports unchanged\nx = 1\n",
+        'def f() -> None:\n    """...rest unchanged..."""\n',
+        'x = 1\n"""...rest unchanged..."""\n',
+        "class Reader(Base[int]):\n    def read(self) -> int: ...\n",
+    ],
+)
+def test_elision_is_still_found(code: str) -> None:
+    assert implement_rules(code) == ["implement.elision"]
+
+
+def test_sql_joined_from_constants_is_not_built_from_values() -> None:
+    head = "def count(cursor, state):\n    return cursor.execute("
+    honest = head + '"SELECT COUNT(*) FROM jobs " + "WHERE state = ?", (state,))\n'
+    assert implement_rules(honest) == []
+    for built in (
+        '"SELECT COUNT(*) FROM jobs WHERE state = " + state)\n',
+        '"SELECT COUNT(*) FROM jobs " + "WHERE state = " + state)\n',
+        '"SELECT COUNT(*) FROM jobs WHERE state = %s" % state)\n',
+        'f"SELECT COUNT(*) FROM jobs WHERE state = {state}")\n',
+    ):
+        assert implement_rules(head + built) == ["python.sql-string"], built

@@ -35,16 +35,20 @@ _REMOVAL_WORDS = re.compile(
 _ELISION = (
     re.compile(r"^(?:\.{3}|…)"),
     re.compile(r"(?:\.{3}|…)$.*", re.S),
-    re.compile(r"^(?:the\s+)?(?:rest|remainder)\s+of\s+(?:the\s+)?\w+", re.I),
     re.compile(
-        r"^(?:the\s+)?(?:existing|unchanged|original|previous|other|remaining|same)\s+"
+        r"^(?:the\s+)?(?:rest|remainder)\s+of\s+(?:the\s+)?(?:code|files?|functions?|"
+        r"class(?:es)?|modules?|methods?|implementation|body|logic|script)\b",
+        re.I,
+    ),
+    re.compile(
+        r"^(?:the\s+)?(?:existing|unchanged|original|previous|remaining|same)\s+"
         r"(?:code|implementation|logic|methods?|functions?|imports?|body|content|tests?)"
         r"(?:\s+\w+){0,2}$",
         re.I,
     ),
     re.compile(
         r"\b(?:code|implementation|logic|body|methods?|functions?|rest|remaining|here|imports?)"
-        r"\s+(?:\w+\s+){0,2}(?:unchanged|omitted|elided|truncated)\b",
+        r"\s+(?:\w+\s+){0,2}(?:unchanged|omitted|elided|truncated)\W*$",
         re.I,
     ),
     re.compile(r"^(?:unchanged|omitted|elided|truncated|snip(?:ped)?)(?:\s+for\s+brevity)?$", re.I),
@@ -83,15 +87,27 @@ def elisions(code: str, tree: ast.Module | None, path: str | None) -> Iterator[F
     """Placeholder comments and strings, a line that is only `...`, and (Python) a function
     body of `...` or `pass  # ...` outside stubs, protocols and abstract methods."""
     stub = path is not None and path.endswith(".pyi")
+    strings = _string_statements(tree) if tree is not None else set()
     for number, line in enumerate(code.split("\n"), start=1):
-        text = _placeholder_text(line, tree is not None)
+        text = _placeholder_text(line, tree is not None, number in strings)
         if text is not None and _is_elision(text):
             yield Finding("implement.elision", number, f"`{line.strip()}` stands for left-out code")
     if tree is not None and not stub:
         yield from _ellipsis_bodies(tree, code.split("\n"))
 
 
-def _placeholder_text(line: str, python: bool) -> str | None:
+def _string_statements(tree: ast.Module) -> set[int]:
+    """The lines on which a bare string statement starts (not a string inside a call)."""
+    return {
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+
+
+def _placeholder_text(line: str, python: bool, statement: bool = False) -> str | None:
     stripped = line.strip()
     if stripped in ("...", "…") and not python:
         return stripped
@@ -102,6 +118,8 @@ def _placeholder_text(line: str, python: bool) -> str | None:
         code, _, tail = line.partition("#")
         if code.strip() in ("pass", "...", "return", "return None"):
             return tail.strip()
+    if python and not statement:
+        return None  # a string argument, element or value, not a placeholder
     string = _STRING_LINE.match(line)
     return string.group("text").strip() if string is not None else None
 
@@ -152,7 +170,7 @@ def _exempt(node: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.AST) -> boo
     if names & {"overload", "typing.overload", "abstractmethod", "abc.abstractmethod"}:
         return True
     if isinstance(owner, ast.ClassDef):
-        bases = {_dotted(b) for b in owner.bases}
+        bases = {_dotted(b.value if isinstance(b, ast.Subscript) else b) for b in owner.bases}
         return bool(bases & {"Protocol", "typing.Protocol", "ABC", "abc.ABC"})
     return False
 
@@ -294,7 +312,8 @@ def _string_building(node: ast.expr) -> str | None:
     ):
         return "an f-string"
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
-        if _has_string(node):
+        # `"SELECT ... " + "WHERE ..."` joins constants: only a value added in builds a query.
+        if _has_string(node) and not (isinstance(node.op, ast.Add) and _constant(node)):
             return "`%`" if isinstance(node.op, ast.Mod) else "`+`"
     if (
         isinstance(node, ast.Call)
@@ -305,6 +324,17 @@ def _string_building(node: ast.expr) -> str | None:
     ):
         return "`.format()`"
     return None
+
+
+def _constant(node: ast.expr) -> bool:
+    """Only constants joined with `+`."""
+    if isinstance(node, ast.Constant):
+        return True
+    return (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Add)
+        and (_constant(node.left) and _constant(node.right))
+    )
 
 
 def _has_string(node: ast.expr) -> bool:

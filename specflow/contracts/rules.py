@@ -185,6 +185,9 @@ VAGUE_PHRASES: tuple[str, ...] = (
     "best practice",
 )
 
+# Vague phrases that leave the decision open: vague however concrete the rest of the directive.
+UNDECIDED_PHRASES: tuple[str, ...] = ("TBD", "figure out")
+
 # A matrix cell that is only one of these (after lower-casing and dropping punctuation).
 VAGUE_CELLS: tuple[str, ...] = (
     "handle",
@@ -247,8 +250,12 @@ CONCURRENCY_WORDS: tuple[str, ...] = (
     "child processes",
     "multiprocessing",
     "process pool",
-    "queue",
-    "queues",
+    "task queue",
+    "task queues",
+    "work queue",
+    "work queues",
+    "message queue",
+    "message queues",
     "lock",
     "locks",
     "mutex",

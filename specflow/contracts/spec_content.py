@@ -18,6 +18,7 @@ from specflow.contracts.rules import (
     CONCURRENCY_WORDS,
     NEGATIONS,
     RETRY_BOUNDS,
+    UNDECIDED_PHRASES,
     VAGUE_CELLS,
     VAGUE_PHRASES,
     content_words,
@@ -32,6 +33,10 @@ OPEN_ITEMS = "Open Items"
 _VAGUE = phrase_pattern(VAGUE_PHRASES)
 _CONCURRENCY = phrase_pattern(CONCURRENCY_WORDS)
 _RETRY = re.compile(r"\bretr(?:y|ies|ied|ying)\b", re.I)
+# A retry the cell rules out: `do not retry`, `never retry`, `no retries`.
+_NEGATED_RETRY = re.compile(r"\b(?:no|not|never|don't|dont|don’t)\s+$", re.I)
+_UNDECIDED = phrase_pattern(UNDECIDED_PHRASES)
+_SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n")
 _NA_CELL = re.compile(r"[*_]*N/A\b[*_]*(?P<rest>.*)", re.I | re.S)
 _NA_REASON = re.compile(r"\s*(?:—|–|--|-|:|\()\s*\S", re.S)
 # A concrete anchor: a code span, a number, a flag, a path or file, a call, an identifier
@@ -132,8 +137,15 @@ def vague_directives(section: Section) -> list[Violation]:
     out: list[Violation] = []
     for text, line in directive_items(section):
         words = _plain(text)
-        phrase = _VAGUE.search(words) if _VAGUE else None
-        if phrase is not None:
+        phrases = list(_VAGUE.finditer(words)) if _VAGUE else []
+        phrase = phrases[0] if phrases else None
+        # An anchored directive ("Handle errors from `cursor.execute` by raising
+        # `ExportError`") is not vague for one such phrase; two, or an undecided one, are.
+        if phrase is not None and (
+            len(phrases) > 1
+            or not _anchored(text.strip())
+            or (_UNDECIDED is not None and _UNDECIDED.search(words))
+        ):
             out.append(
                 violation(
                     "spec.vague-directive",
@@ -206,9 +218,14 @@ def _cell_problem(cell: str, column: str) -> str | None:
     bare = " ".join(_PUNCTUATION.sub(" ", text.lower()).split()) if len(text) <= 40 else ""
     if bare in VAGUE_CELLS:
         return f'only says "{cell.strip()}"'
-    if column == "Recovery" and _RETRY.search(text) and not _bounded(cell):
+    if column == "Recovery" and _retries(text) and not _bounded(cell):
         return "retries without a bound or backoff"
     return None
+
+
+def _retries(text: str) -> bool:
+    """The cell retries: it names a retry that no `no`/`not`/`never`/`don't` rules out."""
+    return any(not _NEGATED_RETRY.search(text, 0, m.start()) for m in _RETRY.finditer(text))
 
 
 def _bounded(cell: str) -> bool:
@@ -225,10 +242,16 @@ def concurrency_na(concurrency: Section, others: Sequence[Section]) -> list[Viol
         return []
     for section in others:
         for inline in section.inlines:
-            match = (
-                _CONCURRENCY.search(prose(inline.source))
-                if _CONCURRENCY.search(inline.source)
-                else None
+            if not _CONCURRENCY.search(inline.source):
+                continue
+            words = prose(inline.source)
+            match = next(
+                (
+                    m
+                    for m in _CONCURRENCY.finditer(words)
+                    if not _negated_sentence(words, m.start())
+                ),
+                None,
             )
             if match is not None:
                 line = inline.line_at(match.start())
@@ -248,7 +271,9 @@ def out_of_scope_conflicts(out_of_scope: Section, directives: Section) -> list[V
     item occurs in the directive, and the directive is not itself a negation."""
     keyed = [(content_words(_plain(i.one_line)), i) for i in out_of_scope.items]
     # Each item with its longest key word: one scan per directive finds the candidates.
-    items = [(max(keys, key=len), keys, item) for keys, item in keyed if keys]
+    # A one-word item (`- Authentication.`) is too broad to conflict with a directive that
+    # merely names the word; an item needs two content words.
+    items = [(max(keys, key=len), keys, item) for keys, item in keyed if len(keys) >= 2]
     if not items:
         return []
     leads = {key for key, _, _ in items}
@@ -271,6 +296,13 @@ def out_of_scope_conflicts(out_of_scope: Section, directives: Section) -> list[V
                 )
             )
     return out
+
+
+def _negated_sentence(text: str, at: int) -> bool:
+    """A negation comes before offset *at* in its sentence (`no background threads`), so
+    `workers share no state` still counts."""
+    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, at)), default=0)
+    return any(w.strip(".,;:()").lower() in NEGATIONS for w in text[start:at].split())
 
 
 def _negated(text: str) -> bool:

@@ -93,9 +93,9 @@ def _edited_path(text: str) -> str | None:
     return None if isinstance(parsed, list) else parsed.path
 
 
-# `[contracts]` or a dotted `contracts.` key at the start of a line: the config may switch
-# rules off.
-_CONTRACTS_KEY = re.compile(r"^[ \t]*(\[[ \t]*contracts[ \t]*\]|contracts[ \t]*\.)", re.MULTILINE)
+# `[contracts]`, a dotted `contracts.` key or an inline `contracts = {...}` table at the start
+# of a line: the config may switch rules off.
+_CONTRACTS_KEY = re.compile(r"^[ \t]*(\[[ \t]*contracts[ \t]*\]|contracts[ \t]*[.=])", re.MULTILINE)
 
 
 def _disabled() -> frozenset[str]:
