@@ -802,3 +802,24 @@ def test_the_stage_lock_is_not_listed_as_an_artifact(repo: Path, tmp_path: Path)
     assert (repo / ".specflow/tasks/demo/lock").exists()  # the stage held it
     (row,) = json.loads(run("status", "--json").stdout)["tasks"]
     assert row["artifacts"] == ["answers.md", "describe.md", "scope.md", "transcript.jsonl"]
+
+
+def test_input_that_is_not_utf8_is_a_usage_error_not_a_crash(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from specflow.cli import run as main
+
+    # An argument the locale could not decode (Python keeps the byte as a lone surrogate).
+    monkeypatch.setattr("sys.argv", ["specflow", "new", "desc \udcff"])
+    assert main() == 2
+    assert "is not UTF-8 text" in capsys.readouterr().err
+    assert not (repo / ".specflow" / "tasks").exists()  # nothing was created
+    assert run("new", "Exporter", "--name", "demo").exit_code == 0
+    for argv in (["scope", "--reply", "-"], ["answer"]):
+        result = run(*argv, input=b"\xff\xfe\n")
+        assert result.exit_code == 2, argv
+        assert result.stderr == "error: <stdin>: not UTF-8 text\n"
+    left = {p.name for p in (repo / ".specflow/tasks/demo").iterdir()} - {"lock"}
+    assert left == {"describe.md", "task.json"}  # nothing written, no round moved aside
+    folder = run("scope", "--reply", str(repo))
+    assert (folder.exit_code, "is a folder" in folder.stderr) == (2, True)

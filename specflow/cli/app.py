@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from specflow import __version__
-from specflow.errors import failure_exit, silence_stdout
+from specflow.errors import UsageError, failure_exit, silence_stdout
 from specflow.stages import records
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ def _echo_json(data: Any) -> None:
 
 def run() -> int:
     """Console-script entry point; returns the exit code."""
+    for arg in sys.argv[1:]:
+        if not _is_utf8(arg):  # a byte the locale could not decode: refuse it before any write
+            shown = arg.encode("utf-8", "backslashreplace").decode("utf-8")
+            return failure_exit(UsageError(f"argument `{shown}` is not UTF-8 text; retype it"))
     try:
         # Without standalone mode, click returns ctx.exit()'s code instead of exiting.
         code = cli.main(prog_name="specflow", standalone_mode=False)
@@ -59,6 +64,14 @@ def run() -> int:
         silence_stdout()
         return 0
     return code if isinstance(code, int) else 0
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _show_click_error(exc: click.ClickException) -> None:

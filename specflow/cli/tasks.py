@@ -11,6 +11,7 @@ import click
 
 from specflow.errors import StateError, UsageError
 from specflow.resources import data_file
+from specflow.stages.check import read_stdin
 
 if TYPE_CHECKING:
     from specflow.stages.session import Session
@@ -221,8 +222,8 @@ def answer(number: int | None, text: tuple[str, ...], task_slug: str | None) -> 
     \b
     Example:
         specflow answer
-        specflow answer 3 Postgres 15; the table has 2M rows
-        printf '1: 19c\n2: skip: not known yet\n' | specflow answer
+        specflow answer 3 Postgres 15, the table has 2M rows
+        printf '1: 19c\\n2: skip: not known yet\\n' | specflow answer
     """
     from specflow.stages.scope import record_answer, unanswered
 
@@ -254,7 +255,7 @@ def _piped_answers(session: Session, task: Any, number: int | None) -> None:
     from specflow.stages.answer_input import parse_piped_answers
     from specflow.stages.scope import record_answer, unanswered
 
-    piped = sys.stdin.read()
+    piped = read_stdin()
     if not piped.strip():
         raise UsageError(
             "no terminal to ask on; edit "

@@ -32,7 +32,7 @@ def _prompts() -> Prompts:
 def _read(file: str) -> str:
     """The text of *file* (`-`: standard input), strictly UTF-8; a leading BOM is dropped."""
     if file == "-":
-        return _read_stdin()
+        return read_stdin()
     if not os.path.isfile(file):
         raise UsageError(f"{file}: no such file")
     try:
@@ -42,7 +42,9 @@ def _read(file: str) -> str:
         raise UsageError(f"{file}: not UTF-8 text") from None
 
 
-def _read_stdin() -> str:
+def read_stdin() -> str:
+    """Standard input, strictly UTF-8 (a BOM is dropped): what `-` names for check, --reply
+    and piped answers."""
     if sys.stdin is None:
         raise UsageError("standard input is closed; pass a FILE instead of -")
     buffer = getattr(sys.stdin, "buffer", None)

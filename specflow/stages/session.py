@@ -7,7 +7,6 @@ what to do with a valid reply; this module does the rest the same way for all of
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -121,8 +120,12 @@ def stage_lock(session: Session, task: Task, command: str) -> Iterator[None]:
 def read_reply(source: str) -> tuple[str, str]:
     """The text of --reply FILE (or '-' for standard input), and a name for it."""
     if source == "-":
-        return sys.stdin.read(), "standard input"
+        from specflow.stages.check import read_stdin
+
+        return read_stdin(), "standard input"
     path = Path(source)
+    if path.is_dir():
+        raise UsageError(f"--reply {source}: is a folder; name the reply file")
     if not path.is_file():
         raise UsageError(f"--reply {source}: no such file")
     try:

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from specflow.cli import cli
 
 
-def run(*args: str, input: str | None = None) -> Result:
+def run(*args: str, input: str | bytes | None = None) -> Result:
     """Invoke the CLI in-process, as a user would type it."""
     return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
