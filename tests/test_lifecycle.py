@@ -195,3 +195,22 @@ def test_plan_states_through_a_whole_task_on_the_loopback_server(
     assert plan() == {COLLECTOR: "blocked", SERVER: "reviewed"}
     models = {r.body["model"] for r in claude.requests}
     assert models == {"claude-sonnet-5-5"} and len(claude.requests) == 4  # no stage skipped
+
+
+def test_the_newest_archive_of_a_slug_is_found_past_nine(tmp_path: Path) -> None:
+    from specflow.store.workspace import Workspace
+
+    (tmp_path / ".git").mkdir()
+    ws = Workspace(tmp_path)
+    for name in ("2026-12-01-demo", "2026-12-01-demo~2", "2026-12-01-demo~10", "2026-11-30-demo"):
+        folder = ws.archive_dir / name
+        folder.mkdir(parents=True)
+        (folder / "task.json").write_text("{}")
+    assert [folder.name for _, folder in ws.archived()] == [
+        "2026-11-30-demo",
+        "2026-12-01-demo",
+        "2026-12-01-demo~2",
+        "2026-12-01-demo~10",
+    ]
+    folder = ws.archived_folder("demo")
+    assert folder is not None and folder.name == "2026-12-01-demo~10"

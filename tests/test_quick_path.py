@@ -284,3 +284,13 @@ def test_the_contract_partial_names_the_third_form_only_when_allowed(repo: Path)
     declined = run("prompt", "scope").output
     assert "Reply in one of two forms" in declined
     assert "Quick-path form" not in declined
+
+
+@pytest.mark.parametrize("description", ["```", "## Open Items", "+ a list item", "> quoted"])
+def test_a_description_that_looks_like_markdown_stays_the_intent(
+    repo: Path, description: str
+) -> None:
+    result = run("new", description, "--quick", "--file", "app.py")
+    assert result.exit_code == 0, result.output
+    spec = next((repo / ".specflow/tasks").glob("*/spec.md")).read_text()
+    assert f"## Intent\n\n\\{description}\n" in spec

@@ -91,6 +91,7 @@ def test_action_yml_is_a_composite_action_with_the_documented_inputs() -> None:
     assert isinstance(runs, dict) and runs["using"] == "composite"
     install, review = runs["steps"]
     assert '"$GITHUB_ACTION_PATH"' in install["run"]  # specflow at the action's own ref
+    assert "python3 -m venv" in install["run"] and "GITHUB_PATH" in install["run"]
     assert "--format github" in review["run"]
     readme = (ROOT / "README.md").read_text()
     for name in inputs:

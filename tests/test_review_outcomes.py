@@ -217,3 +217,15 @@ def test_a_skip_follows_the_fail_open_policy(repo: Path, monkeypatch: pytest.Mon
     (repo / ".specflow").mkdir()
     (repo / ".specflow/config.toml").write_text("[review]\nfail_closed_in_ci = false\n")
     assert run("review", "--staged").exit_code == 0
+
+
+def test_a_skip_reads_like_any_outcome_and_names_the_review_it_skipped(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPECFLOW_SKIP_REVIEW", "1")
+    skipped = json.loads(run("review", "--range", "HEAD~0..HEAD", "--json").stdout)
+    monkeypatch.delenv("SPECFLOW_SKIP_REVIEW")
+    reviewed = json.loads(run("review", "--range", "HEAD~0..HEAD", "--json").stdout)
+    assert set(skipped) == set(reviewed)  # the same JSON shape as any other outcome
+    assert skipped["outcome"] == "NOT REVIEWED" and skipped["reason"].startswith("skipped")
+    assert skipped["next_command"].startswith("specflow review --range HEAD~0..HEAD ")

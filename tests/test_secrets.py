@@ -602,3 +602,13 @@ def test_scan_outside_a_repository_runs_without_an_allowlist(
     (tmp_path / "a.env").write_text(f"GH={github_token()}\n")
     assert run("secrets", "scan", "a.env").exit_code == 1
     assert run("secrets", "scan", "--staged").exit_code == 2
+
+
+def test_an_allowlist_date_written_as_a_toml_date_is_read(repo: Path) -> None:
+    path = repo / ".specflow/secrets-allow.toml"
+    path.parent.mkdir()
+    path.write_text('[[allow]]\nid = "jwt:0123456789abcdef"\nreason = "x"\nadded = 2026-12-01\n')
+    assert load_allowlist(repo) == frozenset({"jwt:0123456789abcdef"})
+    path.write_text('[[allow]]\nid = "jwt:0123456789abcdef"\nreason = "x"\nadded = 5\n')
+    with pytest.raises(ConfigError, match="added"):  # near miss: a number is no date
+        load_allowlist(repo)

@@ -318,3 +318,20 @@ def test_replies_answers_and_titles_are_stored_redacted(repo: Path, tmp_path: Pa
     assert run("answer", "2", f"the token is {key}").exit_code == 0
     assert files_holding(repo / ".specflow", key) == []
     assert PLACEHOLDER in (repo / ".specflow/tasks" / SLUG / "answers.md").read_text()
+
+
+def test_an_allowed_value_reaches_the_handoff_prompt_as_it_is(repo: Path) -> None:
+    """The handoff prompt is redacted with the project's allowlist, as the API path is."""
+    import json
+
+    key, other = fake_key(), fake_key()
+    (repo / "fixture.py").write_text(f'ALLOWED = "{key}"\n')
+    scan = json.loads(run("secrets", "scan", "fixture.py", "--json").stdout)
+    (finding_id,) = [f["id"] for f in scan["findings"]]
+    assert run("secrets", "allow", finding_id, "--reason", "a revoked fixture").exit_code == 0
+    (repo / "fixture.py").write_text(f'ALLOWED = "{key}"\nOTHER = "{other}"\n')
+    assert run("new", "Exporter", "--name", SLUG, "--context", "fixture.py").exit_code == 0
+    assert run("scope").exit_code == 0
+    prompt = (repo / ".specflow/tasks" / SLUG / "handoff/scope.prompt.md").read_text()
+    assert key in prompt  # allowed: left as it is
+    assert other not in prompt and PLACEHOLDER in prompt  # near miss: not allowed

@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from specflow.errors import ConfigError, StateError, UsageError
 from specflow.store.fsutil import atomic_write_text
@@ -75,7 +75,12 @@ class AllowEntry(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9-]+:[0-9a-f]{16}$")  # FINDING_ID
     reason: str = Field(min_length=1)
-    added: str
+    added: str  # a TOML date written by hand (`added = 2026-12-01`) is read as its text
+
+    @field_validator("added", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: object) -> object:
+        return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 class AllowFile(BaseModel):

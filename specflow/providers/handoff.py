@@ -64,7 +64,7 @@ class HandoffProvider:
             command = f"specflow {request.stage} --reply {shlex.quote(_display(reply_path))}"
         ensure_git_ignored(folder, HANDOFF_IGNORE_WHY)
         text = render_handoff(request, _display(reply_path), command)
-        atomic_write_text(path, redact_text(text))
+        atomic_write_text(path, redact_text(text, allow=_allowlist(request.task_dir)))
         raise HandoffPromptWritten(path, reply_path, command)
 
 
@@ -146,3 +146,15 @@ def _prompt(request: Request) -> list[str]:
     for message in request.messages:
         lines += [f"===== {message.role.upper()} =====", "", message.full_text.rstrip("\n"), ""]
     return lines
+
+
+def _allowlist(folder: Path) -> frozenset[str]:
+    """The repository's allowed secret findings (left as they are, as the API path sends them);
+    none outside a repository."""
+    from specflow.gitx.allowlist import load_allowlist
+    from specflow.store.repo import find_root
+
+    try:
+        return load_allowlist(Path(find_root(folder)))
+    except UsageError:
+        return frozenset()

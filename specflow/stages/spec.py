@@ -200,7 +200,10 @@ def _na(what: str, plan: QuickPlan) -> str:
 
 
 def _intent(plan: QuickPlan) -> str:
-    return " ".join(plan.description.split())  # one paragraph: a `#` line cannot open a section
+    # One paragraph, so no `#` line can open a section; a first character that would start a
+    # heading, a fence, a quote or a list is escaped, so the paragraph stays a paragraph.
+    text = " ".join(plan.description.split())
+    return "\\" + text if text[:1] in "#`~>-+*=|" else text
 
 
 def _scope(plan: QuickPlan) -> str:
@@ -258,7 +261,9 @@ def quick_spec_text(headings: list[str], plan: QuickPlan) -> str:
         listed = "\n".join(f"  - {v}" for v in result.violations)
         raise UsageError(
             "the minimal spec of a quick task does not hold the spec contract of this "
-            f"project's template:\n{listed}\nRun the full workflow instead: `specflow scope`."
+            f"project's template:\n{listed}\nNothing was written. Use the full workflow: "
+            '`specflow new "…"` without --quick, or for a task that exists, '
+            "`specflow scope --full`."
         )
     return text
 

@@ -41,8 +41,8 @@ HANDOFF_IGNORE_WHY = "handoff prompts and replies stay local"
 # A backup is the user's file byte for byte (their way back), secrets included: never in git.
 BACKUPS_IGNORE_WHY = "backups of your files, secrets included, stay local"
 
-# An archived task's folder: .specflow/archive/<date>-<slug>/ (-2, -3 ... when taken).
-ARCHIVE_NAME = re.compile(rf"(\d{{4}}-\d{{2}}-\d{{2}})-({SLUG_PATTERN.pattern})(?:~\d+)?")
+# An archived task's folder: .specflow/archive/<date>-<slug>/ (~2, ~3 ... when taken).
+ARCHIVE_NAME = re.compile(rf"(\d{{4}}-\d{{2}}-\d{{2}})-({SLUG_PATTERN.pattern})(?:~(\d+))?")
 
 ROW_KEYS = ("slug", "state", "created", "artifacts", "current", "archived")
 ARTIFACTS = ("describe", "scope", "answers", "spec")
@@ -235,11 +235,13 @@ class Workspace:
         if not self.archive_dir.is_dir():
             return []
         found = []
-        for folder in sorted(self.archive_dir.iterdir()):
+        for folder in self.archive_dir.iterdir():
             match = ARCHIVE_NAME.fullmatch(folder.name)
             if match and (folder / "task.json").is_file():
-                found.append((match.group(2), folder))
-        return found
+                # date, then the ~N of a name taken that day as a number (~10 after ~9)
+                order = (match.group(1), int(match.group(3) or 1))
+                found.append((order, match.group(2), folder))
+        return [(slug, folder) for _, slug, folder in sorted(found)]
 
     def archived_folder(self, slug: str) -> Path | None:
         """The newest archive folder of task *slug*, or None."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from specflow.environment import in_ci, skip_reason
+from specflow.errors import StateError
 from specflow.stages.review import memo as review_memo
 from specflow.stages.review.github import github_annotations
 from specflow.store.repo import find_root
@@ -103,23 +104,14 @@ def _full_review(
     memo: str | None,
 ) -> GateOutcome:
     from specflow.config import load_config
-    from specflow.stages.review.gate import ReviewOptions, format_result, run_review
+    from specflow.stages.review.gate import format_result, run_review
     from specflow.stages.session import Session
     from specflow.store.workspace import Workspace
 
     ws = Workspace(root)
     config = load_config(ws.config_path, env, request.provider, request.model)
     session = Session(ws, config, dict(env), verbose=request.verbose)
-    options = ReviewOptions(
-        mode=request.mode,
-        rev_range=request.rev_range,
-        paths=list(request.files),
-        task_slug=request.task_slug,
-        threshold=request.threshold,
-        use_cache=not request.no_cache,
-        fail_open=request.fail_open,
-        reply=request.reply,
-    )
+    options = _options(request)
     result = run_review(session, options, ci=ci, diff=diff)
     outcome = GateOutcome(result.verdict, format_result(result), result.to_json(), result.exit_code)
     if memo is not None and result.memo_verdict is not None:
@@ -133,43 +125,50 @@ def _full_review(
     return outcome
 
 
+def _options(request: GateRequest) -> Any:
+    """The review the request asks for, as the gate's ReviewOptions."""
+    from specflow.stages.review.result import ReviewOptions
+
+    return ReviewOptions(
+        mode=request.mode,
+        rev_range=request.rev_range,
+        paths=list(request.files),
+        task_slug=request.task_slug,
+        threshold=request.threshold,
+        use_cache=not request.no_cache,
+        fail_open=request.fail_open,
+        reply=request.reply,
+    )
+
+
 def _skipped(
     root: Path, reason: str, ci: bool, request: GateRequest, env: Mapping[str, str]
 ) -> GateOutcome:
     """NOT REVIEWED because the environment says skip; recorded in the task's transcript."""
     from specflow.config import load_config
-    from specflow.store.workspace import Workspace
-
-    command = "specflow review --staged (without SPECFLOW_SKIP_REVIEW / SKIP)"
-    review = load_config(Workspace(root).config_path, env).review
-    code = 0 if review.fails_open(ci, request.fail_open) else 3
-    data = {
-        "outcome": "NOT REVIEWED",
-        "verdict": "NOT REVIEWED",
-        "exit_code": code,
-        "reason": reason,
-        "next_command": command,
-        "blocked": False,
-        "findings": [],
-        "notes": [],
-    }
-    _record_skip(root, reason)
-    text = f"specflow review: NOT REVIEWED — {reason}\n  to review it: {command}\n"
-    return GateOutcome("NOT REVIEWED", text, data, code)
-
-
-def _record_skip(root: Path, reason: str) -> None:
-    from specflow.store.transcript import Exchange, append
+    from specflow.stages.review.result import PASS, ReviewResult, format_result
     from specflow.store.workspace import Workspace
 
     ws = Workspace(root)
+    review = load_config(ws.config_path, env).review
+    options = _options(request)
+    command = f"{options.command()} (without SPECFLOW_SKIP_REVIEW / SKIP)"
+    result = ReviewResult(PASS, [], request.threshold or review.threshold, False)
+    result.not_reviewed(reason, command, review.fails_open(ci, request.fail_open))
+    _record_skip(ws, reason)
+    return GateOutcome(result.verdict, format_result(result), result.to_json(), result.exit_code)
+
+
+def _record_skip(ws: Any, reason: str) -> None:
+    from specflow.store.transcript import Exchange, append
+
     slug = ws.current_slug()
     if slug is None:
         return
     try:
         append(
-            ws.task_dir(slug) / "transcript.jsonl",
+            ws.transcript_path(ws.load(slug)),
             Exchange(stage="review", provider="none", model="", kind="skipped", note=reason),
         )
-    except OSError:
-        return  # a skip must never fail because .specflow/ cannot be written
+    except (OSError, StateError):
+        return  # a skip must never fail because .specflow/ cannot be written or read
