@@ -294,3 +294,30 @@ def test_the_key_follows_specflow_modules_and_odd_file_names(
     odd.mkdir(parents=True)
     (odd / "task.json").write_text("{}")
     assert review_memo.memo_key(repo, "diff", (), {}, cwd=odd) != before
+
+
+def test_a_recorded_verdict_is_enforced_with_the_verdict_cache_off(
+    repo: Path, claude: AnthropicServer
+) -> None:
+    (repo / ".specflow").mkdir(exist_ok=True)
+    (repo / ".specflow/config.toml").write_text("[review]\ncache = false\n")
+    claude.default = review_reply()  # the model would pass the change
+    _stage(repo, "app.py", "try:\n    x()\nexcept:\n    pass\n")
+    finding = "- [MAJOR] app.py:3 — Error propagation — swallowed. Evidence: `except:`"
+    reply = repo.parent / "verdict.md"
+    reply.write_text(review_reply([finding]))
+    recorded = run("review", "--reply", str(reply))
+    assert recorded.exit_code == 1
+    assert "the next review of it enforces it" in recorded.output
+    again = run("review")
+    assert again.exit_code == 1, again.output  # the recorded FAIL, not the model's PASS
+    assert claude.requests == []
+    # the near miss: a verdict the model gave is not reused while the cache is off
+    _stage(repo, "app.py", "x = 1\n")
+    assert run("review").exit_code == 0
+    assert run("review").exit_code == 0
+    assert len(claude.requests) == 2
+    # and --no-cache asks the model even over a recorded verdict
+    _stage(repo, "app.py", "try:\n    x()\nexcept:\n    pass\n")
+    assert run("review", "--no-cache").exit_code == 0
+    assert len(claude.requests) == 3

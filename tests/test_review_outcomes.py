@@ -219,6 +219,25 @@ def test_a_skip_follows_the_fail_open_policy(repo: Path, monkeypatch: pytest.Mon
     assert run("review", "--staged").exit_code == 0
 
 
+def test_a_skip_with_a_broken_config_still_skips_and_says_so(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stage(repo, "x = 1\n")
+    (repo / ".specflow").mkdir()
+    (repo / ".specflow/config.toml").write_text("[review\nthreshold = 'MAJOR'\n")
+    assert run("review", "--staged").exit_code == 2  # the near miss: no skip, the error
+    monkeypatch.setenv("SPECFLOW_SKIP_REVIEW", "1")
+    skipped = run("review", "--staged", "--json")
+    assert skipped.exit_code == 0, skipped.output  # locally, the defaults' policy: open
+    data = json.loads(skipped.stdout)
+    assert data["outcome"] == "NOT REVIEWED" and data["reason"].startswith("skipped")
+    (note,) = data["notes"]
+    assert note.startswith("the config did not load, so this skip used the review defaults: ")
+    assert "config.toml: not valid TOML" in note
+    monkeypatch.setenv("CI", "true")
+    assert run("review", "--staged").exit_code == 3  # in CI the defaults fail closed
+
+
 def test_a_skip_reads_like_any_outcome_and_names_the_review_it_skipped(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

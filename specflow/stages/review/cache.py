@@ -44,14 +44,21 @@ def cache_path(session: Session, key: str) -> Path:
     return session.ws.review_cache_dir / f"{key[:32]}.json"
 
 
-def from_cache(session: Session, key: str) -> ReviewReply | None:
+REPLY_FILE = "reply file"  # the source of a verdict the user recorded with --reply
+
+
+def from_cache(session: Session, key: str, *, recorded_only: bool = False) -> ReviewReply | None:
+    """The verdict stored under *key*; with *recorded_only*, only one recorded with --reply
+    (enforced even when `[review] cache` is off: the user brought it for this change)."""
     path = cache_path(session, key)
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if recorded_only and data.get("source") != REPLY_FILE:
+            return None
         return ReviewReply.model_validate(data["reply"])
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, AttributeError):
         return None  # a damaged cache entry is a miss, never an error
 
 

@@ -145,16 +145,28 @@ def _skipped(
     root: Path, reason: str, ci: bool, request: GateRequest, env: Mapping[str, str]
 ) -> GateOutcome:
     """NOT REVIEWED because the environment says skip; recorded in the task's transcript."""
-    from specflow.config import load_config
+    from specflow.config import ReviewConfig, load_config
+    from specflow.errors import ConfigError
     from specflow.stages.review.result import PASS, ReviewResult, format_result
     from specflow.store.workspace import Workspace
 
     ws = Workspace(root)
-    review = load_config(ws.config_path, env).review
+    broken = ""
+    try:
+        review = load_config(ws.config_path, env).review
+    except ConfigError as exc:
+        # A skip asked for is a skip: a config that does not load changes only the policy
+        # read from it (the defaults), and the outcome says so.
+        review, broken = (
+            ReviewConfig(),
+            f"the config did not load, so this skip used the review defaults: {exc}",
+        )
     options = _options(request)
     command = f"{options.command()} (without SPECFLOW_SKIP_REVIEW / SKIP)"
     result = ReviewResult(PASS, [], request.threshold or review.threshold, False)
     result.not_reviewed(reason, command, review.fails_open(ci, request.fail_open))
+    if broken:
+        result.notes.append(broken)
     _record_skip(ws, reason)
     return GateOutcome(result.verdict, format_result(result), result.to_json(), result.exit_code)
 

@@ -22,7 +22,13 @@ from specflow.gitx.diffs import Chunk, FileDiff, parse_diff
 from specflow.gitx.excludes import filter_files
 from specflow.gitx.secrets import redact_text
 from specflow.providers.base import SystemBlock
-from specflow.stages.review.cache import cache_key, cache_path, from_cache, to_cache
+from specflow.stages.review.cache import (
+    REPLY_FILE,
+    cache_key,
+    cache_path,
+    from_cache,
+    to_cache,
+)
 from specflow.stages.review.covered import mark_reviewed
 from specflow.stages.review.memo import read_diff
 from specflow.stages.review.result import (
@@ -246,13 +252,15 @@ def _judge(
         # The handoff gate: the verdict is recorded for this exact change (the verdict
         # cache's key), and the next review of the same change enforces it.
         reply = _redact_reply(session, _ingest(session, task, redacted, options, threshold, rules))
-        to_cache(session, key, reply, source="reply file")
+        to_cache(session, key, reply, source=REPLY_FILE)
         result.notes.append("verdict recorded for this change; the next review of it enforces it")
         return _verdict(result, reply.findings, threshold)
-    handoff = reviewer(session).provider == "handoff"
-    # A verdict recorded with --reply is enforced even when [review] cache is off.
-    use_cache = options.use_cache and (session.config.review.cache or handoff)
-    cached = from_cache(session, key) if use_cache else None
+    # A verdict recorded with --reply is enforced even when [review] cache is off, whatever
+    # the provider; --no-cache asks for a fresh review and reads neither.
+    cached = None
+    if options.use_cache:
+        recorded_only = not session.config.review.cache
+        cached = from_cache(session, key, recorded_only=recorded_only)
     if cached is not None:
         result.cached = True
         result.memo_verdict = None if problems else cache_path(session, key)
