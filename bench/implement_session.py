@@ -312,7 +312,10 @@ class Session:
 
 
 def run_session(
-    caching: bool, remind_after: int | None = None, full_standards: bool = False
+    caching: bool,
+    remind_after: int | None = None,
+    standards: str = "",
+    history: str = "",
 ) -> Session:
     """The 10-file session through `specflow implement`, against the loopback server; every
     reply must pass its contract (the transcript's contract_ok) or the bench stops."""
@@ -320,8 +323,10 @@ def run_session(
         env = bench_env(s.home, server)
         specflow(s.repo, env, "init")
         set_config(s.repo, "anthropic", "prompt_caching", "true" if caching else "false")
-        if full_standards:
-            set_config(s.repo, "stages.implement", "full_standards", "true")
+        if standards:
+            set_config(s.repo, "stages.implement", "standards", f'"{standards}"')
+        if history:
+            set_config(s.repo, "stages.implement", "history", f'"{history}"')
         if remind_after is not None:
             set_config(s.repo, "anchoring", "remind_after_tokens", str(remind_after))
         specflow(s.repo, env, "new", "Prometheus exporter for the job table", "--name", SLUG)

@@ -1,24 +1,33 @@
 """Characters and tokens of each stage's system prompt beyond the spec, and the billed input of
-a 10-file implement session, before and after the compact standards.
+a 10-file implement session, before and after the compact standards and the outline history.
 
     python -m bench.prompt_budget
 
-before: the system prompt carries rules.md and the whole engineering-standards.md (what every
-        implement request sent before the compact checklist).
-after:  what the implement stage sends now: rules.md and the standards' title and review
-        checklist, one line per item (rules_lint.compact_standards); the whole document only
-        with `[stages.implement] full_standards = true`, once per conversation, in its first
-        user turn.
+before: every implement request carried rules.md and the whole engineering-standards.md in
+        its system prompt, and the conversation kept each earlier reply whole.
+after:  what the implement stage sends now (the defaults): rules.md and the standards' title
+        and review checklist, one line per item (rules_lint.compact_standards), in the system
+        prompt; with each file, the detailed standards sections it calls for, each once per
+        conversation (`standards = "relevant"`, stages/implement/standards.py); the
+        conversation keeps an outline of each written file in place of its reply
+        (`history = "outline"`, stages/implement/outline.py).
 
 The templates are measured as they are. The session is the one of bench/implement_session.py,
 run for real: `specflow implement --file src/pkg/modN.py` for N = 0..9 against the loopback
 Anthropic server, caching on, each scripted reply a 60-line file with its self-review; the
-bench stops if any reply fails its contract. "after" is the requests as the server received
-them; "before" is the same requests with the compact standards in the system prompt replaced by
-the whole document. A third session runs with `full_standards = true`. Billed input = uncached
-+ 1.25 x cache writes + 0.1 x cache reads, usage as the Messages API computes it (the prefix
-up to each breakpoint, with its 20-block lookback; four characters a token), the same model for
-every column; the server's own usage of the "after" session is printed beside it.
+bench stops if any reply fails its contract. Five columns, from four sessions:
+  before          `standards = "checklist"`, `history = "whole"`, with the checklist in each
+                  request's system prompt replaced by the whole document (what the stage sent
+                  before);
+  after           the defaults, the requests as the server received them;
+  checklist       `standards = "checklist"`: no detail at all;
+  whole standards `standards = "whole"`: the whole document once, in the first user turn;
+  whole history   `standards = "checklist"`, `history = "whole"` as sent: the compact system
+                  prompt alone.
+Billed input = uncached + 1.25 x cache writes + 0.1 x cache reads, usage as the Messages API
+computes it (the prefix up to each breakpoint, with its 20-block lookback; four characters a
+token), the same model for every column; the server's own usage of the "after" session is
+printed beside it.
 
 Targets: implement system prompt beyond the spec <= 6,000 chars on every request; billed input
 of the session with caching <= 80 % of before; every scripted reply passes its contract.
@@ -34,7 +43,6 @@ from typing import Any
 from bench._harness import machine, target
 from bench.implement_session import (
     SPEC,
-    Session,
     billed,
     lookback_usage,
     run_session,
@@ -104,24 +112,19 @@ def print_stages(prompts: Prompts) -> None:
         )
 
 
-def print_requests(after: Session, before_bodies: list[dict[str, Any]], full: Session) -> None:
+COLUMNS = ("before", "after", "checklist", "whole standards", "whole history")
+
+
+def print_requests(sessions: dict[str, list[dict[str, Any]]]) -> None:
     print("\n10-file implement session, per request (~tokens): system beyond the spec; billed")
-    print(f"  {'request':<9}{'before':>16}{'after':>16}{'full_standards':>22}")
-    rows = zip(
-        before_bodies,
-        after.bodies,
-        full.bodies,
-        lookback_usage(before_bodies),
-        lookback_usage(after.bodies),
-        lookback_usage(full.bodies),
-        strict=True,
-    )
-    for n, (b, a, f, ub, ua, uf) in enumerate(rows):
+    print(f"  {'request':<9}" + "".join(f"{name:>18}" for name in COLUMNS))
+    usages = {name: lookback_usage(sessions[name]) for name in COLUMNS}
+    for n in range(len(sessions["after"])):
         cells = [
-            f"{len(system_beyond_spec(body)):>7,} {billed(u):>7,.0f}"
-            for body, u in ((b, ub), (a, ua), (f, uf))
+            f"{len(system_beyond_spec(sessions[name][n])):>7,} {billed(usages[name][n]):>7,.0f}"
+            for name in COLUMNS
         ]
-        print(f"  {n:<9}{cells[0]:>16}{cells[1]:>16}{cells[2]:>22}")
+        print(f"  {n:<9}" + "".join(f"{cell:>18}" for cell in cells))
 
 
 def main() -> int:
@@ -132,15 +135,23 @@ def main() -> int:
     print(f"spec: {len(SPEC):,} chars (not counted below)")
     print_stages(prompts)
     after = run_session(True)
-    full = run_session(True, full_standards=True)
-    before_bodies = [as_before(body, compact, whole) for body in after.bodies]
-    print_requests(after, before_bodies, full)
-    b, a, f = (session_billed(x) for x in (before_bodies, after.bodies, full.bodies))
+    checklist = run_session(True, standards="checklist")
+    whole_standards = run_session(True, standards="whole")
+    whole_history = run_session(True, standards="checklist", history="whole")
+    sessions = {
+        "before": [as_before(body, compact, whole) for body in whole_history.bodies],
+        "after": after.bodies,
+        "checklist": checklist.bodies,
+        "whole standards": whole_standards.bodies,
+        "whole history": whole_history.bodies,
+    }
+    print_requests(sessions)
+    totals = {name: session_billed(bodies) for name, bodies in sessions.items()}
+    b, a = totals["before"], totals["after"]
     widest = max(len(system_beyond_spec(body)) for body in after.bodies)
-    print(
-        f"\nbilled input, cached (Messages API model): before {b:,.0f}, after {a:,.0f} "
-        f"({a / b:.0%}), full_standards = true {f:,.0f} ({f / b:.0%})"
-    )
+    print("\nbilled input, cached (Messages API model):")
+    for name in COLUMNS:
+        print(f"  {name:<16}{totals[name]:>8,.0f}  ({totals[name] / b:.0%} of before)")
     print(f"  the loopback server's own usage of the after session: {after.billed:,.0f}")
     print(
         f"target: implement system prompt beyond the spec <= {SYSTEM_TARGET:,} chars on every "
@@ -153,7 +164,7 @@ def main() -> int:
     print(
         # run_session stops the bench when a reply breaks its contract, so reaching here is it
         f"target: every scripted reply passes its contract: {len(after.rows)}/{len(after.rows)} "
-        f"(and {len(full.rows)}/{len(full.rows)} with full_standards)  PASS"
+        "in each of the four sessions  PASS"
     )
     ok = widest <= SYSTEM_TARGET and a / b <= BILLED_TARGET
     return 0 if ok else 1

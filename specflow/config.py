@@ -58,9 +58,29 @@ class StageConfig(_Strict):
     max_retries: int = Field(default=2, ge=0, le=10)
     test_command: str = ""
     test_timeout_s: float = Field(default=900.0, gt=0)
-    # implement: also send the whole engineering-standards document once per conversation (in
-    # its first user turn). Off by default: every request carries the standards' checklist.
-    full_standards: bool = False
+    # implement: every request's system prompt carries the engineering standards' checklist;
+    # their detail goes in the user turns: "relevant" (each file's request carries the
+    # detailed sections its spec lines and content call for, each once per conversation),
+    # "whole" (the whole document once, in the conversation's first turn) or "checklist"
+    # (no detail).
+    standards: Literal["relevant", "checklist", "whole"] = "relevant"
+    # implement: what the conversation keeps of each written file for the files after it (its
+    # outline, or the reply whole: stages/implement/outline.py).
+    history: Literal["outline", "whole"] = "outline"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _full_standards(cls, data: Any) -> Any:
+        # `full_standards = true|false`, written by an earlier `specflow init`, is
+        # `standards = "whole"|"relevant"`.
+        if isinstance(data, dict) and "full_standards" in data and "standards" not in data:
+            data = dict(data)
+            full = data.pop("full_standards")
+            if isinstance(full, bool):
+                data["standards"] = "whole" if full else "relevant"
+            else:
+                data["full_standards"] = full  # reported as an unknown key
+        return data
 
     @model_validator(mode="after")
     def _budget_below_max_tokens(self) -> StageConfig:

@@ -14,7 +14,7 @@ from tests.support.fakes import Text
 from tests.support.fakes.anthropic_server import AnthropicServer
 from tests.support.helpers import run, specced_task
 from tests.support.samples import SPEC_REPLY, SPEC_REPLY_NO_UNKNOWNS, implement_reply
-from tests.support.scripted import ScriptedProvider
+from tests.support.scripted import ScriptedProvider, request_text
 
 SLUG = "exporter"
 COLLECTOR = "src/exporter/collector.py"
@@ -377,6 +377,40 @@ def test_multi_file_session_reminds_at_the_tail(
     log = json.loads(run("log", "--json").output)
     assert log["stages"]["implement"]["reanchors"] == 1
     assert log["stages"]["implement"]["resets"] == 0
+
+
+LONG_MODULE = '"""Steps."""\n\n\n' + "".join(
+    f"def step_{n}(value: int) -> int:\n    return value + {n}\n\n\n" for n in range(12)
+)
+
+
+def test_the_conversation_keeps_an_outline_of_a_long_file_not_the_reply(
+    task: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    reply = implement_reply(COLLECTOR, LONG_MODULE)
+    scripted.enqueue(reply, implement_reply(SERVER, "Y = 1\n"))
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER).exit_code == 0
+    kept = scripted.requests[1].messages[1]
+    assert kept.role == "assistant"
+    lines = LONG_MODULE.count("\n")
+    assert kept.content.startswith(f"`{COLLECTOR}` is written: {lines} lines; self-review 9 PASS.")
+    assert "- `def step_11(value: int) -> int`" in kept.content
+    assert "return value + 11" not in request_text(scripted.requests[1])
+    stored = (task / "conversations" / "implement.json").read_text()
+    assert "return value + 11" not in stored
+    assert (repo / COLLECTOR).read_text() == LONG_MODULE  # the file itself is whole
+
+
+def test_history_whole_keeps_the_reply_as_it_came(
+    task: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    _config(repo, '[stages.implement]\nhistory = "whole"\n')
+    reply = implement_reply(COLLECTOR, LONG_MODULE)
+    scripted.enqueue(reply, implement_reply(SERVER, "Y = 1\n"))
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER).exit_code == 0
+    assert scripted.requests[1].messages[1].content == reply
 
 
 def test_user_edits_reach_the_next_request(

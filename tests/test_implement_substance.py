@@ -169,6 +169,22 @@ def test_one_edit_block_is_applied_and_shown_as_a_diff(
     assert record["path"] == COLLECTOR
 
 
+def test_the_conversation_keeps_the_edited_files_outline_not_the_blocks(
+    task: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    _commit(repo, COLLECTOR, LONG)
+    scripted.enqueue(
+        edit_reply(COLLECTOR, ("    return value + 3\n", "    return value + 30\n")),
+        implement_reply(SERVER, "Y = 1\n"),
+    )
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER).exit_code == 0
+    kept = scripted.requests[1].messages[1].content
+    assert kept.startswith(f"`{COLLECTOR}` is written: 80 lines, changed by edit blocks;")
+    assert "- `def step_19(value: int) -> int`" in kept
+    assert "<<<<<<< SEARCH" not in kept
+
+
 def test_several_edit_blocks_apply_in_order(
     task: Path, repo: Path, scripted: ScriptedProvider
 ) -> None:
@@ -310,13 +326,86 @@ def test_the_system_prompt_carries_the_checklist_not_the_standards(
         assert "## Review Checklist" in system
         assert detail not in system
         assert sum(len(b.text) for b in request.system if b.label != "spec") <= 6000
-        assert detail not in request_text(request)  # by default, nowhere in the conversation
+        # neither file calls for ## Structure (prometheus_client is not a CLI): nowhere at all
+        assert detail not in request_text(request)
+
+
+def _implement_config(repo: Path, line: str) -> None:
+    config = repo / ".specflow" / "config.toml"
+    text = config.read_text() if config.exists() else ""
+    config.write_text(text + f"\n[stages.implement]\n{line}\n")
 
 
 def _full_standards(repo: Path) -> None:
-    config = repo / ".specflow" / "config.toml"
-    text = config.read_text() if config.exists() else ""
-    config.write_text(text + "\n[stages.implement]\nfull_standards = true\n")
+    _implement_config(repo, 'standards = "whole"')
+
+
+# Both files' plan lines call for the retries section; the collector's also for logging.
+RETRYING_SPEC = SPEC_REPLY_NO_UNKNOWNS.replace(
+    "runs the aggregate query and builds the gauges.",
+    "runs the aggregate query with retries and logs each one.",
+).replace("serves /metrics.", "serves /metrics; retries the bind.")
+RETRIES = "## Retries and backoff\n\n- Retry only transient failures"
+LOGGING = "## Logging\n\n- Use the standard logging framework"
+
+
+@pytest.fixture
+def retrying(repo: Path, tmp_path: Path) -> Path:
+    specced_task(tmp_path, SLUG, RETRYING_SPEC)
+    return repo / ".specflow" / "tasks" / SLUG
+
+
+def test_each_file_carries_the_standards_sections_it_calls_for_once_per_conversation(
+    retrying: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    scripted.enqueue(implement_reply(COLLECTOR, "X = 1\n"), implement_reply(SERVER, "Y = 1\n"))
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER).exit_code == 0
+    first, second = scripted.requests
+    opening = first.messages[-1].full_text
+    assert "## Engineering standards for this file" in opening
+    assert opening.count(RETRIES) == 1 and opening.count(LOGGING) == 1
+    assert "## Concurrency" not in opening  # not called for by the collector's lines
+    for request in (first, second):
+        assert RETRIES not in "\n".join(block.text for block in request.system)
+    # the server calls for retries too, which the conversation already carries: not again
+    assert RETRIES not in second.messages[-1].full_text
+    assert "## Engineering standards for this file" not in second.messages[-1].full_text
+    assert request_text(second).count(RETRIES) == 1
+
+
+def test_a_fresh_conversation_carries_a_section_again_and_checklist_carries_none(
+    retrying: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    scripted.enqueue(
+        implement_reply(COLLECTOR, "X = 1\n"),
+        implement_reply(SERVER, "Y = 1\n"),
+        implement_reply(SERVER, "Y = 2\n"),
+    )
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER, "--fresh").exit_code == 0
+    (turn,) = scripted.requests[1].messages
+    assert turn.full_text.count(RETRIES) == 1 and LOGGING not in turn.full_text
+    _implement_config(repo, 'standards = "checklist"')
+    assert run("implement", "--file", SERVER, "--fresh", "--force").exit_code == 0
+    assert "## Retries" not in request_text(scripted.requests[2])
+
+
+def test_an_earlier_full_standards_setting_reads_as_whole(
+    task: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    _implement_config(repo, "full_standards = true")
+    scripted.enqueue(implement_reply(COLLECTOR, "X = 1\n"))
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    detail = "Keep logic in importable functions and classes"
+    assert scripted.requests[0].messages[0].full_text.count(detail) == 1
+
+
+def test_a_full_standards_setting_that_is_not_a_boolean_is_refused(repo: Path, task: Path) -> None:
+    _implement_config(repo, 'full_standards = "yes"')
+    result = run("status")
+    assert result.exit_code == 2
+    assert "full_standards" in result.stderr
 
 
 def test_full_standards_go_once_in_the_first_user_turn(

@@ -72,8 +72,10 @@ ALLOWED_VARS: dict[str, set[str]] = {
         "offer_edits",
         "edit_min_lines",
         "written_summaries",
+        "standards_sections",
     },
     "implement-seed.md.j2": {"summaries", "standards"},
+    "implement-kept.md.j2": {"path", "lines", "edited", "review", "outline"},
     "review-input.md.j2": {"diff", "files", "part", "parts", "spec_available", "fence"},
     "reask.md.j2": {"stage", "violations", "attempt", "max_attempts"},
     "reanchor.md.j2": {
@@ -229,6 +231,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "offer_edits": False,
         "edit_min_lines": 60,
         "written_summaries": {},
+        "standards_sections": [],
+    },
+    "implement-kept.md.j2": {
+        "path": "src/exporter/collector.py",
+        "lines": 84,
+        "edited": False,
+        "review": "9 PASS",
+        "outline": ["- `class JobCollector`: Builds the gauges.", "  - `def collect(self)`"],
     },
     "review-input.md.j2": {
         "diff": "--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n",
@@ -556,6 +566,7 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         offer_edits=False,
         edit_min_lines=60,
         written_summaries={"src/e.py": "3 lines: def e(x)"},
+        standards_sections=[],
     )
     assert "Current content of `src/b.py`" in out
     assert "<<<<<<< SEARCH" not in out
@@ -571,6 +582,29 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         "- `src/d.py` (later: do not create it now)",
         "- `src/e.py` (written: 3 lines: def e(x))",
     ]
+
+
+def test_implement_input_carries_the_standards_sections_it_is_given() -> None:
+    sections = ["## Logging\n\n- Log with context.\n", "## Retries and backoff\n\n- Bound them.\n"]
+    values = dict(SAMPLES["implement-input.md.j2"], standards_sections=sections)
+    out = render("implement-input.md.j2", **values)
+    detail = section(out, "## Engineering standards for this file")
+    assert "each comes once in a conversation" in detail
+    assert "## Logging\n\n- Log with context.\n\n## Retries and backoff\n\n- Bound them.\n" in out
+    assert out.rstrip().endswith("Write `src/exporter/server.py` now, then stop.")
+    plain = render("implement-input.md.j2", **SAMPLES["implement-input.md.j2"])
+    assert "Engineering standards" not in plain
+
+
+def test_implement_kept_turn_says_where_the_whole_file_is() -> None:
+    out = render("implement-kept.md.j2", **SAMPLES["implement-kept.md.j2"])
+    assert out.startswith("`src/exporter/collector.py` is written: 84 lines; self-review 9 PASS.")
+    assert "the whole file is on disk" in out
+    assert out.rstrip().endswith(
+        "- `class JobCollector`: Builds the gauges.\n  - `def collect(self)`"
+    )
+    edited = render("implement-kept.md.j2", **dict(SAMPLES["implement-kept.md.j2"], edited=True))
+    assert "84 lines, changed by edit blocks;" in edited
 
 
 def test_implement_input_without_language_leaves_the_fence_bare() -> None:

@@ -44,13 +44,18 @@ class Conversation(BaseModel):
         return messages
 
     def keep_exchange(
-        self, sent: list[Message], reply_text: str, usage: tuple[int, int] | None
+        self,
+        sent: list[Message],
+        reply_text: str,
+        usage: tuple[int, int] | None,
+        kept: str | None = None,
     ) -> None:
         """Keep the valid exchange only (failed attempts and the reminder are not carried
-        on) and record its size: *usage* is (context, output) tokens from the provider, or
-        None (a --reply file) to estimate them."""
+        on), the reply as *kept* (its file's outline) when given, and record its size: *usage*
+        is (context, output) tokens from the provider, or None (a --reply file) to estimate
+        them."""
         self.messages = [StoredMessage(role=m.role, content=m.content) for m in sent]
-        self.messages.append(StoredMessage(role="assistant", content=reply_text))
+        self.messages.append(StoredMessage(role="assistant", content=kept or reply_text))
         if usage is None:
             context = sum(estimate_tokens(m.content) for m in self.messages[:-1])
             usage = (context + self.ledger.system_tokens, estimate_tokens(reply_text))

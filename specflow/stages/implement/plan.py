@@ -12,6 +12,7 @@ from typing import Any
 from specflow.contracts.models import SpecDoc
 from specflow.contracts.spec_content import unknown_blocks
 from specflow.errors import StateError, UsageError
+from specflow.stages.implement.outline import line_count
 from specflow.stages.implement.target import Target, sha256
 from specflow.store.task import Task, UnknownItem
 
@@ -137,8 +138,7 @@ def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> s
 def one_line_summary(rel: str, content: str) -> str:
     """A written file in one line for the implement prompt: its size and, for Python, its
     public classes and functions with their parameters; at most SUMMARY_MAX characters."""
-    lines = content.count("\n") + (0 if content.endswith("\n") or not content else 1)
-    summary = f"{lines} lines"
+    summary = f"{line_count(content)} lines"
     if rel.endswith(".py"):
         try:
             tree = ast.parse(content)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import subprocess
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from specflow.stages.implement.conversation import (
     load_conversation,
     save_conversation,
 )
+from specflow.stages.implement.outline import line_count, outline
 from specflow.stages.implement.plan import (
     NextStep,
     blocking_unknowns,
@@ -49,6 +51,7 @@ from specflow.stages.implement.plan import (
     spec_directives,
     written_summaries,
 )
+from specflow.stages.implement.standards import relevant_sections
 from specflow.stages.implement.target import (
     Target,
     protect_user_changes,
@@ -206,18 +209,31 @@ def summarize_file(rel: str, content: str) -> str:
 
 
 def reset_seed(session: Session, task: Task, target: Target) -> str:
-    """The opening of a new conversation: the full engineering standards when
-    `[stages.implement] full_standards` asks for them (the system prompt carries their
+    """The opening of a new conversation: the whole engineering standards when
+    `[stages.implement] standards = "whole"` asks for them (the system prompt carries their
     checklist), then the summary of the files done, if any."""
     rows = [
         summarize_file(record.path, content)
         for record, content in _other_files(session, task, target)
     ]
-    # The checklist in the system prompt is the standard on every request; the whole document
-    # costs as much again on every later request of the conversation, so it is opt-in.
-    full = session.config.stages.get("implement").full_standards
-    standards = session.prompts.standards() if full else ""
+    # The whole document costs as much again (from the cache) on every later request of the
+    # conversation, so it is opt-in; by default each file gets the sections it calls for.
+    whole = session.config.stages.get("implement").standards == "whole"
+    standards = session.prompts.standards() if whole else ""
     return session.prompts.render("implement-seed.md.j2", summaries=rows, standards=standards)
+
+
+def standards_for(
+    session: Session, target: Target, spec_text: str, current: str | None, sent: list[Message]
+) -> list[str]:
+    """The detailed standards sections *target*'s request carries (`standards = "relevant"`):
+    those its lines in the spec and its current content call for, less those the
+    conversation (*sent*) already carries."""
+    if session.config.stages.get("implement").standards != "relevant":
+        return []
+    earlier = [m.content for m in sent if m.role == "user"]
+    sections = relevant_sections(session.prompts.standards(), target.rel, spec_text, current or "")
+    return [text for text in sections if not any(text in turn for turn in earlier)]
 
 
 def _language(rel: str) -> str:
@@ -244,13 +260,16 @@ def _turn(
     session: Session,
     task: Task,
     target: Target,
-    doc: SpecDoc,
-    fresh_conversation: bool,
+    spec: tuple[str, SpecDoc],
+    history: list[Message],
     paste: bool = False,
 ) -> str:
-    """The user turn for *target*; a fresh conversation opens with the summary of files done.
-    A *paste* prompt (handoff) names the files done by their one-line summaries only, so it
-    stays one bounded message however many files came before."""
+    """The user turn for *target*, continuing *history* (none: a fresh conversation, which
+    opens with the summary of files done). A *paste* prompt (handoff) names the files done by
+    their one-line summaries only, so it stays one bounded message however many files came
+    before."""
+    spec_text, doc = spec
+    fresh_conversation = not history
     current = current_shown(session, target)
     text = session.prompts.render(
         "implement-input.md.j2",
@@ -263,6 +282,7 @@ def _turn(
         plan_files=plan_paths(doc),
         written_paths=[f.path for f in task.files],
         written_summaries=written_summaries(session.ws.root, task, target.rel),
+        standards_sections=standards_for(session, target, spec_text, current, history),
     )
     if fresh_conversation and not paste:
         text = reset_seed(session, task, target) + "\n" + text
@@ -289,19 +309,19 @@ def prepare_implement(
     conversation = Conversation() if fresh else load_conversation(session.ws, task)
     if not conversation.ledger.system_tokens:
         conversation.ledger.system_tokens = sum(estimate_tokens(b.text) for b in system)
-    new_conversation = fresh or not conversation.messages
-    turn = _turn(session, task, target, doc, new_conversation, paste)
+    history = conversation.history()
+    turn = _turn(session, task, target, (spec_text, doc), history, paste)
     decision = _policy(session).decide(
         conversation.ledger, estimate_tokens(turn), force_reset=fresh
     )
-    if decision.action == "reset" and not new_conversation:
-        turn = _turn(session, task, target, doc, True)
+    if decision.action == "reset" and history:
+        turn = _turn(session, task, target, (spec_text, doc), [])
     prepared = Prepared("implement", system, turn, cache_turn=True)
     if decision.action == "reset":
         conversation.messages = []
         conversation.ledger.note_reset(sum(estimate_tokens(b.text) for b in system))
-    elif conversation.messages:
-        prepared.history = conversation.history()
+    else:
+        prepared.history = history
     if decision.action == "remind":
         prepared.reminder = session.prompts.render(
             "reanchor.md.j2",
@@ -414,7 +434,8 @@ def _finish(
     if outcome.reply is not None:
         usage = (outcome.reply.usage.context_tokens, outcome.reply.usage.output_tokens)
     sent = [*prepared.history, Message("user", prepared.user_turn)]
-    conversation.keep_exchange(sent, outcome.text, usage)
+    kept = kept_reply(session, target, code, value, edited=not whole)
+    conversation.keep_exchange(sent, outcome.text, usage, kept)
     save_conversation(session.ws, task, conversation)
     diff = "".join(
         difflib.unified_diff(
@@ -426,6 +447,29 @@ def _finish(
     )
     test = _run_tests(session, task, target, doc)
     return ImplementResult(target, diff, value, next_files(task, doc), test, prepared.reanchor)
+
+
+def kept_reply(
+    session: Session, target: Target, code: str, value: ImplementReply, *, edited: bool
+) -> str | None:
+    """What the conversation keeps of an accepted reply for the files after it: the written
+    file's outline, or None to keep the reply whole (`[stages.implement] history = "whole"`,
+    or a file that is short or has no outline)."""
+    if session.config.stages.get("implement").history == "whole":
+        return None
+    items = outline(target.rel, redacted(session, code, target.rel))
+    if not items:
+        return None
+    counts = Counter(item.status for item in value.self_review)
+    review = ", ".join(f"{n} {status}" for status, n in counts.items()) or "empty"
+    return session.prompts.render(
+        "implement-kept.md.j2",
+        path=target.rel,
+        lines=line_count(code),
+        edited=edited,
+        review=review,
+        outline=items,
+    ).rstrip("\n")
 
 
 def refuse_placeholders(
