@@ -50,7 +50,7 @@ from bench.implement_session import (
 from specflow.config import ReviewConfig
 from specflow.contracts.rules_lint import compact_standards
 from specflow.stages.prompts import Prompts
-from specflow.stages.session import render_vars
+from specflow.stages.session import render_vars, rules_blocks
 from specflow.tokens import estimate_tokens
 
 SYSTEM_TARGET = 6000
@@ -59,23 +59,28 @@ SPEC_BLOCK = "# The spec\n\n"
 
 
 def stage_systems(prompts: Prompts) -> dict[str, tuple[str, str]]:
-    """(before, after) system prompt beyond the spec of each stage, as its blocks are built
-    (session.rules_blocks and each stage's instructions block), from the templates as they are.
-    """
+    """(before, after) system prompt beyond the spec of each stage, built as the stages build
+    it (session.rules_blocks, then the stage's instructions block) from the templates as they
+    are. Before, every stage that carries the standards carried the whole document; now the
+    implement and review stages carry their checklist (compact=True), the spec stage still
+    the whole document."""
     session: Any = SimpleNamespace(prompts=prompts, config=SimpleNamespace(review=ReviewConfig()))
     v = render_vars(session)
-    rules, standards = prompts.rules().rstrip(), prompts.standards()
-    whole = rules + "\n\n" + standards
-    compact = rules + "\n\n" + compact_standards(standards)
-    scope = rules + "\n\n" + prompts.render("scope.md.j2", **v)
+
+    def rules(standards: bool, compact: bool = False) -> str:
+        blocks = rules_blocks(session, standards=standards, spec=None, compact=compact)
+        return "\n\n".join(b.text for b in blocks)
+
+    whole = rules(True)
+    scope = rules(False) + "\n\n" + prompts.render("scope.md.j2", **v)
     spec = whole + "\n\n" + prompts.render("spec.md.j2", **v)
-    implement = prompts.render("implement.md.j2", **v)
-    review = whole + "\n\n" + prompts.render("review.md.j2", **v)
+    implement = prompts.render("implement.md.j2", **{**v, "path": ""})
+    review = prompts.render("review.md.j2", **v)
     return {
         "scope": (scope, scope),
         "spec": (spec, spec),
-        "implement": (whole + "\n\n" + implement, compact + "\n\n" + implement),
-        "review": (review, review),
+        "implement": (whole + "\n\n" + implement, rules(True, True) + "\n\n" + implement),
+        "review": (whole + "\n\n" + review, rules(True, True) + "\n\n" + review),
     }
 
 
