@@ -22,8 +22,7 @@ SERVER = "src/exporter/server.py"
 
 
 def _specced(repo: Path, tmp_path: Path, spec: str = SPEC_REPLY_NO_UNKNOWNS) -> Path:
-    specced_task(tmp_path, SLUG, spec)
-    return repo / ".specflow" / "tasks" / SLUG
+    return specced_task(tmp_path, SLUG, spec)
 
 
 @pytest.fixture

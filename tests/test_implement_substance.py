@@ -24,8 +24,7 @@ LONG = "".join(f"def step_{n}(value: int) -> int:\n    return value + {n}\n\n\n"
 
 @pytest.fixture
 def task(repo: Path, tmp_path: Path) -> Path:
-    specced_task(tmp_path, SLUG, SPEC_REPLY_NO_UNKNOWNS)
-    return repo / ".specflow" / "tasks" / SLUG
+    return specced_task(tmp_path, SLUG, SPEC_REPLY_NO_UNKNOWNS)
 
 
 def _commit(repo: Path, rel: str, content: str | bytes) -> None:
@@ -351,8 +350,7 @@ LOGGING = "## Logging\n\n- Use the standard logging framework"
 
 @pytest.fixture
 def retrying(repo: Path, tmp_path: Path) -> Path:
-    specced_task(tmp_path, SLUG, RETRYING_SPEC)
-    return repo / ".specflow" / "tasks" / SLUG
+    return specced_task(tmp_path, SLUG, RETRYING_SPEC)
 
 
 def test_each_file_carries_the_standards_sections_it_calls_for_once_per_conversation(

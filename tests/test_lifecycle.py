@@ -33,8 +33,7 @@ def _write(tmp_path: Path, path: str, code: str) -> None:
 
 @pytest.fixture
 def task_dir(repo: Path, tmp_path: Path) -> Path:
-    specced_task(tmp_path, SLUG, SPEC_REPLY_NO_UNKNOWNS)
-    return repo / ".specflow" / "tasks" / SLUG
+    return specced_task(tmp_path, SLUG, SPEC_REPLY_NO_UNKNOWNS)
 
 
 def test_status_shows_progress_and_the_current_tasks_files(

@@ -162,8 +162,7 @@ def test_no_key_reaches_the_api_or_specflow_files(
 
 @pytest.fixture
 def specced(repo: Path, tmp_path: Path) -> Path:
-    specced_task(tmp_path, SLUG, SPEC_REPLY_NO_UNKNOWNS)
-    return repo / ".specflow" / "tasks" / SLUG
+    return specced_task(tmp_path, SLUG, SPEC_REPLY_NO_UNKNOWNS)
 
 
 def test_a_placeholder_over_a_real_value_is_refused(

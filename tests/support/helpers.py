@@ -51,9 +51,9 @@ def fresh_run(
     return FreshRun(codes, loaded, done.stdout)
 
 
-def specced_task(tmp_path: Path, slug: str, spec: str) -> None:
+def specced_task(tmp_path: Path, slug: str, spec: str) -> Path:
     """Create task *slug* and take it through scope, answers and spec with --reply files, so a
-    test starts where implement does. Run inside the repository."""
+    test starts where implement does; its folder. Run inside the repository."""
     from tests.support.samples import SCOPE_REPLY
 
     assert run("new", "Prometheus exporter", "--name", slug).exit_code == 0
@@ -63,3 +63,4 @@ def specced_task(tmp_path: Path, slug: str, spec: str) -> None:
         assert run("answer", str(n), f"answer {n}").exit_code == 0
     (tmp_path / "spec.md").write_text(spec)
     assert run("spec", "--reply", str(tmp_path / "spec.md")).exit_code == 0
+    return Path.cwd() / ".specflow" / "tasks" / slug
