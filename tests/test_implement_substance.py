@@ -344,8 +344,8 @@ RETRYING_SPEC = SPEC_REPLY_NO_UNKNOWNS.replace(
     "runs the aggregate query and builds the gauges.",
     "runs the aggregate query with retries and logs each one.",
 ).replace("serves /metrics.", "serves /metrics; retries the bind.")
-RETRIES = "## Retries and backoff\n\n- Retry only transient failures"
-LOGGING = "## Logging\n\n- Use the standard logging framework"
+RETRIES = "\n### Retries and backoff\n\n- Retry only transient failures"
+LOGGING = "\n### Logging\n\n- Use the standard logging framework"
 
 
 @pytest.fixture

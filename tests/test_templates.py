@@ -589,7 +589,7 @@ def test_implement_input_carries_the_standards_sections_it_is_given() -> None:
     values = dict(SAMPLES["implement-input.md.j2"], standards_sections=sections)
     out = render("implement-input.md.j2", **values)
     detail = section(out, "## Engineering standards for this file")
-    assert "each comes once in a conversation" in detail
+    assert "hold for the rest of the conversation too" in detail
     assert "## Logging\n\n- Log with context.\n\n## Retries and backoff\n\n- Bound them.\n" in out
     assert out.rstrip().endswith("Write `src/exporter/server.py` now, then stop.")
     plain = render("implement-input.md.j2", **SAMPLES["implement-input.md.j2"])

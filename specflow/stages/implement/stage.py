@@ -15,6 +15,7 @@ real value is refused (refuse_placeholders): writing it would destroy the user's
 from __future__ import annotations
 
 import difflib
+import re
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
@@ -232,7 +233,9 @@ def standards_for(
     if session.config.stages.get("implement").standards != "relevant":
         return []
     earlier = [m.content for m in sent if m.role == "user"]
-    sections = relevant_sections(session.prompts.standards(), target.rel, spec_text, current or "")
+    found = relevant_sections(session.prompts.standards(), target.rel, spec_text, current or "")
+    # one level down: each section sits under the turn's "## Engineering standards for this file"
+    sections = [re.sub(r"^(#+) ", r"#\1 ", text, flags=re.M) for text in found]
     return [text for text in sections if not any(text in turn for turn in earlier)]
 
 
