@@ -103,6 +103,12 @@ STAGE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+# StageConfig keys that only the implement stage reads.
+IMPLEMENT_ONLY = frozenset(
+    {"test_command", "test_timeout_s", "standards", "history", "full_standards"}
+)
+
+
 class StagesConfig(_Strict):
     """One profile per stage. A [stages.<name>] table changes only the keys it sets."""
 
@@ -122,6 +128,15 @@ class StagesConfig(_Strict):
         for name, defaults in STAGE_DEFAULTS.items():
             given = data.get(name)
             if isinstance(given, dict):
+                misplaced = (
+                    sorted(IMPLEMENT_ONLY.intersection(given)) if name != "implement" else []
+                )
+                if misplaced:
+                    # Accepted and ignored, it would look like it works.
+                    raise ValueError(
+                        f"[stages.{name}] sets {', '.join(misplaced)}, which only the implement "
+                        "stage uses; move it to [stages.implement]"
+                    )
                 merged[name] = {**defaults, **given}
         return merged
 

@@ -329,8 +329,13 @@ def test_config_syntax_error_names_file_and_line(repo: Path) -> None:
         ("model = \n", "not valid TOML"),
         ("[stages.scope]\ntemprature = 0.5\n", "unknown key `stages.scope.temprature`"),
         ("[review]\nthreshold = 3\n", "`review.threshold`"),
+        (
+            '[stages.review]\nhistory = "whole"\ntest_command = "pytest"\n',
+            "[stages.review] sets history, test_command, which only the implement stage uses; "
+            "move it to [stages.implement]",
+        ),
     ],
-    ids=["syntax", "unknown-key", "wrong-type"],
+    ids=["syntax", "unknown-key", "wrong-type", "implement-only-key"],
 )
 def test_status_reports_a_broken_config(repo: Path, text: str, expected: str) -> None:
     _write_config(repo, text)
@@ -339,6 +344,11 @@ def test_status_reports_a_broken_config(repo: Path, text: str, expected: str) ->
     assert ".specflow/config.toml" in result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_implement_only_keys_are_taken_under_implement(repo: Path) -> None:
+    _write_config(repo, '[stages.implement]\nhistory = "whole"\ntest_command = "pytest"\n')
+    assert run("status").exit_code == 0  # the near miss: the same keys where they belong
 
 
 def test_config_unknown_key_suggests_nearest(repo: Path) -> None:
