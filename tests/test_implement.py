@@ -412,6 +412,26 @@ def test_history_whole_keeps_the_reply_as_it_came(
     assert scripted.requests[1].messages[1].content == reply
 
 
+def test_a_fresh_conversation_shows_a_long_file_done_by_its_outline(
+    task: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    scripted.enqueue(
+        implement_reply(COLLECTOR, LONG_MODULE),
+        implement_reply(SERVER, "Y = 1\n"),
+        implement_reply(SERVER, "Y = 2\n"),
+    )
+    assert run("implement", "--file", COLLECTOR).exit_code == 0
+    assert run("implement", "--file", SERVER, "--fresh").exit_code == 0
+    (turn,) = scripted.requests[1].messages
+    assert "Its outline (the whole file is on disk" in turn.full_text
+    assert "- `def step_11(value: int) -> int`" in turn.full_text
+    assert "return value + 11" not in turn.full_text
+    # with history = "whole", a fresh conversation shows the content itself
+    _config(repo, '[stages.implement]\nhistory = "whole"\n')
+    assert run("implement", "--file", SERVER, "--fresh", "--force").exit_code == 0
+    assert "return value + 11" in scripted.requests[2].messages[0].full_text
+
+
 def test_user_edits_reach_the_next_request(
     task: Path, repo: Path, scripted: ScriptedProvider
 ) -> None:

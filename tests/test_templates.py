@@ -549,10 +549,24 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
         SimpleNamespace(
             path="src/a.py",
             content="A = 2\n",
+            outline=[],
             changed_by_user=True,
             diff="-A = 1\n+A = 2\n",
         ),
-        SimpleNamespace(path="src/c.md", content="```\nx\n```\n", changed_by_user=False, diff=""),
+        SimpleNamespace(
+            path="src/c.md",
+            content="```\nx\n```\n",
+            outline=[],
+            changed_by_user=False,
+            diff="",
+        ),
+        SimpleNamespace(
+            path="src/f.py",
+            content="",
+            outline=["- `def f(x: int) -> int`: Doubles *x*."],
+            changed_by_user=False,
+            diff="",
+        ),
     ]
     out = render(
         "implement-input.md.j2",
@@ -574,6 +588,10 @@ def test_implement_input_shows_disk_content_and_user_edits() -> None:
     assert "The user edited this file after specflow wrote it." in out
     assert "```diff\n-A = 1\n+A = 2\n```\n\nCurrent content:\n\n```\nA = 2\n```\n" in out
     assert "### `src/c.md`\n\n````\n```\nx\n```\n````\n" in out
+    assert (
+        "### `src/f.py`\n\nIts outline (the whole file is on disk, and is shown whole when it is "
+        "the file to write):\n\n- `def f(x: int) -> int`: Doubles *x*.\n"
+    ) in out
     plan = [line for line in section(out, "## File plan").splitlines() if line.startswith("- ")]
     assert plan == [
         "- `src/a.py` (written)",

@@ -158,17 +158,27 @@ def done_files(
 ) -> list[dict[str, Any]]:
     """Files specflow wrote earlier, as they are on disk now.
 
-    In a continuing conversation the model has seen what it wrote, so only files the user
-    changed since are shown (with the diff); a fresh conversation gets every file's content.
+    In a continuing conversation the model has seen what it wrote (or its outline), so only
+    files the user changed since are shown (with the diff and the whole content); a fresh
+    conversation gets every file as the conversation would keep it: its outline with
+    `history = "outline"` (a short file, or one with no outline, whole), else its content.
     """
     files = []
+    outlined = session.config.stages.get("implement").history == "outline"
     for record, current in _other_files(session, task, target):
         changed = sha256(current) != record.sha256
         shown = redacted(session, current, record.path)
         if not changed:
             if fresh_conversation:
+                items = outline(record.path, shown) if outlined else []
                 files.append(
-                    {"path": record.path, "content": shown, "changed_by_user": False, "diff": ""}
+                    {
+                        "path": record.path,
+                        "content": "" if items else shown,
+                        "outline": items,
+                        "changed_by_user": False,
+                        "diff": "",
+                    }
                 )
             continue
         copy = session.ws.written_copy_path(task, record.path)
@@ -185,6 +195,7 @@ def done_files(
             {
                 "path": record.path,
                 "content": shown,
+                "outline": [],
                 "changed_by_user": True,
                 "diff": redacted(session, diff, record.path),
             }
