@@ -114,3 +114,26 @@ def test_log_estimates_the_tokens_of_a_handoff_exchange(repo: Path, tmp_path: Pa
     assert text.endswith(
         "~ estimated: replies brought with --reply (handoff) have no token count\n"
     )
+
+
+def test_the_handoff_prompt_carries_the_whole_standards_when_configured(
+    repo: Path, tmp_path: Path
+) -> None:
+    specced_task(tmp_path, SLUG, SPEC)
+    config = repo / ".specflow" / "config.toml"
+    config.write_text('[stages.implement]\nstandards = "whole"\n')
+    detail = "Keep logic in importable functions and classes"  # a line of ## Structure
+    prompt_file = repo / ".specflow" / "tasks" / SLUG / "handoff" / "implement.prompt.md"
+    assert run("implement", "--file", FILES[0]).exit_code == 0
+    first = prompt_file.read_text()
+    assert first.count(detail) == 1 and "## Engineering standards" in first
+    reply = tmp_path / "reply.md"
+    reply.write_text(implement_reply(FILES[0], _code(1)))
+    assert run("implement", "--file", FILES[0], "--reply", str(reply)).exit_code == 0
+    assert run("implement", "--file", FILES[1]).exit_code == 0
+    second = prompt_file.read_text()
+    assert second.count(detail) == 1  # every paste prompt stands alone
+    assert "## A fresh conversation" not in second  # the file plan names the files done
+    config.write_text("")
+    assert run("implement", "--file", FILES[1]).exit_code == 0
+    assert detail not in prompt_file.read_text()  # the default: the sections it calls for

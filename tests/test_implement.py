@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from specflow.tokens import estimate_tokens
 from tests.conftest import git
 from tests.support.fakes import Text
 from tests.support.fakes.anthropic_server import AnthropicServer
@@ -389,6 +390,10 @@ def test_the_conversation_keeps_an_outline_of_a_long_file_not_the_reply(
     reply = implement_reply(COLLECTOR, LONG_MODULE)
     scripted.enqueue(reply, implement_reply(SERVER, "Y = 1\n"))
     assert run("implement", "--file", COLLECTOR).exit_code == 0
+    stored = json.loads((task / "conversations" / "implement.json").read_text())
+    # the re-anchoring ledger counts what the next request carries: the outline, not the reply
+    outlined = estimate_tokens(stored["messages"][-1]["content"])
+    assert stored["ledger"]["output_tokens"] == outlined < estimate_tokens(reply)
     assert run("implement", "--file", SERVER).exit_code == 0
     kept = scripted.requests[1].messages[1]
     assert kept.role == "assistant"

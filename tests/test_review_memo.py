@@ -317,7 +317,25 @@ def test_a_recorded_verdict_is_enforced_with_the_verdict_cache_off(
     assert run("review").exit_code == 0
     assert run("review").exit_code == 0
     assert len(claude.requests) == 2
-    # and --no-cache asks the model even over a recorded verdict
+    # and --no-cache asks the model even over a recorded verdict, which it leaves in place
     _stage(repo, "app.py", "try:\n    x()\nexcept:\n    pass\n")
     assert run("review", "--no-cache").exit_code == 0
     assert len(claude.requests) == 3
+    assert run("review").exit_code == 1
+    assert len(claude.requests) == 3
+
+
+@pytest.mark.parametrize("damage", ["[]", '"x"', "{}", '{"reply": []}', "not json"])
+def test_a_damaged_verdict_cache_entry_is_a_miss(
+    repo: Path, claude: AnthropicServer, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    monkeypatch.setenv("SPECFLOW_REVIEW_MEMO", "0")
+    claude.default = review_reply()
+    _stage(repo, "app.py", "x = 1\n")
+    assert run("review").exit_code == 0
+    (entry,) = (repo / ".specflow" / "cache" / "review").glob("*.json")
+    entry.write_text(damage)
+    again = run("review")
+    assert again.exit_code == 0, again.output
+    assert "Traceback" not in again.output
+    assert len(claude.requests) == 2  # asked again

@@ -59,7 +59,11 @@ class Conversation(BaseModel):
         if usage is None:
             context = sum(estimate_tokens(m.content) for m in self.messages[:-1])
             usage = (context + self.ledger.system_tokens, estimate_tokens(reply_text))
-        self.ledger.record_reply(*usage)
+        context_tokens, output_tokens = usage
+        if kept:
+            # What joins the next request's context is the outline, not the reply.
+            output_tokens = estimate_tokens(kept)
+        self.ledger.record_reply(context_tokens, output_tokens)
 
 
 def load_conversation(ws: Workspace, task: Task) -> Conversation:

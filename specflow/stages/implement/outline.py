@@ -6,6 +6,11 @@ its size again on each file after it: written to the prompt cache once at 1.25x,
 defines: the names they import and the signatures they call. The file itself is on disk, and
 the user turn shows it whole whenever it is the target again or the user changed it.
 
+An outline that could lose part of a file's interface is worse than the tokens it saves (the
+model would guess the rest), so only languages whose declarations a line can name reliably
+are outlined: Python through `ast`; Go, Rust, Java, C#, JavaScript and TypeScript through
+their declaration lines. Everything else is kept whole.
+
 `[stages.implement] history = "whole"` keeps every reply as it was.
 """
 
@@ -17,26 +22,35 @@ from pathlib import PurePosixPath
 
 OUTLINE_MIN_LINES = 40  # a shorter file is kept whole: its outline would save little
 SIGNATURE_MAX = 160  # characters of one outline line; a longer signature is cut
-VALUE_MAX = 60  # a module constant's value is shown when its source is at most this long
+VALUE_MAX = 60  # an assignment's value is shown when its source is at most this long
+JOIN_MAX = 8  # lines a wrapped signature may span before it is cut
 
-# Declarations in the common languages: a keyword (after any modifiers) at the start of a line,
-# or a member that an access modifier makes public, indented inside its type.
+# A declaration that starts a line: a keyword after any modifiers, the keyword followed by a
+# space (so `module.exports` and `type(x)` are not declarations).
 _MODIFIERS = (
-    r"(?:export|default|pub(?:\([\w:]+\))?|public|private|protected|internal|static|abstract"
-    r"|async|final|open|override|sealed|data|extern|unsafe|const(?=\s+fn))\s+"
+    r"(?:export|default|declare|pub(?:\([\w:]+\))?|public|private|protected|internal|static"
+    r"|abstract|async|final|sealed|partial|readonly|override|virtual|unsafe|extern"
+    r"|const(?=\s+fn))\s+"
 )
 _KEYWORDS = (
-    r"(?:function\*?|class|interface|type|enum|struct|trait|impl|fn|func|def|module|object"
-    r"|record|const|let|var|val|package|namespace|union|typedef|protocol|extension)\b"
+    r"(?:function\*?|class|interface|type|enum|struct|trait|impl|fn|func|mod|record|const"
+    r"|let|var|package|namespace|macro_rules!)(?=\s)"
 )
 _TOP_LEVEL = re.compile(rf"^(?:{_MODIFIERS})*{_KEYWORDS}")
-_PUBLIC_MEMBER = re.compile(
-    r"^[ \t]+(?:export|pub(?:\([\w:]+\))?|public|protected|internal|open)\s+\S"
+# A member a modifier makes part of the type's interface (Java, C#, Rust, TypeScript).
+_MARKED_MEMBER = re.compile(r"^[ \t]+(?:pub(?:\([\w:]+\))?|public|protected|internal)\s+\S")
+# A JavaScript/TypeScript method: indented, a name and its parameters, then the body's brace.
+_JS_KEYWORDS = frozenset(
+    "if for while switch catch return function super await typeof new throw else do with "
+    "delete void yield case try".split()
 )
-CODE_SUFFIXES = frozenset(
-    ".js .jsx .mjs .cjs .ts .tsx .go .rs .java .kt .kts .scala .swift .cs .rb .php .dart "
-    ".ex .exs .c .h .cc .cpp .hpp .m .mm".split()
+_JS_METHOD = re.compile(
+    r"^(?: {2}| {4}|\t)(?:(?:static|async|get|set|readonly|override|abstract)\s+)*"
+    r"(?P<name>#?[A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\((?P<rest>.*)$"
 )
+_JS_SUFFIXES = frozenset(".js .jsx .mjs .cjs .ts .tsx".split())
+DECLARATION_SUFFIXES = frozenset(".go .rs .java .cs".split()) | _JS_SUFFIXES
+PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
 
 
 def line_count(text: str) -> int:
@@ -45,15 +59,15 @@ def line_count(text: str) -> int:
 
 def outline(rel: str, content: str) -> list[str]:
     """The definitions of *content* (the file at *rel*) as Markdown list lines, or [] when the
-    file is best kept whole: short, not code specflow can outline, not parsing, or defining
-    nothing a line can name."""
+    file is best kept whole: short, in a language specflow does not outline, not parsing, or
+    defining nothing a line can name."""
     if line_count(content) < OUTLINE_MIN_LINES:
         return []
     suffix = PurePosixPath(rel).suffix.lower()
-    if suffix in (".py", ".pyi"):
+    if suffix in PYTHON_SUFFIXES:
         return python_outline(content)
-    if suffix in CODE_SUFFIXES:
-        return declaration_lines(content)
+    if suffix in DECLARATION_SUFFIXES:
+        return declaration_lines(content, js=suffix in _JS_SUFFIXES)
     return []
 
 
@@ -61,15 +75,15 @@ def outline(rel: str, content: str) -> list[str]:
 
 
 def python_outline(content: str) -> list[str]:
-    """Module constants, classes with their fields and public methods, and public functions,
-    each with its signature and the first line of its docstring."""
+    """Module-level public names, classes with their fields, members and public methods, and
+    public functions, each with its signature and the first line of its docstring."""
     try:
         tree = ast.parse(content)
-    except SyntaxError:
-        return []
-    lines: list[str] = []
-    for node in tree.body:
-        lines.extend(_python_node(node, content, ""))
+        lines: list[str] = []
+        for node in tree.body:
+            lines.extend(_python_node(node, content, ""))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []  # kept whole: what does not parse (or nests too deep) has no safe outline
     return lines
 
 
@@ -77,11 +91,11 @@ def _python_node(node: ast.stmt, source: str, indent: str) -> list[str]:
     if isinstance(node, ast.ClassDef):
         return _python_class(node, source, indent)
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        if _private(node.name) and not indent:
+        if _private(node.name) and not (indent and node.name == "__init__"):
             return []
         return [_item(indent, _def_signature(node), ast.get_docstring(node))]
-    if not indent and isinstance(node, ast.Assign | ast.AnnAssign):
-        return _python_constant(node, source)
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        return _python_assignment(node, source, indent)
     return []
 
 
@@ -92,34 +106,30 @@ def _python_class(node: ast.ClassDef, source: str, indent: str) -> list[str]:
     head = f"class {node.name}" + (f"({', '.join(bases)})" if bases else "")
     lines = [_item(indent, _decorated(node, head), ast.get_docstring(node))]
     for child in node.body:
-        if (
-            isinstance(child, ast.AnnAssign)
-            and isinstance(child.target, ast.Name)
-            and not _private(child.target.id)
-        ):
-            # A field of a dataclass or model: later files construct it by these names.
-            field = ast.get_source_segment(source, child) or ast.unparse(child)
-            lines.append(_item(indent + "  ", field.splitlines()[0], None))
-        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-            if not _private(child.name) or child.name == "__init__":
-                lines.extend(_python_node(child, source, indent + "  "))
-        elif isinstance(child, ast.ClassDef):
-            lines.extend(_python_class(child, source, indent + "  "))
+        lines.extend(_python_node(child, source, indent + "  "))
     return lines
 
 
-def _python_constant(node: ast.Assign | ast.AnnAssign, source: str) -> list[str]:
+def _python_assignment(node: ast.Assign | ast.AnnAssign, source: str, indent: str) -> list[str]:
+    """A public name bound at module or class level (a constant, an enum member, a field, an
+    instance such as `app = Flask(__name__)`, a type alias), its value when short."""
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     names = [t.id for t in targets if isinstance(t, ast.Name) and not _private(t.id)]
-    if not names or not all(n.isupper() or n == "__all__" for n in names):
+    if not names or len(names) != len(targets):
         return []
-    value = ast.get_source_segment(source, node.value) if node.value is not None else None
     shown = " = ".join(names)
     if isinstance(node, ast.AnnAssign):
-        shown += f": {ast.unparse(node.annotation)}"
-    if value is not None and len(value) <= VALUE_MAX and "\n" not in value:
+        shown += f": {_source(source, node.annotation)}"
+    value = ast.get_source_segment(source, node.value) if node.value is not None else None
+    if value is not None and "\n" not in value and len(value) <= VALUE_MAX:
         shown += f" = {value}"
-    return [_item("", shown, None)]
+    return [_item(indent, shown, None)]
+
+
+def _source(source: str, node: ast.expr) -> str:
+    """The node as written when it fits one line, else as `ast` writes it."""
+    text = ast.get_source_segment(source, node)
+    return text if text is not None and "\n" not in text else ast.unparse(node)
 
 
 def _def_signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
@@ -140,6 +150,7 @@ def _private(name: str) -> bool:
 
 
 def _item(indent: str, code: str, doc: str | None) -> str:
+    code = " ".join(code.split())
     code = code if len(code) <= SIGNATURE_MAX else code[: SIGNATURE_MAX - 1] + "…"
     first = (doc or "").strip().splitlines()[0].strip() if (doc or "").strip() else ""
     span = f"`` {code} ``" if "`" in code else f"`{code}`"
@@ -149,17 +160,43 @@ def _item(indent: str, code: str, doc: str | None) -> str:
 # -- other languages ------------------------------------------------------------------------
 
 
-def declaration_lines(content: str) -> list[str]:
-    """The lines that start a top-level declaration (function, type, constant...) or a public
-    member, without their bodies."""
-    lines = []
-    for raw in content.splitlines():
+def declaration_lines(content: str, *, js: bool = False) -> list[str]:
+    """The lines that start a top-level declaration (function, type, constant...) or a member
+    of a type's interface (marked public, or a JavaScript/TypeScript method), each with a
+    signature that wraps over several lines joined, without their bodies."""
+    lines = content.splitlines()
+    found = []
+    for number, raw in enumerate(lines):
+        head = _joined(lines, number)
         if _TOP_LEVEL.match(raw):
             level = ""
-        elif _PUBLIC_MEMBER.match(raw):
+        elif _MARKED_MEMBER.match(raw) or (js and _is_js_method(raw, head)):
             level = "  "
         else:
             continue
-        head = raw.strip().rstrip("{").rstrip()
-        lines.append(_item(level, head, None))
-    return lines
+        found.append(_item(level, head.rstrip("{").rstrip(), None))
+    return found
+
+
+_OPENS_BODY = re.compile(r"^\s*(?::\s*[^;=]+?)?\s*\{\s*$")
+
+
+def _is_js_method(raw: str, head: str) -> bool:
+    """Whether *raw* starts a method definition: a name, its parameters, and the body's brace
+    after them (a call has no brace there, and an arrow function's `=>` is a call's argument)."""
+    matched = _JS_METHOD.match(raw)
+    if matched is None or matched["name"] in _JS_KEYWORDS or "=>" in head:
+        return False
+    return bool(_OPENS_BODY.match(head[head.rfind(")") + 1 :]))
+
+
+def _joined(lines: list[str], start: int) -> str:
+    """The line at *start*, with the lines of a signature wrapped over several lines."""
+    parts = []
+    depth = 0
+    for raw in lines[start : start + JOIN_MAX]:
+        parts.append(raw.strip())
+        depth += raw.count("(") - raw.count(")")
+        if depth <= 0:
+            break
+    return " ".join(parts)

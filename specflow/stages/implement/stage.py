@@ -15,7 +15,6 @@ real value is refused (refuse_placeholders): writing it would destroy the user's
 from __future__ import annotations
 
 import difflib
-import re
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
@@ -52,7 +51,12 @@ from specflow.stages.implement.plan import (
     spec_directives,
     written_summaries,
 )
-from specflow.stages.implement.standards import relevant_sections
+from specflow.stages.implement.standards import (
+    demoted,
+    heading,
+    relevant_sections,
+    sent_headings,
+)
 from specflow.stages.implement.target import (
     Target,
     protect_user_changes,
@@ -220,13 +224,14 @@ def summarize_file(rel: str, content: str) -> str:
     return f"- `{rel}` ({one_line_summary(rel, content)})"
 
 
-def reset_seed(session: Session, task: Task, target: Target) -> str:
+def reset_seed(session: Session, task: Task, target: Target, paste: bool = False) -> str:
     """The opening of a new conversation: the whole engineering standards when
     `[stages.implement] standards = "whole"` asks for them (the system prompt carries their
-    checklist), then the summary of the files done, if any."""
+    checklist), then the summary of the files done, if any (not in a *paste* prompt, whose
+    file plan names them)."""
     rows = [
         summarize_file(record.path, content)
-        for record, content in _other_files(session, task, target)
+        for record, content in ([] if paste else _other_files(session, task, target))
     ]
     # The whole document costs as much again (from the cache) on every later request of the
     # conversation, so it is opt-in; by default each file gets the sections it calls for.
@@ -243,11 +248,10 @@ def standards_for(
     conversation (*sent*) already carries."""
     if session.config.stages.get("implement").standards != "relevant":
         return []
-    earlier = [m.content for m in sent if m.role == "user"]
+    done = sent_headings([m.content for m in sent if m.role == "user"])
     found = relevant_sections(session.prompts.standards(), target.rel, spec_text, current or "")
-    # one level down: each section sits under the turn's "## Engineering standards for this file"
-    sections = [re.sub(r"^(#+) ", r"#\1 ", text, flags=re.M) for text in found]
-    return [text for text in sections if not any(text in turn for turn in earlier)]
+    sections = [demoted(text) for text in found]
+    return [text for text in sections if heading(text) not in done]
 
 
 def _language(rel: str) -> str:
@@ -298,8 +302,9 @@ def _turn(
         written_summaries=written_summaries(session.ws.root, task, target.rel),
         standards_sections=standards_for(session, target, spec_text, current, history),
     )
-    if fresh_conversation and not paste:
-        text = reset_seed(session, task, target) + "\n" + text
+    if fresh_conversation:
+        seed = reset_seed(session, task, target, paste)
+        text = (seed + "\n" + text) if seed.strip() else text
     # Each file was redacted with its own path above (a .env file's entropy check); this pass
     # covers the rest of the turn (summaries, names) and leaves the placeholders as they are.
     return redacted(session, text)

@@ -15,9 +15,11 @@ from pathlib import PurePosixPath
 from specflow.contracts.rules_lint import detail_sections
 
 # A standards section, by the first word of its title (lower-cased), and what calls for it:
-# patterns matched at word starts, case-insensitively.
+# patterns matched at word starts, case-insensitively. A section of a project's own standards
+# whose first word is not here has no trigger: it goes with every code file (so once in each
+# conversation, with its first file).
 SECTION_TRIGGERS: dict[str, str] = {
-    "structure": r"main\b|entry point|cli\b|__main__|sys\.exit|argparse|click\b",
+    "structure": r"main\b|entry point|cli\b|command[- ]line|__main__|sys\.exit|argparse",
     "logging": r"log(?:s|ged|ger|gers|ging)?\b",
     "error": r"errors?\b|exceptions?\b|rais(?:e|es|ing)\b|fail",
     "retries": r"retr(?:y|ies|ied|ying)\b|backoff|429\b|5xx\b|transient",
@@ -26,17 +28,50 @@ SECTION_TRIGGERS: dict[str, str] = {
         r"sockets?\b|connect|subprocess|tempfile|shutdown|clos(?:e|es|ing)\b|open\("
         r"|database|db\b"
     ),
-    "configuration": r"config|secret|environ|tokens?\b|password|api key|settings?\b|credential",
-    "input": r"input|pars(?:e|es|ing)\b|validat|request|payload|sql\b|http|argument",
+    "configuration": (
+        r"config|secret|environ|password|api[ _-]?key|credential|settings?\b"
+        r"|(?:api|auth|access|bearer|refresh)[ _-]?tokens?\b"
+    ),
+    "input": (
+        r"input|pars(?:e|es|ing)\b|validat|request|payload|sql\b|argument|endpoint|route"
+        r"|http (?:server|handler|client)"
+    ),
 }
 _TRIGGERS = {
     name: re.compile(rf"(?<![\w]){pattern}", re.IGNORECASE)
     for name, pattern in SECTION_TRIGGERS.items()
 }
 CODE_SUFFIXES = frozenset(
-    ".py .pyi .js .jsx .mjs .ts .tsx .go .rs .java .kt .cs .rb .php .swift .scala .sh".split()
+    ".py .pyi .js .jsx .mjs .cjs .ts .tsx .go .rs .java .kt .kts .cs .rb .php .swift .scala "
+    ".dart .ex .exs .c .h .cc .cpp .hpp .m .mm .sh .bash .zsh".split()
 )
 ENTRY_STEMS = frozenset({"main", "__main__", "cli", "app"})
+# Sections chosen by the kind of file, not by words: Testing for test files, Machine-checked
+# (the rules `specflow check` applies to Python) for Python files.
+BY_KIND = frozenset({"testing", "machine-checked"})
+# Names too common to find a file by in prose (`index` of a table, the article `a`): such a
+# file is found by its path only.
+GENERIC_STEMS = frozenset(
+    "index main app mod lib utils util common types core base helpers init __init__".split()
+)
+_TEST_NAME = re.compile(r"^test_|_test$|[._]test$|[._]spec$|_spec$|Tests?$|^tests?$")
+_TEST_FOLDERS = frozenset({"test", "tests", "spec", "__tests__", "testing"})
+
+
+def is_test_file(path: str) -> bool:
+    rel = PurePosixPath(path)
+    return bool(_TEST_NAME.search(rel.stem)) or bool(_TEST_FOLDERS.intersection(rel.parts[:-1]))
+
+
+def spec_lines_about(path: str, spec_text: str) -> list[str]:
+    """The spec lines that name the file at *path*: by its path, or by its name as a word
+    (a name too short or too common to mean this file is not enough)."""
+    rel = PurePosixPath(path)
+    patterns = [rf"(?<![\w./-]){re.escape(path)}(?![\w/-]|\.\w)"]
+    if len(rel.stem) >= 3 and rel.stem.lower() not in GENERIC_STEMS:
+        patterns.append(rf"(?<![\w./-]){re.escape(rel.stem)}(?![\w-]|\.\w)")
+    naming = re.compile("|".join(patterns), re.IGNORECASE)
+    return [line for line in spec_text.splitlines() if naming.search(line)]
 
 
 def relevant_sections(
@@ -47,20 +82,57 @@ def relevant_sections(
     rel = PurePosixPath(path)
     if rel.suffix.lower() not in CODE_SUFFIXES:
         return []
-    stem = rel.stem
-    naming = re.compile(rf"(?<![\w]){re.escape(stem)}(?![\w])", re.IGNORECASE)
-    about = [line for line in spec_text.splitlines() if path in line or naming.search(line)]
-    haystack = "\n".join(about) + "\n" + current
-    is_test = stem.startswith("test_") or stem.endswith("_test") or "tests" in rel.parts
+    haystack = "\n".join(spec_lines_about(path, spec_text)) + "\n" + current
     chosen = []
     for section in detail_sections(standards_text):
-        first = section.title.split()[0].lower()
+        first = section.title.split()[0].lower() if section.title.split() else ""
         trigger = _TRIGGERS.get(first)
-        called = bool(trigger and trigger.search(haystack))
-        if (
-            called
-            or (first == "testing" and is_test)
-            or (first == "structure" and stem in ENTRY_STEMS)
-        ):
+        by_kind = (
+            (first == "testing" and is_test_file(path))
+            or (first == "structure" and rel.stem in ENTRY_STEMS)
+            or (first == "machine-checked" and rel.suffix.lower() in (".py", ".pyi"))
+        )
+        untriggered = trigger is None and first not in BY_KIND
+        if untriggered or by_kind or (trigger is not None and trigger.search(haystack)):
             chosen.append(section.text)
     return chosen
+
+
+# -- in the user turn ------------------------------------------------------------------------
+
+TURN_HEADING = "## Engineering standards for this file"
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def demoted(section: str) -> str:
+    """*section* one heading level down (it sits under the turn's own heading); lines inside
+    code fences are left as they are."""
+    out, fenced = [], False
+    for line in section.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and line.startswith("#"):
+            line = "#" + line
+        out.append(line)
+    return "\n".join(out) + ("\n" if section.endswith("\n") else "")
+
+
+def heading(section: str) -> str:
+    """A section's heading line, stripped: what says it was sent."""
+    return section.strip().splitlines()[0].strip() if section.strip() else ""
+
+
+def sent_headings(turns: list[str]) -> set[str]:
+    """The headings of the standards sections earlier user turns carried (in their block under
+    TURN_HEADING), whatever whitespace or redaction changed in the sections' bodies."""
+    found: set[str] = set()
+    for turn in turns:
+        at = turn.find(TURN_HEADING + "\n")
+        if at < 0:
+            continue
+        for line in turn[at + len(TURN_HEADING) :].splitlines():
+            if line.startswith("## "):
+                break  # the block ends at the turn's next heading of its own level
+            if line.startswith("### "):
+                found.add(line.strip())
+    return found

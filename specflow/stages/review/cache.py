@@ -58,7 +58,7 @@ def from_cache(session: Session, key: str, *, recorded_only: bool = False) -> Re
         if recorded_only and data.get("source") != REPLY_FILE:
             return None
         return ReviewReply.model_validate(data["reply"])
-    except (ValueError, KeyError, AttributeError):
+    except (ValueError, KeyError, AttributeError, TypeError):
         return None  # a damaged cache entry is a miss, never an error
 
 

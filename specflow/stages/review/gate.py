@@ -269,9 +269,12 @@ def _judge(
     if merged is None:
         return result  # NOT REVIEWED: a handoff prompt was written, or no model answered
     merged = _redact_reply(session, merged)
-    to_cache(session, key, merged)
-    if not problems and options.use_cache and session.config.review.cache:
-        result.memo_verdict = cache_path(session, key)
+    if session.config.review.cache:
+        # With the cache off the model's verdict is never read again: writing it would only
+        # replace a verdict recorded with --reply for the same change.
+        to_cache(session, key, merged)
+        if not problems and options.use_cache:
+            result.memo_verdict = cache_path(session, key)
     return _verdict(result, merged.findings, threshold)
 
 
