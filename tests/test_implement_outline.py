@@ -181,6 +181,11 @@ def test_sections_come_from_the_spec_lines_that_name_the_file() -> None:
     assert titles("src/pkg/store.ts", near) == []
     assert titles("src/pkg/store.ts", "`src/pkg/store.ts.bak` and store.tsx retry\n") == []
     assert titles("src/pkg/config.ts", "config.toml is read with retries\n") == []
+    # a URL is not HTTP handling; serving over HTTP is
+    assert titles("src/pkg/server.ts", "server: see https://example.com/docs\n") == []
+    assert titles("src/pkg/server.ts", "server: serves /metrics over HTTP\n") == [
+        "## Input validation"
+    ]
 
 
 def test_short_or_common_names_are_found_by_their_path_only() -> None:

@@ -34,7 +34,7 @@ SECTION_TRIGGERS: dict[str, str] = {
     ),
     "input": (
         r"input|pars(?:e|es|ing)\b|validat|request|payload|sql\b|argument|endpoint|route"
-        r"|http (?:server|handler|client)"
+        r"|https?\b(?!://)"
     ),
 }
 _TRIGGERS = {
