@@ -73,13 +73,21 @@ class StageConfig(_Strict):
     def _full_standards(cls, data: Any) -> Any:
         # `full_standards = true|false`, written by an earlier `specflow init`, is
         # `standards = "whole"|"relevant"`.
-        if isinstance(data, dict) and "full_standards" in data and "standards" not in data:
-            data = dict(data)
-            full = data.pop("full_standards")
-            if isinstance(full, bool):
-                data["standards"] = "whole" if full else "relevant"
-            else:
-                data["full_standards"] = full  # reported as an unknown key
+        if not isinstance(data, dict) or "full_standards" not in data:
+            return data
+        data = dict(data)
+        full = data.pop("full_standards")
+        if "standards" in data:
+            raise ValueError(
+                "full_standards was replaced by standards, which is also set: remove the "
+                "full_standards line"
+            )
+        if not isinstance(full, bool):
+            raise ValueError(
+                f"full_standards takes true or false (got {full!r}); better, replace it with "
+                'standards = "whole" (true) or "relevant" (false)'
+            )
+        data["standards"] = "whole" if full else "relevant"
         return data
 
     @model_validator(mode="after")

@@ -406,6 +406,25 @@ def test_the_conversation_keeps_an_outline_of_a_long_file_not_the_reply(
     assert (repo / COLLECTOR).read_text() == LONG_MODULE  # the file itself is whole
 
 
+def test_each_request_starts_with_the_previous_requests_messages(
+    task: Path, repo: Path, scripted: ScriptedProvider
+) -> None:
+    # The prompt cache reads a prefix: with outlines kept and sections sent, every request
+    # must still begin with exactly what the previous one sent.
+    replies = [
+        implement_reply(COLLECTOR, LONG_MODULE),
+        implement_reply(SERVER, LONG_MODULE.replace("step_", "serve_")),
+        implement_reply(COLLECTOR, LONG_MODULE + "\n\ndef extra() -> int:\n    return 1\n"),
+    ]
+    scripted.enqueue(*replies)
+    for path in (COLLECTOR, SERVER, COLLECTOR):
+        assert run("implement", "--file", path).exit_code == 0
+    for before, after in zip(scripted.requests, scripted.requests[1:], strict=False):
+        sent = [(m.role, m.content) for m in before.messages]
+        assert [(m.role, m.content) for m in after.messages[: len(sent)]] == sent
+        assert [b.text for b in after.system] == [b.text for b in before.system]
+
+
 def test_history_whole_keeps_the_reply_as_it_came(
     task: Path, repo: Path, scripted: ScriptedProvider
 ) -> None:

@@ -3,7 +3,7 @@ sections a file's request carries: each rule with a case that fires and a near m
 
 from __future__ import annotations
 
-from specflow.stages.implement.outline import OUTLINE_MIN_LINES, SIGNATURE_MAX, outline
+from specflow.stages.implement.outline import OUTLINE_MIN_LINES, outline
 from specflow.stages.implement.standards import demoted, relevant_sections, sent_headings
 from specflow.stages.prompts import Prompts
 
@@ -78,6 +78,8 @@ def test_a_python_file_is_outlined_by_its_public_definitions() -> None:
         "- `QUERY`",  # a multi-line value is left out
         "- `app = Flask(__name__)`",
         "- `JobId = int`",
+        "- `first`",
+        "- `second`",
         "- `class State(str, Enum)`",
         '  - `PENDING = "pending"`',
         '  - `DONE = "done"`',
@@ -108,51 +110,46 @@ def test_short_files_unparsable_files_and_data_files_are_kept_whole() -> None:
     assert outline("src/a.py", "print('x')\n" + PAD) == []
 
 
-def test_a_long_signature_is_cut_and_a_backtick_gets_a_double_span() -> None:
+def test_names_bound_under_if_try_and_with_and_by_unpacking_are_listed() -> None:
+    text = (
+        "from typing import TYPE_CHECKING\n"
+        "__all__ = [\n    'Repo',\n    'load',\n]\n"
+        "if TYPE_CHECKING:\n    from x import Db\nelse:\n    Db = object\n"
+        "try:\n    import ujson as json\nexcept ImportError:\n    JSON_FAST = False\n"
+        "low, high = 1, 2\n"
+        "@app.get('/items/{id}')\ndef item(id: int) -> dict:\n    return {}\n"
+    ) + PAD
+    assert outline("src/a.py", text) == [
+        "- `__all__ = ['Repo', 'load']`",
+        "- `Db = object`",
+        "- `JSON_FAST = False`",
+        "- `low`",
+        "- `high`",
+        "- `@app.get('/items/{id}') def item(id: int) -> dict`",
+    ]
+
+
+def test_a_long_signature_is_whole_and_a_backtick_gets_a_double_span() -> None:
     params = ", ".join(f"argument_{n}: int" for n in range(20))
     (line,) = outline("src/a.py", f"def wide({params}) -> int:\n    return 0\n" + PAD)
-    assert len(line) == len("- ``") + SIGNATURE_MAX and line.endswith("…`")
-    (ts,) = outline("src/a.ts", "export const greeting = `hello`;\n" + PAD)
-    assert ts == "- `` export const greeting = `hello`; ``"
+    assert line == f"- `def wide({params}) -> int`"
+    (quoted,) = outline("src/a.py", 'def f() -> str:\n    """Return `x`."""\n' + PAD)
+    assert quoted == "- `def f() -> str`: Return `x`."
+    (ticked,) = outline("src/a.py", "MARK = '`'\n" + PAD)
+    assert ticked == "- `` MARK = '`' ``"
 
 
-def test_other_languages_keep_their_declaration_lines() -> None:
-    ts = (
-        "import { Db } from './db';\n"
-        "export interface Job {\n  id: string;\n}\n"
-        "export async function fetchJobs(\n  db: Db,\n  limit: number,\n): Promise<Job[]> {\n"
-        "  const rows = await db.query('select');\n"  # a local: not a declaration of the file
-        "  report(\n    rows,\n  );\n"  # a call wrapped over lines: not a method
-        "  rows.forEach((row) => {\n    check(row);\n  });\n"
-        "  if (rows.length) {\n    return rows;\n  }\n"
-        "  return rows;\n}\n"
-        "export class Repo {\n  constructor(private db: Db) {\n    this.db = db;\n  }\n"
-        "  async get(id: string): Promise<Job> {\n    return x;\n  }\n"
-        "  public count(): number {\n    return 0;\n  }\n}\n"
-        "module.exports = { Repo };\n"
-    ) + PAD
-    assert outline("src/jobs.ts", ts) == [
-        "- `export interface Job`",
-        "- `export async function fetchJobs( db: Db, limit: number, ): Promise<Job[]>`",
-        "- `export class Repo`",
-        "  - `constructor(private db: Db)`",
-        "  - `async get(id: string): Promise<Job>`",
-        "  - `public count(): number`",
-    ]
-    go = (
-        "package jobs\n\ntype Job struct {\n\tID string\n}\n\n"
-        "func (r *Repo) Get(id string) Job {\n\treturn Job{}\n}\n"
-    )
-    assert outline("jobs.go", go + PAD) == [
-        "- `package jobs`",
-        "- `type Job struct`",
-        "- `func (r *Repo) Get(id string) Job`",
-    ]
-    # languages whose members a line cannot name reliably are kept whole
-    kotlin = "class Repo {\n    fun get(id: String): Job {\n        return x\n    }\n}\n"
-    ruby = "module Jobs\n  class Repo\n    def get(id)\n    end\n  end\nend\n"
-    c = "int count_jobs(struct db *db) {\n    return 0;\n}\n"
-    for name, text in (("repo.kt", kotlin), ("repo.rb", ruby), ("jobs.c", c)):
+def test_other_languages_are_kept_whole() -> None:
+    # declaration lines picked by patterns miss interface members, grouped constants and
+    # wrapped signatures: a file in a language without a syntax tree here is kept whole
+    samples = {
+        "src/jobs.ts": "export interface Job {\n  id: string;\n}\n",
+        "jobs.go": "package jobs\n\nconst (\n\tA = 1\n\tB = 2\n)\n",
+        "src/Repo.java": "public interface Repo {\n    Job find(long id);\n}\n",
+        "src/lib.rs": "pub trait Shape {\n    fn area(&self) -> f64;\n}\n",
+        "repo.rb": "module Jobs\n  class Repo\n  end\nend\n",
+    }
+    for name, text in samples.items():
         assert outline(name, text + PAD) == [], name
 
 
@@ -188,6 +185,16 @@ def test_sections_come_from_the_spec_lines_that_name_the_file() -> None:
     ]
 
 
+def test_a_file_is_found_by_its_name_with_extension_and_a_dotted_path() -> None:
+    assert titles("src/pkg/store.ts", "- `store.ts` — one lock guards the cache.\n") == [
+        "## Concurrency and lock discipline"
+    ]
+    assert titles("src/index.ts", "- `./src/index.ts` — logs each request.\n") == [
+        "## Logging",
+        "## Input validation",
+    ]
+
+
 def test_short_or_common_names_are_found_by_their_path_only() -> None:
     spec = (
         "- `src/a.ts` — a file that logs.\n- the index of the jobs table is rebuilt with retries\n"
@@ -211,6 +218,7 @@ def test_sections_come_from_the_current_content_and_the_kind_of_file() -> None:
         assert "## Testing" in titles(test_file, ""), test_file
     assert "## Testing" not in titles("src/latest.ts", "")  # the near miss
     assert titles("src/pkg/cli.ts", "") == ["## Structure"]
+    assert titles("src/Main.java", "") == ["## Structure"]
     assert titles("src/pkg/client.ts", "") == []
     # Python files also get the rules `specflow check` applies to Python
     assert titles("src/pkg/client.py", "") == ["## Machine-checked"]
@@ -228,6 +236,12 @@ def test_a_section_of_a_projects_own_standards_without_triggers_goes_with_every_
     chosen = [s.splitlines()[0] for s in relevant_sections(own, "src/a.ts", "")]
     assert chosen == ["## Security"]
     assert relevant_sections(own, "docs/a.md", "") == []
+    # a title is keyed by any trigger word in it: "Secure logging" goes where logs do
+    logs = STANDARDS.replace("## Logging", "## Secure logging")
+    assert [s.splitlines()[0] for s in relevant_sections(logs, "src/a.ts", "")] == []
+    assert [s.splitlines()[0] for s in relevant_sections(logs, "src/a.ts", "", "log(x)")] == [
+        "## Secure logging"
+    ]
 
 
 def test_sections_go_one_level_down_and_are_known_by_their_heading() -> None:
@@ -240,3 +254,10 @@ def test_sections_go_one_level_down_and_are_known_by_their_heading() -> None:
     assert sent_headings([turn]) == {"### Logging"}
     # a ### heading outside the block (a file's content) is not a section sent
     assert sent_headings(["## File to write\n\n### Logging\n"]) == set()
+    # headings inside a section's code fence neither end the block nor count as sections
+    fenced = (
+        "## Engineering standards for this file\n\n### Logging\n\n```md\n## Example\n"
+        "### Not a section\n```\n\n### Retries and backoff\n\n- Bound them.\n"
+    )
+    assert sent_headings([fenced]) == {"### Logging", "### Retries and backoff"}
+    assert demoted("## Tags\n\n#hashtag stays\n") == "### Tags\n\n#hashtag stays\n"

@@ -399,11 +399,29 @@ def test_an_earlier_full_standards_setting_reads_as_whole(
     assert scripted.requests[0].messages[0].full_text.count(detail) == 1
 
 
-def test_a_full_standards_setting_that_is_not_a_boolean_is_refused(repo: Path, task: Path) -> None:
-    _implement_config(repo, 'full_standards = "yes"')
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            'full_standards = "yes"',
+            "full_standards takes true or false (got 'yes'); better, replace it with "
+            'standards = "whole" (true) or "relevant" (false)',
+        ),
+        (
+            'full_standards = true\nstandards = "relevant"',
+            "full_standards was replaced by standards, which is also set: remove the "
+            "full_standards line",
+        ),
+    ],
+    ids=["not-a-boolean", "beside-standards"],
+)
+def test_a_full_standards_setting_that_cannot_be_read_says_what_to_write(
+    repo: Path, task: Path, lines: str, expected: str
+) -> None:
+    _implement_config(repo, lines)
     result = run("status")
     assert result.exit_code == 2
-    assert "full_standards" in result.stderr
+    assert "`stages.implement`: " + expected in result.stderr
 
 
 def test_full_standards_go_once_in_the_first_user_turn(

@@ -7,9 +7,9 @@ defines: the names they import and the signatures they call. The file itself is 
 the user turn shows it whole whenever it is the target again or the user changed it.
 
 An outline that could lose part of a file's interface is worse than the tokens it saves (the
-model would guess the rest), so only languages whose declarations a line can name reliably
-are outlined: Python through `ast`; Go, Rust, Java, C#, JavaScript and TypeScript through
-their declaration lines. Everything else is kept whole.
+model would guess the rest), so only Python is outlined, through its syntax tree; a file in
+another language is kept whole. (Declaration lines picked by patterns missed interface
+members, grouped constants and wrapped signatures in too many real files.)
 
 `[stages.implement] history = "whole"` keeps every reply as it was.
 """
@@ -17,39 +17,11 @@ their declaration lines. Everything else is kept whole.
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import PurePosixPath
 
 OUTLINE_MIN_LINES = 40  # a shorter file is kept whole: its outline would save little
-SIGNATURE_MAX = 160  # characters of one outline line; a longer signature is cut
 VALUE_MAX = 60  # an assignment's value is shown when its source is at most this long
-JOIN_MAX = 8  # lines a wrapped signature may span before it is cut
 
-# A declaration that starts a line: a keyword after any modifiers, the keyword followed by a
-# space (so `module.exports` and `type(x)` are not declarations).
-_MODIFIERS = (
-    r"(?:export|default|declare|pub(?:\([\w:]+\))?|public|private|protected|internal|static"
-    r"|abstract|async|final|sealed|partial|readonly|override|virtual|unsafe|extern"
-    r"|const(?=\s+fn))\s+"
-)
-_KEYWORDS = (
-    r"(?:function\*?|class|interface|type|enum|struct|trait|impl|fn|func|mod|record|const"
-    r"|let|var|package|namespace|macro_rules!)(?=\s)"
-)
-_TOP_LEVEL = re.compile(rf"^(?:{_MODIFIERS})*{_KEYWORDS}")
-# A member a modifier makes part of the type's interface (Java, C#, Rust, TypeScript).
-_MARKED_MEMBER = re.compile(r"^[ \t]+(?:pub(?:\([\w:]+\))?|public|protected|internal)\s+\S")
-# A JavaScript/TypeScript method: indented, a name and its parameters, then the body's brace.
-_JS_KEYWORDS = frozenset(
-    "if for while switch catch return function super await typeof new throw else do with "
-    "delete void yield case try".split()
-)
-_JS_METHOD = re.compile(
-    r"^(?: {2}| {4}|\t)(?:(?:static|async|get|set|readonly|override|abstract)\s+)*"
-    r"(?P<name>#?[A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\((?P<rest>.*)$"
-)
-_JS_SUFFIXES = frozenset(".js .jsx .mjs .cjs .ts .tsx".split())
-DECLARATION_SUFFIXES = frozenset(".go .rs .java .cs".split()) | _JS_SUFFIXES
 PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
 
 
@@ -64,19 +36,16 @@ def outline(rel: str, content: str) -> list[str]:
     if line_count(content) < OUTLINE_MIN_LINES:
         return []
     suffix = PurePosixPath(rel).suffix.lower()
-    if suffix in PYTHON_SUFFIXES:
-        return python_outline(content)
-    if suffix in DECLARATION_SUFFIXES:
-        return declaration_lines(content, js=suffix in _JS_SUFFIXES)
-    return []
+    return python_outline(content) if suffix in PYTHON_SUFFIXES else []
 
 
 # -- Python ---------------------------------------------------------------------------------
 
 
 def python_outline(content: str) -> list[str]:
-    """Module-level public names, classes with their fields, members and public methods, and
-    public functions, each with its signature and the first line of its docstring."""
+    """Module-level public names (also those bound under `if`, `try` or `with`), classes with
+    their fields, members and public methods, and public functions, each with its signature
+    and the first line of its docstring."""
     try:
         tree = ast.parse(content)
         lines: list[str] = []
@@ -96,6 +65,25 @@ def _python_node(node: ast.stmt, source: str, indent: str) -> list[str]:
         return [_item(indent, _def_signature(node), ast.get_docstring(node))]
     if isinstance(node, ast.Assign | ast.AnnAssign):
         return _python_assignment(node, source, indent)
+    if type(node).__name__ == "TypeAlias":  # `type X = ...` (Python 3.12+)
+        name = getattr(node, "name", None)
+        if isinstance(name, ast.Name) and not _private(name.id):
+            return [_item(indent, ast.unparse(node), None)]
+        return []
+    # Definitions under `if TYPE_CHECKING:`, `try:`/`except ImportError:`, `with`: the names
+    # exist (in one branch or another), so later files may import them.
+    return [line for child in _branches(node) for line in _python_node(child, source, indent)]
+
+
+def _branches(node: ast.stmt) -> list[ast.stmt]:
+    """The statements nested in a compound statement that may define names."""
+    if isinstance(node, ast.If):
+        return [*node.body, *node.orelse]
+    if isinstance(node, ast.Try):
+        handlers = [stmt for handler in node.handlers for stmt in handler.body]
+        return [*node.body, *handlers, *node.orelse, *node.finalbody]
+    if isinstance(node, ast.With):
+        return list(node.body)
     return []
 
 
@@ -114,9 +102,16 @@ def _python_assignment(node: ast.Assign | ast.AnnAssign, source: str, indent: st
     """A public name bound at module or class level (a constant, an enum member, a field, an
     instance such as `app = Flask(__name__)`, a type alias), its value when short."""
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    if any(isinstance(t, ast.Tuple | ast.List) for t in targets):
+        # `x, y = 1, 2`: each name, without the values
+        unpacked = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        return [_item(indent, name, None) for name in unpacked if not _private(name)]
     names = [t.id for t in targets if isinstance(t, ast.Name) and not _private(t.id)]
     if not names or len(names) != len(targets):
         return []
+    if names == ["__all__"] and isinstance(node.value, ast.List | ast.Tuple):
+        exported = [e.value for e in node.value.elts if isinstance(e, ast.Constant)]
+        return [_item(indent, f"__all__ = {exported!r}", None)]
     shown = " = ".join(names)
     if isinstance(node, ast.AnnAssign):
         shown += f": {_source(source, node.annotation)}"
@@ -141,8 +136,13 @@ def _def_signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
 
 
 def _decorated(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, head: str) -> str:
-    names = [ast.unparse(d).split("(")[0] for d in node.decorator_list]
-    return " ".join(f"@{n}" for n in names) + (" " if names else "") + head
+    """*head* after its decorators: with their arguments when short (a route, a name), else
+    by name."""
+    shown = []
+    for decorator in node.decorator_list:
+        text = ast.unparse(decorator)
+        shown.append(text if len(text) <= VALUE_MAX else text.split("(")[0])
+    return " ".join(f"@{n}" for n in shown) + (" " if shown else "") + head
 
 
 def _private(name: str) -> bool:
@@ -150,53 +150,7 @@ def _private(name: str) -> bool:
 
 
 def _item(indent: str, code: str, doc: str | None) -> str:
-    code = " ".join(code.split())
-    code = code if len(code) <= SIGNATURE_MAX else code[: SIGNATURE_MAX - 1] + "…"
+    code = " ".join(code.split())  # whole, however long: a signature is what callers need
     first = (doc or "").strip().splitlines()[0].strip() if (doc or "").strip() else ""
     span = f"`` {code} ``" if "`" in code else f"`{code}`"
     return f"{indent}- {span}" + (f": {first}" if first else "")
-
-
-# -- other languages ------------------------------------------------------------------------
-
-
-def declaration_lines(content: str, *, js: bool = False) -> list[str]:
-    """The lines that start a top-level declaration (function, type, constant...) or a member
-    of a type's interface (marked public, or a JavaScript/TypeScript method), each with a
-    signature that wraps over several lines joined, without their bodies."""
-    lines = content.splitlines()
-    found = []
-    for number, raw in enumerate(lines):
-        head = _joined(lines, number)
-        if _TOP_LEVEL.match(raw):
-            level = ""
-        elif _MARKED_MEMBER.match(raw) or (js and _is_js_method(raw, head)):
-            level = "  "
-        else:
-            continue
-        found.append(_item(level, head.rstrip("{").rstrip(), None))
-    return found
-
-
-_OPENS_BODY = re.compile(r"^\s*(?::\s*[^;=]+?)?\s*\{\s*$")
-
-
-def _is_js_method(raw: str, head: str) -> bool:
-    """Whether *raw* starts a method definition: a name, its parameters, and the body's brace
-    after them (a call has no brace there, and an arrow function's `=>` is a call's argument)."""
-    matched = _JS_METHOD.match(raw)
-    if matched is None or matched["name"] in _JS_KEYWORDS or "=>" in head:
-        return False
-    return bool(_OPENS_BODY.match(head[head.rfind(")") + 1 :]))
-
-
-def _joined(lines: list[str], start: int) -> str:
-    """The line at *start*, with the lines of a signature wrapped over several lines."""
-    parts = []
-    depth = 0
-    for raw in lines[start : start + JOIN_MAX]:
-        parts.append(raw.strip())
-        depth += raw.count("(") - raw.count(")")
-        if depth <= 0:
-            break
-    return " ".join(parts)

@@ -45,7 +45,7 @@ CODE_SUFFIXES = frozenset(
     ".py .pyi .js .jsx .mjs .cjs .ts .tsx .go .rs .java .kt .kts .cs .rb .php .swift .scala "
     ".dart .ex .exs .c .h .cc .cpp .hpp .m .mm .sh .bash .zsh".split()
 )
-ENTRY_STEMS = frozenset({"main", "__main__", "cli", "app"})
+ENTRY_STEMS = frozenset({"main", "__main__", "cli", "app", "program"})
 # Sections chosen by the kind of file, not by words: Testing for test files, Machine-checked
 # (the rules `specflow check` applies to Python) for Python files.
 BY_KIND = frozenset({"testing", "machine-checked"})
@@ -58,6 +58,14 @@ _TEST_NAME = re.compile(r"^test_|_test$|[._]test$|[._]spec$|_spec$|Tests?$|^test
 _TEST_FOLDERS = frozenset({"test", "tests", "spec", "__tests__", "testing"})
 
 
+def section_key(title: str) -> str:
+    """The trigger key a section's title names: its first word that is a key ("Secure
+    logging" is Logging's), or "" when none is."""
+    words = [w.strip(".,:;()").lower() for w in title.split()]
+    known = [w for w in words if w in SECTION_TRIGGERS or w in BY_KIND]
+    return known[0] if known else ""
+
+
 def is_test_file(path: str) -> bool:
     rel = PurePosixPath(path)
     return bool(_TEST_NAME.search(rel.stem)) or bool(_TEST_FOLDERS.intersection(rel.parts[:-1]))
@@ -67,7 +75,11 @@ def spec_lines_about(path: str, spec_text: str) -> list[str]:
     """The spec lines that name the file at *path*: by its path, or by its name as a word
     (a name too short or too common to mean this file is not enough)."""
     rel = PurePosixPath(path)
-    patterns = [rf"(?<![\w./-]){re.escape(path)}(?![\w/-]|\.\w)"]
+    # the path (after an optional ./), the file's name with its extension, its bare name
+    patterns = [
+        rf"(?<![\w/-])(?:\./)?{re.escape(path)}(?![\w/-]|\.\w)",
+        rf"(?<![\w./-]){re.escape(rel.name)}(?![\w/-]|\.\w)",
+    ]
     if len(rel.stem) >= 3 and rel.stem.lower() not in GENERIC_STEMS:
         patterns.append(rf"(?<![\w./-]){re.escape(rel.stem)}(?![\w-]|\.\w)")
     naming = re.compile("|".join(patterns), re.IGNORECASE)
@@ -85,14 +97,14 @@ def relevant_sections(
     haystack = "\n".join(spec_lines_about(path, spec_text)) + "\n" + current
     chosen = []
     for section in detail_sections(standards_text):
-        first = section.title.split()[0].lower() if section.title.split() else ""
-        trigger = _TRIGGERS.get(first)
+        key = section_key(section.title)
+        trigger = _TRIGGERS.get(key)
         by_kind = (
-            (first == "testing" and is_test_file(path))
-            or (first == "structure" and rel.stem in ENTRY_STEMS)
-            or (first == "machine-checked" and rel.suffix.lower() in (".py", ".pyi"))
+            (key == "testing" and is_test_file(path))
+            or (key == "structure" and rel.stem.lower() in ENTRY_STEMS)
+            or (key == "machine-checked" and rel.suffix.lower() in (".py", ".pyi"))
         )
-        untriggered = trigger is None and first not in BY_KIND
+        untriggered = trigger is None and key not in BY_KIND
         if untriggered or by_kind or (trigger is not None and trigger.search(haystack)):
             chosen.append(section.text)
     return chosen
@@ -102,18 +114,15 @@ def relevant_sections(
 
 TURN_HEADING = "## Engineering standards for this file"
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^#{1,6}\s")
 
 
 def demoted(section: str) -> str:
     """*section* one heading level down (it sits under the turn's own heading); lines inside
     code fences are left as they are."""
-    out, fenced = [], False
-    for line in section.splitlines():
-        if _FENCE.match(line):
-            fenced = not fenced
-        elif not fenced and line.startswith("#"):
-            line = "#" + line
-        out.append(line)
+    out = []
+    for line, fenced in _with_fences(section):
+        out.append("#" + line if not fenced and _HEADING.match(line) else line)
     return "\n".join(out) + ("\n" if section.endswith("\n") else "")
 
 
@@ -130,9 +139,23 @@ def sent_headings(turns: list[str]) -> set[str]:
         at = turn.find(TURN_HEADING + "\n")
         if at < 0:
             continue
-        for line in turn[at + len(TURN_HEADING) :].splitlines():
+        for line, fenced in _with_fences(turn[at + len(TURN_HEADING) :]):
+            if fenced:
+                continue
             if line.startswith("## "):
                 break  # the block ends at the turn's next heading of its own level
             if line.startswith("### "):
                 found.add(line.strip())
     return found
+
+
+def _with_fences(text: str) -> list[tuple[str, bool]]:
+    """Each line of *text* with whether it is part of a code fence (its fence lines too)."""
+    out, fenced = [], False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            out.append((line, True))
+            fenced = not fenced
+        else:
+            out.append((line, fenced))
+    return out
