@@ -191,14 +191,8 @@ def loopback(
     default: str | Responder | None = None, usage_mode: Literal["auto", "plain"] = "auto"
 ) -> Iterator[AnthropicServer]:
     """A loopback Anthropic API on 127.0.0.1, stopped and checked for server errors on exit."""
-    server = AnthropicServer(default, usage_mode=usage_mode)
-    server.start()
-    try:
+    with AnthropicServer(default, usage_mode=usage_mode).running() as server:
         yield server
-    finally:
-        server.stop()
-    if server.errors:
-        raise SystemExit("the loopback server failed:\n" + "\n".join(server.errors))
 
 
 def read_transcript(path: Path) -> list[dict[str, Any]]:

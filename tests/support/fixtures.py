@@ -16,25 +16,15 @@ from tests.support.scripted import ScriptedProvider
 @pytest.fixture
 def anthropic_server() -> Iterator[AnthropicServer]:
     """A scripted Anthropic Messages API on 127.0.0.1, stopped cleanly after the test."""
-    server = AnthropicServer()
-    server.start()
-    try:
+    with AnthropicServer().running() as server:
         yield server
-    finally:
-        server.stop()
-    assert not server.errors, "the loopback server failed:\n" + "\n".join(server.errors)
 
 
 @pytest.fixture
 def openai_server() -> Iterator[OpenAIServer]:
     """A scripted OpenAI-compatible chat-completions API on 127.0.0.1."""
-    server = OpenAIServer()
-    server.start()
-    try:
+    with OpenAIServer().running() as server:
         yield server
-    finally:
-        server.stop()
-    assert not server.errors, "the loopback server failed:\n" + "\n".join(server.errors)
 
 
 @pytest.fixture

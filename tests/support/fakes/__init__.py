@@ -26,10 +26,11 @@ import sys
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 from specflow.stages.anchoring import estimate_tokens
 
@@ -235,6 +236,9 @@ class _HTTPServer(ThreadingHTTPServer):
         traceback.print_exc()
 
 
+_Server = TypeVar("_Server", bound="LoopbackServer")
+
+
 class LoopbackServer:
     """The shared machinery: socket, threads, script queue and request log."""
 
@@ -264,6 +268,18 @@ class LoopbackServer:
         )
         self._thread.start()
         return self
+
+    @contextmanager
+    def running(self: _Server) -> Iterator[_Server]:
+        """Serve for the block, then stop; a server-side error (a bug in the fake, not a
+        scripted failure) fails the block's owner after the stop."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+        if self.errors:
+            raise AssertionError("the loopback server failed:\n" + "\n".join(self.errors))
 
     def stop(self) -> None:
         """Stop serving, wake every open connection, and join every thread."""
