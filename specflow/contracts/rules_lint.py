@@ -45,7 +45,7 @@ DO_DONT_OVERLAP = 0.6
 
 _HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*#*\s*$")
 _ITEM = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])\s+(.*)")
-_FENCE = re.compile(r"\s*(```|~~~)")
+FENCE = re.compile(r"\s*(```|~~~)")  # a code fence line (standards.py reads it too)
 _CODE_SPAN = re.compile(r"`[^`]*`")
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
@@ -156,7 +156,7 @@ def split_sections(name: str, text: str) -> list[RuleSection]:
     body: list[str] = []
     in_fence = False
     for number, line in enumerate(text.splitlines(), 1):
-        if _FENCE.match(line):
+        if FENCE.match(line):
             in_fence = not in_fence
         heading = None if in_fence else _HEADING.fullmatch(line)
         if heading and len(heading[1]) <= 2:
@@ -199,7 +199,7 @@ def units(name: str, text: str) -> list[Unit]:
             current.clear()
 
     for number, line in enumerate(text.splitlines(), 1):
-        if _FENCE.match(line):
+        if FENCE.match(line):
             flush()
             in_fence = not in_fence
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from specflow.contracts.rules_lint import detail_sections
+from specflow.contracts.rules_lint import FENCE, detail_sections
 
 # A standards section, by the first word of its title (lower-cased), and what calls for it:
 # patterns matched at word starts, case-insensitively. A section of a project's own standards
@@ -113,7 +113,6 @@ def relevant_sections(
 # -- in the user turn ------------------------------------------------------------------------
 
 TURN_HEADING = "## Engineering standards for this file"
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^#{1,6}\s")
 
 
@@ -153,7 +152,7 @@ def _with_fences(text: str) -> list[tuple[str, bool]]:
     """Each line of *text* with whether it is part of a code fence (its fence lines too)."""
     out, fenced = [], False
     for line in text.splitlines():
-        if _FENCE.match(line):
+        if FENCE.match(line):
             out.append((line, True))
             fenced = not fenced
         else:
